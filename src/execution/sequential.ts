@@ -1,0 +1,57 @@
+/**
+ * The reference executor: one `runTx` after another on a Merkle state manager. Everything
+ * else (the parallel executor, access-list verification) must reproduce its results exactly.
+ */
+import { createVM } from '@ethereumjs/vm';
+import { type ExecutionProfile, makeCommon } from './crypto.ts';
+import { decodeTx } from './decode.ts';
+import { historyStub, makeBlock } from './env.ts';
+import { BatchRejectedError } from './errors.ts';
+import { loadPreState } from './prestate.ts';
+import { receiptsRoot, withCumulativeGas } from './receipts.ts';
+import { cumulativeGasReason, executeTx } from './txrun.ts';
+import type { Batch, BatchResult, TxReceipt } from './types.ts';
+import { extractWithdrawals, type WithdrawalDecoder } from './withdrawals.ts';
+
+export interface RunSequentialOpts {
+  /** `fast` (default): state caches and native crypto. `default`: ethereumjs out of the box. */
+  profile?: ExecutionProfile;
+  withdrawalDecoder?: WithdrawalDecoder;
+}
+
+export async function runSequential(
+  batch: Batch,
+  opts: RunSequentialOpts = {},
+): Promise<BatchResult> {
+  const profile = opts.profile ?? 'fast';
+  const common = makeCommon(batch.env.chainId, profile);
+  const stateManager = await loadPreState(batch.pre, common, profile);
+  const keccak = common.customCrypto.keccak256;
+  const vm = await createVM({
+    common,
+    stateManager,
+    blockchain: historyStub(keccak ?? (await import('@noble/hashes/sha3.js')).keccak_256),
+  });
+  const block = makeBlock(batch.env, common);
+  const partial: Omit<TxReceipt, 'cumulativeGasUsed'>[] = [];
+  let gasUsed = 0n;
+  for (let i = 0; i < batch.txs.length; i++) {
+    const tx = decodeTx(batch.txs[i] as Uint8Array, i, common, batch.env.gasLimit);
+    const overLimit = cumulativeGasReason(tx.gasLimit, batch.env.gasLimit - gasUsed);
+    if (overLimit !== undefined) throw new BatchRejectedError(i, overLimit);
+    const outcome = await executeTx(vm, tx, block);
+    if (!outcome.ok) throw new BatchRejectedError(i, outcome.reason);
+    partial.push(outcome.receipt);
+    gasUsed += outcome.receipt.gasUsed;
+  }
+  const receipts = withCumulativeGas(partial);
+  return {
+    stateRoot: await stateManager.getStateRoot(),
+    receiptsRoot: await receiptsRoot(receipts, common),
+    gasUsed,
+    txCount: batch.txs.length,
+    receipts,
+    logs: receipts.flatMap((r) => r.logs),
+    withdrawals: extractWithdrawals(receipts, opts.withdrawalDecoder),
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * The execution module's data shapes. A batch is decoded once at the boundary (batch.ts) into
+ * these types; executors never see raw JSON.
+ */
+
+export interface BatchEnv {
+  coinbase: Uint8Array; // 20 bytes
+  number: bigint;
+  timestamp: bigint;
+  gasLimit: bigint;
+  baseFee: bigint;
+  prevRandao: Uint8Array; // 32 bytes
+  chainId: bigint;
+}
+
+export interface PreAccount {
+  balance: bigint;
+  nonce: bigint;
+  code: Uint8Array;
+  /** slot (32 bytes, hex without 0x, left-padded) → value (non-zero bigint) */
+  storage: Map<string, bigint>;
+}
+
+/** `pre` maps a lowercase 0x-address to its account, exactly as given in the batch file. */
+export type PreState = Map<string, PreAccount>;
+
+export interface Batch {
+  fork: 'cancun';
+  env: BatchEnv;
+  pre: PreState;
+  /** Signed transactions as raw bytes (typed envelope or legacy RLP). */
+  txs: Uint8Array[];
+}
+
+export interface Log {
+  address: Uint8Array;
+  topics: Uint8Array[];
+  data: Uint8Array;
+}
+
+export interface TxReceipt {
+  /** 0 legacy, 1 EIP-2930, 2 EIP-1559 */
+  txType: number;
+  status: 0 | 1;
+  gasUsed: bigint;
+  cumulativeGasUsed: bigint;
+  logs: Log[];
+}
+
+export interface Withdrawal {
+  /** index of the transaction in the batch */
+  txIndex: number;
+  /** Bitcoin output script the user asked to be paid */
+  scriptPubKey: Uint8Array;
+  amountSats: bigint;
+}
+
+export interface BatchResult {
+  stateRoot: Uint8Array;
+  receiptsRoot: Uint8Array;
+  gasUsed: bigint;
+  txCount: number;
+  receipts: TxReceipt[];
+  logs: Log[];
+  withdrawals: Withdrawal[];
+}
