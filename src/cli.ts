@@ -11,7 +11,12 @@ const program = new Command('custody')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-const modules = [await import('./cli/version.ts')];
+const modules = [
+  await import('./cli/version.ts'),
+  await import('./cli/start.ts'),
+  await import('./cli/migrate.ts'),
+  await import('./cli/audit.ts'),
+];
 for (const m of modules) m.register(program);
 
 try {

@@ -39,11 +39,11 @@ export class CustodyError extends Error {
 
   toProblem(): ProblemDetails {
     return {
-      ...this.extensions,
       type: PROBLEM_TYPE_PREFIX + this.code,
       title: this.title,
       status: this.status,
       detail: this.message,
+      ...this.extensions,
     };
   }
 }

@@ -1,0 +1,49 @@
+/**
+ * The coordinator's HTTP app. For now: the operational endpoints; the /v1 API joins the same
+ * route table (and so the same OpenAPI document) as the pipeline is built.
+ */
+import type { Logger } from '../../shared/logger.ts';
+import { checkMigrations, type Store } from '../../store/store.ts';
+import { createHttpApp, type HttpApp } from '../http/app.ts';
+import type { ReadinessCheck } from '../http/health.ts';
+
+export interface CreateCoordinatorAppOpts {
+  store: Store;
+  log: Logger;
+  version: string;
+}
+
+export function createCoordinatorApp(opts: CreateCoordinatorAppOpts): HttpApp {
+  return createHttpApp({
+    log: opts.log,
+    info: {
+      title: 'rollup custody coordinator',
+      version: opts.version,
+      description:
+        'Executes rollup batches, gathers approvals and threshold signatures, and settles state roots on Bitcoin.',
+    },
+    routes: [],
+    checks: storeChecks(opts.store),
+  });
+}
+
+export function storeChecks(store: Store): ReadinessCheck[] {
+  return [
+    {
+      name: 'database',
+      check: async () => {
+        await store.db.$queryRaw`SELECT 1`;
+        return { ok: true, detail: store.provider };
+      },
+    },
+    {
+      name: 'migrations',
+      check: async () => {
+        const pending = await checkMigrations(store.target);
+        return pending.length === 0
+          ? { ok: true }
+          : { ok: false, detail: `pending: ${pending.join(', ')}` };
+      },
+    },
+  ];
+}

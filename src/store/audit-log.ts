@@ -1,0 +1,161 @@
+/**
+ * The append-only audit log. Each entry is chained to the one before it:
+ *
+ *   hash(n) = SHA-256( hash(n-1) || "\n" || canonicalJson({seq, at, actor, action, subject, data}) )
+ *
+ * with hash(0) = 64 zeros. Sequence numbers are contiguous from 1. So an edited entry breaks
+ * its own hash, a deleted one leaves a gap in `seq`, a reordered one breaks the link to its
+ * predecessor, and a deleted tail disagrees with the head row written in the same transaction.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../shared/canonical-json.ts';
+import type { Db } from './store.ts';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditEvent {
+  actor: string;
+  action: string;
+  subject?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export interface AuditRecord {
+  seq: number;
+  at: Date;
+  actor: string;
+  action: string;
+  subject: string | null;
+  data: string;
+  prevHash: string;
+  hash: string;
+}
+
+export function hashAuditEntry(
+  prevHash: string,
+  e: Omit<AuditRecord, 'hash' | 'prevHash'>,
+): string {
+  const body = canonicalJson({
+    seq: e.seq,
+    at: e.at.toISOString(),
+    actor: e.actor,
+    action: e.action,
+    subject: e.subject,
+    data: e.data,
+  });
+  return createHash('sha256').update(`${prevHash}\n${body}`).digest('hex');
+}
+
+const MAX_APPEND_ATTEMPTS = 20;
+
+/** Appends one entry; concurrent appenders are serialised by the primary key on `seq`. */
+export async function appendAudit(db: Db, event: AuditEvent): Promise<AuditRecord> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.$transaction(async (tx) => {
+        const head = await tx.auditHead.findUnique({ where: { id: 1 } });
+        const entry = {
+          seq: (head?.seq ?? 0) + 1,
+          at: new Date(),
+          actor: event.actor,
+          action: event.action,
+          subject: event.subject ?? null,
+          data: canonicalJson(event.data ?? {}),
+        };
+        const prevHash = head?.hash ?? GENESIS_HASH;
+        const record = { ...entry, prevHash, hash: hashAuditEntry(prevHash, entry) };
+        await tx.auditEntry.create({ data: record });
+        await tx.auditHead.upsert({
+          where: { id: 1 },
+          create: { id: 1, seq: record.seq, hash: record.hash },
+          update: { seq: record.seq, hash: record.hash },
+        });
+        return record;
+      });
+    } catch (error) {
+      if (attempt >= MAX_APPEND_ATTEMPTS || !isContention(error)) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+    }
+  }
+}
+
+/** A lost race with another writer: the same seq taken, or the database busy. */
+function isContention(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  if (e.code === 'P2002' || e.code === 'P2034') return true;
+  return /database is locked|SQLITE_BUSY|could not serialize|deadlock/i.test(e.message ?? '');
+}
+
+export type AuditProblemKind = 'edited' | 'missing' | 'reordered' | 'head-mismatch';
+
+export interface VerifyAuditResult {
+  ok: boolean;
+  entries: number;
+  headHash: string;
+  problems: { seq: number; kind: AuditProblemKind; detail: string }[];
+}
+
+export interface VerifyAuditOpts {
+  /** A head hash recorded outside the database; catches a rewritten head row too. */
+  expectHead?: string;
+  batchSize?: number;
+}
+
+export async function verifyAuditLog(
+  db: Db,
+  opts: VerifyAuditOpts = {},
+): Promise<VerifyAuditResult> {
+  const problems: VerifyAuditResult['problems'] = [];
+  let expectedSeq = 1;
+  let prevHash = GENESIS_HASH;
+  let entries = 0;
+  const take = opts.batchSize ?? 1000;
+  for (let after = 0; ; ) {
+    const page = await db.auditEntry.findMany({
+      where: { seq: { gt: after } },
+      orderBy: { seq: 'asc' },
+      take,
+    });
+    for (const e of page) {
+      entries++;
+      if (e.seq !== expectedSeq) {
+        problems.push({
+          seq: expectedSeq,
+          kind: 'missing',
+          detail: `entries ${expectedSeq}..${e.seq - 1} are missing`,
+        });
+      }
+      if (e.prevHash !== prevHash) {
+        problems.push({
+          seq: e.seq,
+          kind: 'reordered',
+          detail: 'does not link to the entry before it',
+        });
+      }
+      if (hashAuditEntry(e.prevHash, e) !== e.hash) {
+        problems.push({ seq: e.seq, kind: 'edited', detail: 'content does not match its hash' });
+      }
+      expectedSeq = e.seq + 1;
+      prevHash = e.hash;
+    }
+    if (page.length < take) break;
+    after = page[page.length - 1]!.seq;
+  }
+  const head = await db.auditHead.findUnique({ where: { id: 1 } });
+  const headHash = head?.hash ?? GENESIS_HASH;
+  if ((head?.seq ?? 0) !== expectedSeq - 1 || headHash !== prevHash) {
+    problems.push({
+      seq: head?.seq ?? 0,
+      kind: 'head-mismatch',
+      detail: `the head records entry ${head?.seq ?? 0} but the chain ends at ${expectedSeq - 1}: entries were deleted from the end`,
+    });
+  }
+  if (opts.expectHead !== undefined && opts.expectHead !== headHash) {
+    problems.push({
+      seq: head?.seq ?? 0,
+      kind: 'head-mismatch',
+      detail: 'the head differs from the one recorded outside the database',
+    });
+  }
+  return { ok: problems.length === 0, entries, headHash, problems };
+}
