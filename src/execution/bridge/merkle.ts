@@ -12,6 +12,8 @@
  *   Reduce the list of leaves level by level: pair neighbours (0,1), (2,3), ...; an odd last
  *   element is carried up unchanged. It is never paired with itself: duplicating it (Bitcoin's
  *   block Merkle rule) makes [a, b, c] and [a, b, c, c] share a root (CVE-2012-2459).
+ *   (This is the same tree as RFC 6962's recursive split, left subtree = the largest power of
+ *   two strictly below n; the tests check both formulations agree.)
  *   top = the single element left, or 32 zero bytes for an empty list.
  *   root = TaggedHash("rollup-custody/withdrawals/root", u64(count) || top)
  *
