@@ -1,0 +1,215 @@
+/**
+ * World state that persists across batches and restarts. The post-state of batch N is the
+ * pre-state of batch N+1: `stateManagerAt(head)` gives a state manager over the persisted trie,
+ * the executor runs the batch on it, and `commitFrom(sm)` makes its state the new head, in one
+ * crash-safe transaction, only if the head has not moved since that state manager was opened.
+ */
+import { mkdirSync } from 'node:fs';
+import { Common, Mainnet } from '@ethereumjs/common';
+import { MerklePatriciaTrie } from '@ethereumjs/mpt';
+import { Caches, MerkleStateManager } from '@ethereumjs/statemanager';
+import { bytesToHex, KECCAK256_RLP, ValueEncoding } from '@ethereumjs/util';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../shared/errors.ts';
+import { parseHexBytes } from '../../shared/hex.ts';
+import { applyGenesisAlloc, type GenesisAlloc } from './genesis.ts';
+import { type HeadRecord, NodeStore } from './node-store.ts';
+import { StagedTrieDB } from './staged-db.ts';
+
+export interface OpenWorldStateOpts {
+  /** Used to create the state of an empty directory, and checked against a non-empty one. */
+  genesis?: GenesisAlloc;
+  /** Hardfork and custom crypto (native keccak) for the tries and state managers. */
+  common?: Common;
+}
+
+export interface StateManagerAtOpts {
+  /** Defaults to the world state's common. */
+  common?: Common;
+}
+
+export interface CommitResult {
+  /** 0x-hex post-state root, now the head. */
+  root: string;
+  height: number;
+  /** Trie nodes written by this commit. */
+  nodesWritten: number;
+}
+
+/** Thrown when a batch was built on a state that is no longer the head. */
+export class StalePreStateError extends ConflictError {
+  constructor(expected: string, head: string | undefined) {
+    super(`pre-state root ${expected} is not the current head ${head ?? '(none)'}`, {
+      expected,
+      head,
+    });
+  }
+}
+
+interface Opened {
+  db: StagedTrieDB;
+  /** The root this state manager's staged writes build on: the head it must still find. */
+  baseRoot: string;
+}
+
+const EMPTY_ROOT = bytesToHex(KECCAK256_RLP);
+
+export class WorldState {
+  readonly #store: NodeStore;
+  readonly #common: Common;
+  readonly #opened = new WeakMap<MerkleStateManager, Opened>();
+  #closed = false;
+
+  constructor(store: NodeStore, common: Common) {
+    this.#store = store;
+    this.#common = common;
+  }
+
+  /** 0x-hex root of the committed head. */
+  headRoot(): string {
+    return this.#head().root;
+  }
+
+  head(): HeadRecord {
+    return { ...this.#head() };
+  }
+
+  /** Refuses a batch whose pre-state is not the head (say, built before another commit). */
+  ensurePreStateRoot(expected: string): void {
+    const root = parseRoot(expected, 'preStateRoot');
+    const head = this.headRoot();
+    if (root !== head) throw new StalePreStateError(root, head);
+  }
+
+  /** True when `root` is a state this directory holds (a current or past head). */
+  hasState(root: string): boolean {
+    return this.#store.heightOf(parseRoot(root, 'root')) !== undefined;
+  }
+
+  /**
+   * A MerkleStateManager (with caches) over the persisted trie at `root` (default: head).
+   * Writes stay in memory until `commitFrom`. A past root can be read; only a state manager
+   * opened at the head can be committed.
+   */
+  stateManagerAt(
+    root: string = this.headRoot(),
+    opts: StateManagerAtOpts = {},
+  ): MerkleStateManager {
+    this.#assertOpen();
+    const baseRoot = parseRoot(root, 'root');
+    if (baseRoot !== EMPTY_ROOT && this.#store.heightOf(baseRoot) === undefined) {
+      throw new NotFoundError(`state root ${baseRoot} is not held by this world state`);
+    }
+    const common = opts.common ?? this.#common;
+    const db = new StagedTrieDB(this.#store);
+    const trie = new MerklePatriciaTrie({
+      db,
+      root: parseHexBytes(baseRoot, 'root', 32),
+      useKeyHashing: true,
+      valueEncoding: ValueEncoding.Bytes,
+      common,
+    });
+    const sm = new MerkleStateManager({ trie, common, caches: new Caches() });
+    this.#opened.set(sm, { db, baseRoot });
+    return sm;
+  }
+
+  /**
+   * Makes `sm`'s current state the head: its staged trie nodes and the new head root in one
+   * atomic transaction, durable when this resolves. Refused with StalePreStateError when the
+   * head moved since `sm` was opened (or last committed). `sm` stays usable for the next batch.
+   */
+  async commitFrom(sm: MerkleStateManager): Promise<CommitResult> {
+    this.#assertOpen();
+    const opened = this.#opened.get(sm);
+    if (opened === undefined) {
+      throw new InvalidInputError('stateManager: not opened by this world state', {
+        field: 'stateManager',
+      });
+    }
+    const root = bytesToHex(await sm.getStateRoot());
+    const current = this.#head();
+    const next: HeadRecord = { root, height: current.height + 1, genesisRoot: current.genesisRoot };
+    return this.#commit(opened, next);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#store.close();
+  }
+
+  /** Creates the genesis head of an empty directory. */
+  async initGenesis(alloc: GenesisAlloc): Promise<CommitResult> {
+    const sm = this.stateManagerAt(EMPTY_ROOT);
+    await applyGenesisAlloc(sm, alloc);
+    const root = bytesToHex(await sm.getStateRoot());
+    return this.#commit(this.#opened.get(sm)!, { root, height: 0, genesisRoot: root }, true);
+  }
+
+  async #commit(opened: Opened, next: HeadRecord, genesis = false): Promise<CommitResult> {
+    const writes = opened.db.stagedWrites();
+    const nodesWritten = writes.size;
+    const expected = genesis ? undefined : opened.baseRoot;
+    await this.#store.commit(writes, next, expected, (actual) => {
+      return new StalePreStateError(opened.baseRoot, actual?.root);
+    });
+    opened.db.persisted();
+    opened.baseRoot = next.root;
+    return { root: next.root, height: next.height, nodesWritten };
+  }
+
+  #head(): HeadRecord {
+    this.#assertOpen();
+    const head = this.#store.head();
+    if (head === undefined) throw new Error('world state has no head (genesis not written)');
+    return head;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('world state is closed');
+  }
+}
+
+function parseRoot(root: string, field: string): string {
+  return bytesToHex(parseHexBytes(root, field, 32));
+}
+
+/**
+ * Opens (creating if needed) the world state in `dir`. An empty directory gets the genesis
+ * state of `opts.genesis` (an empty state without one); a directory created from another
+ * genesis is refused, so a node never continues someone else's chain.
+ */
+export async function openWorldState(
+  dir: string,
+  opts: OpenWorldStateOpts = {},
+): Promise<WorldState> {
+  mkdirSync(dir, { recursive: true });
+  const common = opts.common ?? new Common({ chain: Mainnet, hardfork: 'cancun' });
+  const store = NodeStore.open(dir);
+  const ws = new WorldState(store, common);
+  try {
+    const existing = store.head();
+    if (existing === undefined) {
+      await ws.initGenesis(opts.genesis ?? {});
+    } else if (opts.genesis !== undefined) {
+      const expected = await genesisRoot(opts.genesis, common);
+      if (expected !== existing.genesisRoot) {
+        throw new ConflictError(
+          `${dir} holds the chain of genesis ${existing.genesisRoot}, not ${expected}`,
+          { genesisRoot: existing.genesisRoot, expected },
+        );
+      }
+    }
+    return ws;
+  } catch (error) {
+    await ws.close();
+    throw error;
+  }
+}
+
+/** The state root of a genesis alloc, computed in memory (nothing persisted). */
+export async function genesisRoot(alloc: GenesisAlloc, common?: Common): Promise<string> {
+  const sm = new MerkleStateManager(common === undefined ? {} : { common });
+  await applyGenesisAlloc(sm, alloc);
+  return bytesToHex(await sm.getStateRoot());
+}
