@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { ServiceUnavailableError } from '../shared/errors.ts';
 import type { DatabaseTarget } from './database-url.ts';
 
 export interface SqlTx {
@@ -28,9 +29,15 @@ export interface SqlSession {
 const PG_MIGRATION_LOCK = 0x637573746f6479n; // "custody"
 
 export async function openSqlSession(target: DatabaseTarget): Promise<SqlSession> {
-  return target.provider === 'sqlite'
-    ? openSqliteSession(target.file)
-    : openPostgresSession(target.url);
+  try {
+    return target.provider === 'sqlite'
+      ? openSqliteSession(target.file)
+      : await openPostgresSession(target.url);
+  } catch (error) {
+    throw new ServiceUnavailableError(
+      `cannot open the ${target.provider} database: ${(error as Error).message}`,
+    );
+  }
 }
 
 function openSqliteSession(file: string): SqlSession {

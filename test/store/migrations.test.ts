@@ -1,15 +1,10 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseDatabaseUrl } from '../../src/store/database-url.ts';
 import { loadMigrations, MigrationError, runMigrations } from '../../src/store/migrations.ts';
 import { openSqlSession } from '../../src/store/sql-session.ts';
 import { checkMigrations, migrate, openStore } from '../../src/store/store.ts';
+import { runCli } from '../support/cli.ts';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/databases.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
   let database: TestDatabase;
@@ -130,27 +125,6 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
   });
 });
 
-function runMigrateProcess(databaseUrl: string): Promise<{ code: number | null; stdout: string }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'custody-migrate-'));
-  const script = path.join(dir, 'run.ts');
-  writeFileSync(
-    script,
-    `import { migrate } from ${JSON.stringify(path.join(ROOT, 'src/store/store.ts'))};
-import { parseDatabaseUrl } from ${JSON.stringify(path.join(ROOT, 'src/store/database-url.ts'))};
-const r = await migrate(parseDatabaseUrl(process.argv[2]));
-process.stdout.write(JSON.stringify(r));`,
-  );
-  return new Promise((resolve) => {
-    const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [script, databaseUrl], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.on('close', (code) => {
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ code, stdout });
-    });
-  });
+async function runMigrateProcess(databaseUrl: string) {
+  return runCli(['migrate'], { DATABASE_URL: databaseUrl });
 }
