@@ -81,7 +81,8 @@ describe('crash safety', () => {
         expect(head.height).toBeGreaterThanOrEqual(lastDone);
         expect(head.height).toBeLessThanOrEqual(Math.max(log.begun, lastHeight));
         if (log.done.has(head.height)) expect(head.root).toBe(log.done.get(head.height));
-        outcomes.push(head.height === log.begun ? 'new' : 'old');
+        const when = log.done.has(log.begun) ? 'after-commit' : 'mid-commit';
+        outcomes.push(`${when}:${head.height === log.begun ? 'new' : 'old'}`);
         await expectCompleteState(ws.stateManagerAt(), head.height);
         lastHeight = head.height;
       } finally {
