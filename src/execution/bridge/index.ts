@@ -7,6 +7,7 @@ export {
   BRIDGE_RUNTIME_CODE,
   BRIDGE_SOURCE_SHA256,
 } from './artifact.ts';
+export { type BatchWithdrawals, batchWithdrawals } from './batch-withdrawals.ts';
 export { withdrawalsRoot, withdrawalsRootBytes } from './merkle.ts';
 export {
   type DustProfile,
@@ -20,6 +21,7 @@ export {
 export {
   decodeWithdrawalLog,
   extractWithdrawals,
+  type LogLike,
   type ReceiptLike,
   WITHDRAWAL_EVENT_TOPIC,
   type Withdrawal,

@@ -18,14 +18,30 @@ export interface Withdrawal {
   amountSats: string;
 }
 
-/** The parts of an @ethereumjs/vm receipt (TxReceipt) that extraction reads. */
+/** A log as @ethereumjs/vm returns it: `[address, topics, data]`. */
+export type LogTuple = readonly [
+  address: Uint8Array,
+  topics: readonly Uint8Array[],
+  data: Uint8Array,
+];
+/** A log as src/execution/types.ts carries it. */
+export interface LogObject {
+  address: Uint8Array;
+  topics: readonly Uint8Array[];
+  data: Uint8Array;
+}
+export type LogLike = LogTuple | LogObject;
+
+/** The parts of a receipt that extraction reads: @ethereumjs/vm's TxReceipt or ours. */
 export interface ReceiptLike {
   status?: 0 | 1;
-  logs: readonly (readonly [
-    address: Uint8Array,
-    topics: readonly Uint8Array[],
-    data: Uint8Array,
-  ])[];
+  logs: readonly LogLike[];
+}
+
+function logParts(log: LogLike): LogTuple {
+  if (Array.isArray(log)) return log as LogTuple;
+  const { address, topics, data } = log as LogObject;
+  return [address, topics, data];
 }
 
 export const WITHDRAWAL_EVENT_SIGNATURE = 'Withdrawal(uint256,address,bytes,uint256)';
@@ -70,11 +86,8 @@ function decodeWithdrawalData(
 }
 
 /** Decodes one bridge log; undefined for a log that is not the bridge's Withdrawal event. */
-export function decodeWithdrawalLog(
-  log: ReceiptLike['logs'][number],
-  field = 'log',
-): Withdrawal | undefined {
-  const [address, topics, data] = log;
+export function decodeWithdrawalLog(log: LogLike, field = 'log'): Withdrawal | undefined {
+  const [address, topics, data] = logParts(log);
   if (!equalBytes(address, BRIDGE_ADDRESS_BYTES)) return undefined;
   const [topic0, indexTopic] = topics;
   if (topic0 === undefined || !equalBytes(topic0, WITHDRAWAL_EVENT_TOPIC)) return undefined;

@@ -1,11 +1,18 @@
 import { bytesToHex } from '@ethereumjs/util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { extractWithdrawals, type ReceiptLike } from '../../../src/execution/bridge/withdrawals.ts';
+import { batchWithdrawals } from '../../../src/execution/bridge/batch-withdrawals.ts';
+import { withdrawalsRoot } from '../../../src/execution/bridge/merkle.ts';
+import {
+  extractWithdrawals,
+  type LogTuple,
+  type ReceiptLike,
+} from '../../../src/execution/bridge/withdrawals.ts';
+import type { TxReceipt } from '../../../src/execution/types.ts';
 import { InvalidInputError } from '../../../src/shared/errors.ts';
 import { bridgeHarness, encodeWithdraw, WEI_PER_SAT } from './harness.ts';
 import { standardScript } from './scripts.ts';
 
-type Log = ReceiptLike['logs'][number];
+type Log = LogTuple;
 
 describe('withdrawal extraction refuses what the bridge did not emit', () => {
   let receipts: ReceiptLike[];
@@ -17,7 +24,7 @@ describe('withdrawal extraction refuses what the bridge did not emit', () => {
       const r = await bridge.send(encodeWithdraw(standardScript('p2tr')), 1_000n * WEI_PER_SAT);
       receipts.push(r.receipt as ReceiptLike);
     }
-    realLog = receipts[0]!.logs[0]!;
+    realLog = receipts[0]!.logs[0]! as LogTuple;
   });
 
   it('ignores a forged Withdrawal event emitted by another contract', () => {
@@ -54,5 +61,30 @@ describe('withdrawal extraction refuses what the bridge did not emit', () => {
     expect(w!.amountSats).toBe('0x3e8');
     expect(w!.scriptPubKey).toMatch(/^0x5120[0-9a-f]{64}$/);
     expect(bytesToHex(realLog[0])).toBe('0x4200000000000000000000000000000000000b7c');
+  });
+});
+
+describe('receipts in the executor shape (src/execution/types.ts)', () => {
+  it('gives the same withdrawals and root for object logs as for @ethereumjs tuples', async () => {
+    const bridge = await bridgeHarness('signet');
+    const vmReceipts: ReceiptLike[] = [];
+    for (const t of ['p2pkh', 'p2wsh'] as const) {
+      const r = await bridge.send(encodeWithdraw(standardScript(t)), 5_000n * WEI_PER_SAT);
+      vmReceipts.push(r.receipt as ReceiptLike);
+    }
+    const executorReceipts: TxReceipt[] = vmReceipts.map((r) => ({
+      txType: 2,
+      status: r.status ?? 0,
+      gasUsed: 0n,
+      cumulativeGasUsed: 0n,
+      logs: r.logs.map((l) => {
+        const [address, topics, data] = l as readonly [Uint8Array, Uint8Array[], Uint8Array];
+        return { address, topics, data };
+      }),
+    }));
+    const fromVm = batchWithdrawals(vmReceipts);
+    expect(fromVm.withdrawals).toHaveLength(2);
+    expect(batchWithdrawals(executorReceipts)).toEqual(fromVm);
+    expect(fromVm.withdrawalsRoot).toBe(withdrawalsRoot(fromVm.withdrawals));
   });
 });
