@@ -3,7 +3,9 @@
  * table, problem+json for every error (including unknown routes), metrics, no framework
  * banner, and the operational endpoints.
  */
+import { randomUUID } from 'node:crypto';
 import express, { type Express, type RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
 import { NotFoundError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { healthRoutes, type ReadinessCheck } from './health.ts';
@@ -34,6 +36,7 @@ export function createHttpApp(opts: CreateHttpAppOpts): HttpApp {
   app.set('query parser', 'simple');
   const metrics = createHttpMetrics();
   app.use(metrics.middleware);
+  app.use(accessLog(opts.log));
 
   let openapi: ReturnType<typeof buildOpenApiDocument> | undefined;
   const routes = [
@@ -48,4 +51,31 @@ export function createHttpApp(opts: CreateHttpAppOpts): HttpApp {
   });
   app.use(problemHandler(opts.log));
   return { app, metrics, openapi };
+}
+
+/**
+ * One JSON line per request with a request id (echoed as X-Request-Id so a client can quote
+ * it). A client-supplied id is kept only if it is short and plain, so it cannot forge log lines.
+ */
+function accessLog(log: CreateHttpAppOpts['log']): RequestHandler {
+  return pinoHttp({
+    logger: log,
+    genReqId: (req, res) => {
+      const given = req.headers['x-request-id'];
+      const id =
+        typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customLogLevel: (_req, res, error) =>
+      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url,
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
 }

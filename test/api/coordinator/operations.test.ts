@@ -41,6 +41,13 @@ describe.each(DATABASE_KINDS)('coordinator operational endpoints on %s', (kind) 
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
+  it('echoes a plain X-Request-Id and replaces one that could forge log lines', async () => {
+    const kept = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'abc-123' } });
+    expect(kept.headers.get('x-request-id')).toBe('abc-123');
+    const replaced = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'a b"\\n{' } });
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('/readyz reports the database and migrations', async () => {
     const res = await fetch(`${base}/readyz`);
     expect(res.status).toBe(200);
