@@ -1,0 +1,88 @@
+/**
+ * The batch's net effect, applied to the pre-state trie once: the last write of every
+ * location, per account in the order wipe → header → slots written after the wipe. This is
+ * the only trie work of a parallel run (none happens per transaction).
+ */
+import type { MerkleStateManager } from '@ethereumjs/statemanager';
+import { Account, Address, bigIntToBytes, hexToBytes } from '@ethereumjs/util';
+import { type AccountValue, EMPTY_CODE_HASH, keyAddress, keySlot, type Value } from './keys.ts';
+import type { MVMemory } from './mvmemory.ts';
+
+interface AccountChanges {
+  header?: AccountValue;
+  wipeTx?: number;
+  slots: [string, bigint, number][];
+}
+
+export async function applyFinalWrites(
+  sm: MerkleStateManager,
+  mv: MVMemory,
+  codes: Map<string, Uint8Array>,
+  coinbase: string,
+  preCoinbase: AccountValue,
+  totalFees: bigint,
+): Promise<void> {
+  const byAccount = groupByAccount(mv.finalWrites());
+  const cb = byAccount.get(coinbase) ?? { slots: [] };
+  // The coinbase's stored balance excludes fees: add them all now.
+  const base = cb.header ?? preCoinbase;
+  const balance = base.balance + totalFees;
+  if (cb.header !== undefined || totalFees !== 0n) {
+    cb.header = { ...base, balance, exists: base.exists || balance > 0n };
+    byAccount.set(coinbase, cb);
+  }
+  for (const [addr, changes] of byAccount) await applyAccount(sm, addr, changes, codes);
+}
+
+function groupByAccount(writes: Iterable<[string, Value, number]>): Map<string, AccountChanges> {
+  const out = new Map<string, AccountChanges>();
+  for (const [key, value, tx] of writes) {
+    const addr = keyAddress(key);
+    let c = out.get(addr);
+    if (c === undefined) {
+      c = { slots: [] };
+      out.set(addr, c);
+    }
+    if (key[0] === 'a') c.header = value as AccountValue;
+    else if (key[0] === 'r') c.wipeTx = tx;
+    else c.slots.push([keySlot(key), value as bigint, tx]);
+  }
+  return out;
+}
+
+async function applyAccount(
+  sm: MerkleStateManager,
+  addr: string,
+  c: AccountChanges,
+  codes: Map<string, Uint8Array>,
+): Promise<void> {
+  const address = new Address(hexToBytes(`0x${addr}`));
+  if (c.header !== undefined && !c.header.exists) {
+    await sm.deleteAccount(address);
+    return; // deletion wipes storage; no slot can be written after it without recreation
+  }
+  if (c.wipeTx !== undefined && (await sm.getAccount(address)) !== undefined) {
+    await sm.clearStorage(address);
+  }
+  if (c.header !== undefined) {
+    const h = c.header;
+    const current = (await sm.getAccount(address)) ?? new Account();
+    current.nonce = h.nonce;
+    current.balance = h.balance;
+    await sm.putAccount(address, current);
+    const currentCodeHash = Buffer.from(current.codeHash).toString('hex');
+    if (h.codeHash !== currentCodeHash) {
+      const code = h.codeHash === EMPTY_CODE_HASH ? new Uint8Array(0) : codes.get(h.codeHash);
+      if (code === undefined) throw new Error(`missing code ${h.codeHash} for 0x${addr}`);
+      await sm.putCode(address, code);
+    }
+  }
+  for (const [slot, value, tx] of c.slots) {
+    if (c.wipeTx !== undefined && tx < c.wipeTx) continue;
+    await sm.putStorage(
+      address,
+      hexToBytes(`0x${slot}`),
+      value === 0n ? new Uint8Array(0) : bigIntToBytes(value),
+    );
+  }
+}

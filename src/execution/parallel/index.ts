@@ -1,0 +1,178 @@
+/**
+ * `runParallel(batch, {workers})`: Block-STM over @ethereumjs/vm in worker threads. Produces
+ * exactly what `runSequential` produces (root, receipts, gas, withdrawals) or rejects the
+ * batch at the same index with the same reason.
+ */
+import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
+import { makeCommon } from '../crypto.ts';
+import { shortMessage, unsupportedTypeReason } from '../decode.ts';
+import { BatchRejectedError } from '../errors.ts';
+import { loadPreState } from '../prestate.ts';
+import { receiptsRoot, withCumulativeGas } from '../receipts.ts';
+import { runSequential } from '../sequential.ts';
+import { cumulativeGasReason } from '../txrun.ts';
+import type { Batch, BatchResult, TxReceipt } from '../types.ts';
+import { extractWithdrawals, type WithdrawalDecoder } from '../withdrawals.ts';
+import { applyFinalWrites } from './apply.ts';
+import { type AccountValue, EMPTY_CODE_HASH, NO_ACCOUNT } from './keys.ts';
+import { acquireWorkers, defaultWorkerCount, type WorkerHandle } from './pool.ts';
+import { BlockStm, HopelesslyDependent, type StmStats } from './scheduler.ts';
+
+export { closeWorkerPool } from './pool.ts';
+
+export interface RunParallelOpts {
+  /** worker threads (default: one per core) */
+  workers?: number;
+  withdrawalDecoder?: WithdrawalDecoder;
+  /** fall back to sequential execution when speculation is measured to be wasted (default on) */
+  fallback?: boolean;
+  /** receives scheduler statistics (benchmarks, tests) */
+  onStats?: (stats: StmStats & { fallback: boolean }) => void;
+}
+
+let batchIds = 0;
+
+export async function runParallel(batch: Batch, opts: RunParallelOpts = {}): Promise<BatchResult> {
+  const workers = opts.workers ?? defaultWorkerCount();
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new RangeError('workers: expected a positive integer');
+  const common = makeCommon(batch.env.chainId, 'fast');
+  const { limit, staticFailure } = firstStaticFailure(batch, common);
+  const handles = acquireWorkers(workers);
+  const ready = openBatch(handles, batch);
+  const state = await loadPreState(batch.pre, common, 'fast');
+  await ready;
+
+  const coinbase = Buffer.from(batch.env.coinbase).toString('hex');
+  const preCoinbase = preAccount(batch, coinbase, common);
+  const stm = new BlockStm(limit, handles, coinbase, preCoinbase, opts.fallback ?? true);
+  try {
+    await stm.run();
+  } catch (error) {
+    if (!(error instanceof HopelesslyDependent)) throw error;
+    await drain(handles, batch);
+    opts.onStats?.({ ...stm.stats, fallback: true });
+    return runSequential(batch, { withdrawalDecoder: opts.withdrawalDecoder });
+  }
+  opts.onStats?.({ ...stm.stats, fallback: false });
+
+  const partial: Omit<TxReceipt, 'cumulativeGasUsed'>[] = [];
+  let gasUsed = 0n;
+  for (let i = 0; i < limit; i++) {
+    const overLimit = cumulativeGasReason(
+      gasLimitOf(batch, i, common),
+      batch.env.gasLimit - gasUsed,
+    );
+    if (overLimit !== undefined) throw new BatchRejectedError(i, overLimit);
+    const outcome = stm.outcomes[i];
+    if (outcome === undefined || !outcome.ok)
+      throw new BatchRejectedError(i, outcome?.reason ?? 'not executed');
+    partial.push(outcome.receipt);
+    gasUsed += outcome.receipt.gasUsed;
+  }
+  if (staticFailure !== undefined) throw staticFailure;
+
+  const codes = new Map<string, Uint8Array>();
+  for (const acc of batch.pre.values())
+    if (acc.code.length > 0) codes.set(hashHex(common, acc.code), acc.code);
+  for (const [hash, code] of stm.codes) codes.set(hash, code);
+  const totalFees = stm.fees.reduce((a, b) => a + b, 0n);
+  await applyFinalWrites(state, stm.mv, codes, coinbase, preCoinbase, totalFees);
+  const receipts = withCumulativeGas(partial);
+  return {
+    stateRoot: await state.getStateRoot(),
+    receiptsRoot: await receiptsRoot(receipts, common),
+    gasUsed,
+    txCount: batch.txs.length,
+    receipts,
+    logs: receipts.flatMap((r) => r.logs),
+    withdrawals: extractWithdrawals(receipts, opts.withdrawalDecoder),
+  };
+}
+
+/**
+ * Checks that need no state, done up front so that workers never see an undecodable
+ * transaction. Transactions after the first such failure cannot change the verdict (the batch
+ * is rejected at that index or earlier), so they are not executed.
+ */
+function firstStaticFailure(
+  batch: Batch,
+  common: ReturnType<typeof makeCommon>,
+): { limit: number; staticFailure?: BatchRejectedError } {
+  for (let i = 0; i < batch.txs.length; i++) {
+    const raw = batch.txs[i] as Uint8Array;
+    const typeReason = unsupportedTypeReason(raw);
+    if (typeReason !== undefined)
+      return { limit: i, staticFailure: new BatchRejectedError(i, typeReason) };
+    let tx: TypedTransaction;
+    try {
+      tx = createTxFromRLP(raw, { common }) as TypedTransaction;
+    } catch (error) {
+      return {
+        limit: i,
+        staticFailure: new BatchRejectedError(i, `undecodable transaction: ${shortMessage(error)}`),
+      };
+    }
+    if (!tx.isSigned())
+      return { limit: i, staticFailure: new BatchRejectedError(i, 'transaction is not signed') };
+    if (tx.gasLimit > batch.env.gasLimit) {
+      return {
+        limit: i,
+        staticFailure: new BatchRejectedError(
+          i,
+          `gas limit ${tx.gasLimit} is above the batch gas limit ${batch.env.gasLimit}`,
+        ),
+      };
+    }
+  }
+  return { limit: batch.txs.length };
+}
+
+const gasLimits = new WeakMap<Uint8Array, bigint>();
+function gasLimitOf(batch: Batch, i: number, common: ReturnType<typeof makeCommon>): bigint {
+  const raw = batch.txs[i] as Uint8Array;
+  let g = gasLimits.get(raw);
+  if (g === undefined) {
+    g = (createTxFromRLP(raw, { common }) as TypedTransaction).gasLimit;
+    gasLimits.set(raw, g);
+  }
+  return g;
+}
+
+function openBatch(handles: WorkerHandle[], batch: Batch): Promise<void[]> {
+  const id = ++batchIds;
+  return Promise.all(
+    handles.map(
+      (h) =>
+        new Promise<void>((resolve, reject) => {
+          h.listen((msg) => {
+            if (msg.t === 'ready' && msg.id === id) resolve();
+            else if (msg.t === 'fatal') reject(new Error(`worker failed: ${msg.message}`));
+          });
+          h.post({ t: 'batch', id, env: batch.env, pre: batch.pre, txs: batch.txs });
+        }),
+    ),
+  );
+}
+
+/** Let in-flight incarnations finish so the pool is idle for the next batch. */
+function drain(handles: WorkerHandle[], batch: Batch): Promise<void[]> {
+  return openBatch(handles, { ...batch, pre: new Map(), txs: [] });
+}
+
+function preAccount(
+  batch: Batch,
+  addr: string,
+  common: ReturnType<typeof makeCommon>,
+): AccountValue {
+  const acc = batch.pre.get(`0x${addr}`);
+  if (acc === undefined) return NO_ACCOUNT;
+  const codeHash = acc.code.length === 0 ? EMPTY_CODE_HASH : hashHex(common, acc.code);
+  return { exists: true, nonce: acc.nonce, balance: acc.balance, codeHash };
+}
+
+function hashHex(common: ReturnType<typeof makeCommon>, code: Uint8Array): string {
+  return Buffer.from(
+    (common.customCrypto.keccak256 as (d: Uint8Array) => Uint8Array)(code),
+  ).toString('hex');
+}

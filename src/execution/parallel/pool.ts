@@ -1,0 +1,61 @@
+/**
+ * A warm pool of worker threads, kept across batches: starting a worker (loading tsx, the
+ * VM and the crypto bindings) costs far more than a small batch takes to execute.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { FromWorker, ToWorker } from './protocol.ts';
+
+export class WorkerHandle {
+  private listener: ((msg: FromWorker) => void) | undefined;
+  failure: Error | undefined;
+
+  constructor(readonly worker: Worker) {
+    worker.on('message', (msg: FromWorker) => this.listener?.(msg));
+    worker.on('error', (e) => {
+      this.failure = e;
+      this.listener?.({ t: 'fatal', message: e.message });
+    });
+    worker.on('exit', (code) => {
+      this.failure ??= new Error(`worker exited with code ${code}`);
+      this.listener?.({ t: 'fatal', message: this.failure.message });
+    });
+  }
+
+  listen(fn: ((msg: FromWorker) => void) | undefined): void {
+    this.listener = fn;
+  }
+
+  post(msg: ToWorker): void {
+    this.worker.postMessage(msg);
+  }
+}
+
+let pool: WorkerHandle[] = [];
+
+export function defaultWorkerCount(): number {
+  return availableParallelism();
+}
+
+/** `n` live workers, started on first use and reused afterwards. */
+export function acquireWorkers(n: number): WorkerHandle[] {
+  pool = pool.filter((w) => w.failure === undefined);
+  while (pool.length < n) pool.push(spawn());
+  return pool.slice(0, n);
+}
+
+function spawn(): WorkerHandle {
+  const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+    workerData: { entry: new URL('./worker.ts', import.meta.url).href },
+  });
+  // An idle pool must not keep a CLI process alive.
+  worker.unref();
+  return new WorkerHandle(worker);
+}
+
+/** Stop every worker (tests, shutdown). */
+export async function closeWorkerPool(): Promise<void> {
+  const all = pool;
+  pool = [];
+  await Promise.all(all.map((w) => w.worker.terminate()));
+}

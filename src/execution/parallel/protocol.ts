@@ -1,0 +1,32 @@
+/** Messages between the coordinator (runParallel) and its workers. */
+import type { TxOutcome } from '../txrun.ts';
+import type { BatchEnv, PreState } from '../types.ts';
+import type { Value } from './keys.ts';
+
+export type ToWorker =
+  | { t: 'batch'; id: number; env: BatchEnv; pre: PreState; txs: Uint8Array[] }
+  | {
+      t: 'update';
+      tx: number;
+      inc: number;
+      writes: [string, Value][];
+      codes: [string, Uint8Array][];
+      fee: bigint;
+    }
+  | { t: 'estimate'; tx: number }
+  | { t: 'exec'; tx: number; inc: number };
+
+export interface Executed {
+  t: 'done';
+  tx: number;
+  inc: number;
+  /** set when the incarnation read an ESTIMATE of that transaction and stopped */
+  blockedBy?: number;
+  outcome?: TxOutcome;
+  reads?: { versions: Map<string, [number, number]>; feeSum?: bigint; feeNonZero?: boolean };
+  writes?: [string, Value][];
+  codes?: [string, Uint8Array][];
+  fee?: bigint;
+}
+
+export type FromWorker = { t: 'ready'; id: number } | Executed | { t: 'fatal'; message: string };

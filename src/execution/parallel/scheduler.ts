@@ -1,0 +1,264 @@
+/**
+ * The Block-STM coordinator (Gelashvili et al., "Block-STM: Scaling Blockchain Execution by
+ * Turning Ordering Curse to a Performance Blessing", 2022, Algorithms 1-5). Workers execute
+ * incarnations; this thread owns multi-version memory, validates read sets and schedules.
+ *
+ * Because scheduling and validation run on one JavaScript thread, the paper's races (a
+ * dependency registered after the blocker finished, a validation racing a re-execution, the
+ * `decrease_cnt`/`num_active_tasks` termination check) become ordering questions that are
+ * settled here in program order:
+ *  - a worker whose replica still showed an ESTIMATE of a transaction that has since been
+ *    re-executed is simply re-scheduled (paper: `add_dependency` returning false);
+ *  - validation runs in transaction order from `validationIdx`, which every new-location
+ *    write and every abort lowers (paper: `decrease_validation_idx`);
+ *  - the batch is done when nothing is in flight, nothing is ready and a final in-order
+ *    validation of every transaction passes (belt and braces on top of the paper's rule).
+ */
+import type { TxOutcome } from '../txrun.ts';
+import { type AccountValue, accountKey, NO_ACCOUNT } from './keys.ts';
+import { MVMemory, PRE } from './mvmemory.ts';
+import type { WorkerHandle } from './pool.ts';
+import type { Executed } from './protocol.ts';
+
+enum Status {
+  Ready = 0,
+  Executing = 1,
+  Executed = 2,
+  Waiting = 3,
+}
+
+export interface StmStats {
+  executions: number;
+  aborts: number;
+  dependencies: number;
+}
+
+/** Give up on speculation when this share of executions was wasted early in the batch. */
+const HOPELESS_RATIO = 0.5;
+const PROBE_EXECUTIONS = 48;
+
+export class HopelesslyDependent extends Error {}
+
+export class BlockStm {
+  readonly mv = new MVMemory();
+  readonly outcomes: (TxOutcome | undefined)[];
+  readonly fees: bigint[];
+  /** contract code created during the batch, by hash */
+  readonly codes = new Map<string, Uint8Array>();
+  readonly stats: StmStats = { executions: 0, aborts: 0, dependencies: 0 };
+  private readonly status: Uint8Array;
+  private readonly inc: Int32Array;
+  private readonly reads: (Executed['reads'] | undefined)[];
+  private readonly dependents = new Map<number, number[]>();
+  private readonly ready = new MinHeap();
+  private validationIdx = 0;
+  private inFlight = 0;
+  private idle: WorkerHandle[] = [];
+  private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private finished = false;
+
+  constructor(
+    readonly n: number,
+    private readonly workers: WorkerHandle[],
+    private readonly coinbase: string,
+    private readonly preCoinbase: AccountValue,
+    private readonly allowFallback: boolean,
+  ) {
+    this.outcomes = new Array(n);
+    this.fees = new Array<bigint>(n).fill(0n);
+    this.status = new Uint8Array(n);
+    this.inc = new Int32Array(n);
+    this.reads = new Array(n);
+    for (let i = 0; i < n; i++) this.ready.push(i);
+  }
+
+  run(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.settle = { resolve, reject };
+      for (const w of this.workers) {
+        w.listen((msg) => {
+          if (msg.t === 'done') this.onDone(w, msg);
+          else if (msg.t === 'fatal') this.fail(new Error(`worker failed: ${msg.message}`));
+        });
+        this.idle.push(w);
+      }
+      this.pump();
+    });
+  }
+
+  private fail(e: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const w of this.workers) w.listen(undefined);
+    this.settle?.reject(e);
+  }
+
+  private pump(): void {
+    if (this.finished) return;
+    while (this.idle.length > 0 && this.ready.size > 0) {
+      const tx = this.ready.pop() as number;
+      if (this.status[tx] !== Status.Ready) continue;
+      this.status[tx] = Status.Executing;
+      this.inFlight++;
+      this.stats.executions++;
+      (this.idle.pop() as WorkerHandle).post({ t: 'exec', tx, inc: this.inc[tx] as number });
+    }
+    if (this.inFlight === 0 && this.ready.size === 0) this.finish();
+  }
+
+  private onDone(worker: WorkerHandle, msg: Executed): void {
+    if (this.finished) return;
+    this.inFlight--;
+    this.idle.push(worker);
+    if (msg.blockedBy !== undefined) this.onBlocked(msg.tx, msg.blockedBy);
+    else this.onExecuted(msg);
+    this.validateForward();
+    if (this.hopeless()) {
+      this.fail(new HopelesslyDependent('speculation wasted on a dependent batch'));
+      return;
+    }
+    this.pump();
+  }
+
+  private onBlocked(tx: number, blocker: number): void {
+    this.stats.dependencies++;
+    if (this.status[blocker] === Status.Executed) {
+      this.makeReady(tx); // the ESTIMATE was already resolved (the worker's replica lagged)
+      return;
+    }
+    this.status[tx] = Status.Waiting;
+    const list = this.dependents.get(blocker) ?? [];
+    list.push(tx);
+    this.dependents.set(blocker, list);
+  }
+
+  private onExecuted(msg: Executed): void {
+    const { tx, inc } = msg;
+    const writes = msg.writes ?? [];
+    const wroteNew = this.mv.record(tx, inc, writes);
+    const feeChanged = this.fees[tx] !== (msg.fee ?? 0n);
+    this.fees[tx] = msg.fee ?? 0n;
+    this.outcomes[tx] = msg.outcome;
+    this.reads[tx] = msg.reads;
+    this.status[tx] = Status.Executed;
+    for (const [hash, code] of msg.codes ?? []) this.codes.set(hash, code);
+    for (const w of this.workers) {
+      w.post({ t: 'update', tx, inc, writes, codes: msg.codes ?? [], fee: msg.fee ?? 0n });
+    }
+    for (const dep of this.dependents.get(tx) ?? []) this.makeReady(dep);
+    this.dependents.delete(tx);
+    // A new location (or a changed fee, which coinbase readers see) may invalidate higher
+    // transactions that were already validated; otherwise only this one needs validating.
+    if (wroteNew || feeChanged) this.validationIdx = Math.min(this.validationIdx, tx);
+    else if (tx < this.validationIdx && !this.validate(tx)) this.abort(tx);
+  }
+
+  private makeReady(tx: number): void {
+    this.inc[tx] = (this.inc[tx] as number) + 1;
+    this.status[tx] = Status.Ready;
+    this.ready.push(tx);
+  }
+
+  private validateForward(): void {
+    while (this.validationIdx < this.n && this.status[this.validationIdx] === Status.Executed) {
+      const tx = this.validationIdx++;
+      if (!this.validate(tx)) this.abort(tx);
+    }
+  }
+
+  private abort(tx: number): void {
+    this.stats.aborts++;
+    this.mv.markEstimates(tx);
+    for (const w of this.workers) w.post({ t: 'estimate', tx });
+    this.makeReady(tx);
+    this.validationIdx = Math.min(this.validationIdx, tx + 1);
+  }
+
+  /** Paper `validate_read_set`: every read must still resolve to the version it saw. */
+  validate(tx: number): boolean {
+    const reads = this.reads[tx];
+    if (reads === undefined) return false;
+    for (const [key, [writer, inc]] of reads.versions) {
+      const r = this.mv.read(key, tx);
+      if (r.kind === 'estimate') return false;
+      if (r.kind === 'pre' ? writer !== PRE : r.version.tx !== writer || r.version.inc !== inc) {
+        return false;
+      }
+    }
+    if (reads.feeSum !== undefined && reads.feeSum !== this.feesBelow(tx)) return false;
+    if (reads.feeNonZero !== undefined) {
+      const base = this.coinbaseBase(tx);
+      if (reads.feeNonZero !== base.balance + this.feesBelow(tx) > 0n) return false;
+    }
+    return true;
+  }
+
+  private coinbaseBase(tx: number): AccountValue {
+    const r = this.mv.read(accountKey(this.coinbase), tx);
+    return r.kind === 'value' ? (r.value as AccountValue) : (this.preCoinbase ?? NO_ACCOUNT);
+  }
+
+  private feesBelow(tx: number): bigint {
+    let sum = 0n;
+    for (let i = 0; i < tx; i++) sum += this.fees[i] as bigint;
+    return sum;
+  }
+
+  private hopeless(): boolean {
+    if (!this.allowFallback || this.stats.executions < PROBE_EXECUTIONS) return false;
+    if (this.stats.executions > PROBE_EXECUTIONS * 2) return false; // only judge early
+    const wasted = this.stats.aborts + this.stats.dependencies;
+    return wasted / this.stats.executions > HOPELESS_RATIO;
+  }
+
+  private finish(): void {
+    for (let tx = 0; tx < this.n; tx++) {
+      if (this.status[tx] !== Status.Executed || !this.validate(tx)) {
+        // Cannot happen if the scheduling above is right; re-run rather than return a wrong root.
+        this.abort(tx);
+        this.pump();
+        return;
+      }
+    }
+    this.finished = true;
+    for (const w of this.workers) w.listen(undefined);
+    this.settle?.resolve();
+  }
+}
+
+class MinHeap {
+  private a: number[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  push(x: number): void {
+    const a = this.a;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if ((a[p] as number) <= x) break;
+      a[i] = a[p] as number;
+      i = p;
+    }
+    a[i] = x;
+  }
+  pop(): number | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length === 0 || last === undefined) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= a.length) break;
+      const r = l + 1;
+      const c = r < a.length && (a[r] as number) < (a[l] as number) ? r : l;
+      if ((a[c] as number) >= last) break;
+      a[i] = a[c] as number;
+      i = c;
+    }
+    a[i] = last;
+    return top;
+  }
+}

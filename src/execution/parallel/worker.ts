@@ -1,0 +1,145 @@
+/**
+ * A Block-STM worker: holds the batch's pre-state (loaded once per batch), a replica of
+ * multi-version memory kept current by the coordinator's broadcasts, and one VM whose state
+ * manager is a VersionedState. Decodes transactions and recovers senders itself.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { Block } from '@ethereumjs/block';
+import type { Common } from '@ethereumjs/common';
+import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
+import { createVM, type VM } from '@ethereumjs/vm';
+import { makeCommon } from '../crypto.ts';
+import { shortMessage } from '../decode.ts';
+import { historyStub, makeBlock } from '../env.ts';
+import { executeTx } from '../txrun.ts';
+import type { PreState } from '../types.ts';
+import { type AccountValue, EMPTY_CODE_HASH } from './keys.ts';
+import { MVMemory } from './mvmemory.ts';
+import type { Executed, FromWorker, ToWorker } from './protocol.ts';
+import { type PreView, type VersionedContext, VersionedState } from './versionedState.ts';
+
+interface Session {
+  common: Common;
+  block: Block;
+  vm: VM;
+  state: VersionedState;
+  ctx: VersionedContext;
+  raw: Uint8Array[];
+  decoded: (TypedTransaction | undefined)[];
+}
+
+let session: Session | undefined;
+const port = parentPort;
+if (port === null) throw new Error('worker.ts must run in a worker thread');
+
+function send(msg: FromWorker): void {
+  port?.postMessage(msg);
+}
+
+async function openBatch(msg: Extract<ToWorker, { t: 'batch' }>): Promise<void> {
+  const common = makeCommon(msg.env.chainId, 'fast');
+  const keccak = common.customCrypto.keccak256 as (d: Uint8Array) => Uint8Array;
+  const codes = new Map<string, Uint8Array>();
+  const ctx: VersionedContext = {
+    mv: new MVMemory(),
+    pre: buildPreView(msg.pre, keccak, (hash, code) => codes.set(hash, code)),
+    fees: [],
+    codes,
+    coinbase: Buffer.from(msg.env.coinbase).toString('hex'),
+    keccak256: keccak,
+  };
+  const state = new VersionedState(ctx);
+  const vm = await createVM({ common, stateManager: state, blockchain: historyStub(keccak) });
+  // After the top-level call returns, runTx only refunds the sender and pays the coinbase.
+  const runCall = vm.evm.runCall.bind(vm.evm);
+  vm.evm.runCall = async (opts) => {
+    const res = await runCall(opts);
+    state.postPhase = true;
+    return res;
+  };
+  session = {
+    common,
+    block: makeBlock(msg.env, common),
+    vm,
+    state,
+    ctx,
+    raw: msg.txs,
+    decoded: new Array(msg.txs.length),
+  };
+  send({ t: 'ready', id: msg.id });
+}
+
+function buildPreView(
+  pre: PreState,
+  keccak: (d: Uint8Array) => Uint8Array,
+  addCode: (hash: string, code: Uint8Array) => void,
+): PreView {
+  const accounts = new Map<string, AccountValue>();
+  const storage = new Map<string, Map<string, bigint>>();
+  for (const [address, acc] of pre) {
+    const addr = address.slice(2);
+    let codeHash = EMPTY_CODE_HASH;
+    if (acc.code.length > 0) {
+      codeHash = Buffer.from(keccak(acc.code)).toString('hex');
+      addCode(codeHash, acc.code);
+    }
+    accounts.set(addr, { exists: true, nonce: acc.nonce, balance: acc.balance, codeHash });
+    if (acc.storage.size > 0) storage.set(addr, acc.storage);
+  }
+  return { accounts, storage };
+}
+
+function decoded(s: Session, tx: number): TypedTransaction | string {
+  const cached = s.decoded[tx];
+  if (cached !== undefined) return cached;
+  try {
+    const t = createTxFromRLP(s.raw[tx] as Uint8Array, { common: s.common }) as TypedTransaction;
+    t.getSenderAddress(); // recover once here, cached by the transaction object
+    s.decoded[tx] = t;
+    return t;
+  } catch (error) {
+    return shortMessage(error);
+  }
+}
+
+async function execute(tx: number, inc: number): Promise<Executed> {
+  const s = session as Session;
+  const t = decoded(s, tx);
+  s.state.begin(tx);
+  const outcome =
+    typeof t === 'string' ? { ok: false as const, reason: t } : await executeTx(s.vm, t, s.block);
+  if (s.state.blockedBy !== undefined) return { t: 'done', tx, inc, blockedBy: s.state.blockedBy };
+  const fee = outcome.ok ? outcome.minerValue : 0n;
+  const writes = outcome.ok ? s.state.writeSet(fee) : [];
+  if (s.state.blockedBy !== undefined) return { t: 'done', tx, inc, blockedBy: s.state.blockedBy };
+  const codes = outcome.ok ? [...s.state.newCodes] : [];
+  return { t: 'done', tx, inc, outcome, reads: s.state.reads, writes, codes, fee };
+}
+
+// One message at a time, in arrival order: an update must never land inside an incarnation.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (msg: ToWorker) => {
+  queue = queue
+    .then(() => handle(msg))
+    .catch((error: unknown) => send({ t: 'fatal', message: String(error) }));
+});
+
+async function handle(msg: ToWorker): Promise<void> {
+  switch (msg.t) {
+    case 'batch':
+      return openBatch(msg);
+    case 'update': {
+      const ctx = (session as Session).ctx;
+      ctx.mv.record(msg.tx, msg.inc, msg.writes);
+      ctx.fees[msg.tx] = msg.fee;
+      for (const [hash, code] of msg.codes) ctx.codes.set(hash, code);
+      return;
+    }
+    case 'estimate':
+      (session as Session).ctx.mv.markEstimates(msg.tx);
+      return;
+    case 'exec':
+      send(await execute(msg.tx, msg.inc));
+      return;
+  }
+}
