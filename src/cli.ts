@@ -16,6 +16,7 @@ const modules = [
   await import('./cli/start.ts'),
   await import('./cli/migrate.ts'),
   await import('./cli/audit.ts'),
+  await import('./cli/exec.ts'),
 ];
 for (const m of modules) m.register(program);
 
