@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseBatch } from '../execution/batch.ts';
-import { runParallel } from '../execution/parallel/index.ts';
+import { closeWorkerPool, runParallel } from '../execution/parallel/index.ts';
 import { runSequential } from '../execution/sequential.ts';
 import type { BatchResult } from '../execution/types.ts';
 import { InvalidInputError } from '../shared/errors.ts';
@@ -31,7 +31,9 @@ export function register(program: Command): void {
       const batch = parseBatch(await readJson(opts.batch));
       const started = performance.now();
       const result =
-        mode === 'sequential' ? await runSequential(batch) : await runParallel(batch, { workers });
+        mode === 'sequential'
+          ? await runSequential(batch)
+          : await runParallel(batch, { workers }).finally(closeWorkerPool);
       process.stderr.write(
         `executed ${result.txCount} transactions (${mode}) in ${Math.round(performance.now() - started)} ms\n`,
       );
