@@ -1,0 +1,26 @@
+/**
+ * What a signing session needs from a signer, whatever carries it (HTTP to a signer process in
+ * production). Every call takes an AbortSignal: the session gives each round a deadline.
+ */
+import type { Hex, WireNonceCommitment, WireSignatureShare } from '../../../custody/frost/wire.ts';
+
+export interface FrostCommitRequest {
+  /** Unique per attempt: a signer binds the nonce it commits to this id and nothing else. */
+  sessionId: string;
+  keyId: string;
+}
+
+export interface FrostSignRequest extends FrostCommitRequest {
+  proposalId: string;
+  message: Hex;
+  commitments: WireNonceCommitment[];
+}
+
+export interface FrostSignerClient {
+  /** The coordinator's name for the signer (Signer.id). */
+  readonly signerId: string;
+  /** The signer's FROST identifier in the key's package. */
+  readonly identifier: Hex;
+  commit(req: FrostCommitRequest, signal: AbortSignal): Promise<WireNonceCommitment>;
+  sign(req: FrostSignRequest, signal: AbortSignal): Promise<WireSignatureShare>;
+}
