@@ -42,9 +42,10 @@ export class NodeStore {
     this.#meta = env.openDB<HeadRecord | number, string>({ name: 'meta', encoding: 'json' });
   }
 
-  static open(dir: string): NodeStore {
+  /** `readOnly` suits executor worker threads: they share the writer's memory map. */
+  static open(dir: string, readOnly = false): NodeStore {
     // maxDbs: named sub-databases; compression off: trie nodes are hashes, they do not compress.
-    return new NodeStore(open({ path: dir, maxDbs: 4, compression: false }));
+    return new NodeStore(open({ path: dir, maxDbs: 4, compression: false, readOnly }));
   }
 
   getNode(hexKey: string): Uint8Array | undefined {

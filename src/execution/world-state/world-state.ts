@@ -4,7 +4,7 @@
  * the executor runs the batch on it, and `commitFrom(sm)` makes its state the new head, in one
  * crash-safe transaction, only if the head has not moved since that state manager was opened.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { Common, Mainnet } from '@ethereumjs/common';
 import { MerklePatriciaTrie } from '@ethereumjs/mpt';
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager';
@@ -20,6 +20,11 @@ export interface OpenWorldStateOpts {
   genesis?: GenesisAlloc;
   /** Hardfork and custom crypto (native keccak) for the tries and state managers. */
   common?: Common;
+  /**
+   * Read an existing world state without the right to commit: for executor worker threads,
+   * which read pre-state nodes straight from the shared memory map while the owner commits.
+   */
+  readOnly?: boolean;
 }
 
 export interface StateManagerAtOpts {
@@ -57,11 +62,13 @@ export class WorldState {
   readonly #store: NodeStore;
   readonly #common: Common;
   readonly #opened = new WeakMap<MerkleStateManager, Opened>();
+  readonly #readOnly: boolean;
   #closed = false;
 
-  constructor(store: NodeStore, common: Common) {
+  constructor(store: NodeStore, common: Common, readOnly = false) {
     this.#store = store;
     this.#common = common;
+    this.#readOnly = readOnly;
   }
 
   /** 0x-hex root of the committed head. */
@@ -147,6 +154,7 @@ export class WorldState {
   }
 
   async #commit(opened: Opened, next: HeadRecord, genesis = false): Promise<CommitResult> {
+    if (this.#readOnly) throw new Error('world state was opened read-only: it cannot commit');
     const writes = opened.db.stagedWrites();
     const nodesWritten = writes.size;
     const expected = genesis ? undefined : opened.baseRoot;
@@ -183,12 +191,15 @@ export async function openWorldState(
   dir: string,
   opts: OpenWorldStateOpts = {},
 ): Promise<WorldState> {
-  mkdirSync(dir, { recursive: true });
+  const readOnly = opts.readOnly ?? false;
+  if (readOnly && !existsSync(dir)) throw new NotFoundError(`no world state in ${dir}`);
+  if (!readOnly) mkdirSync(dir, { recursive: true });
   const common = opts.common ?? new Common({ chain: Mainnet, hardfork: 'cancun' });
-  const store = NodeStore.open(dir);
-  const ws = new WorldState(store, common);
+  const store = NodeStore.open(dir, readOnly);
+  const ws = new WorldState(store, common, readOnly);
   try {
     const existing = store.head();
+    if (existing === undefined && readOnly) throw new NotFoundError(`no world state in ${dir}`);
     if (existing === undefined) {
       await ws.initGenesis(opts.genesis ?? {});
     } else if (opts.genesis !== undefined) {
