@@ -24,3 +24,22 @@ export interface FrostSignerClient {
   commit(req: FrostCommitRequest, signal: AbortSignal): Promise<WireNonceCommitment>;
   sign(req: FrostSignRequest, signal: AbortSignal): Promise<WireSignatureShare>;
 }
+
+export interface MultisigSignRequest {
+  sessionId: string;
+  keyId: string;
+  proposalId: string;
+  /** The 32-byte sighash (BIP143 for P2WSH, BIP341 script path for tapscript). */
+  sighash: Hex;
+}
+
+export interface MultisigSignerClient {
+  readonly signerId: string;
+  /**
+   * The signer's public key as the coordinator recorded it at key set-up (compressed for
+   * P2WSH, x-only for tapscript): signatures are checked against this, never against a key
+   * the signer sends along with them.
+   */
+  readonly publicKey: Hex;
+  signPartial(req: MultisigSignRequest, signal: AbortSignal): Promise<Hex>;
+}

@@ -11,6 +11,8 @@ export interface FirstAnswersResult<K, T> {
   answers: Answer<K, T>[];
   /** Keys that failed or timed out before enough answers arrived, with why. */
   failures: { key: K; reason: string }[];
+  /** Keys whose answer arrived but was not acceptable (a bad signature): culprits. */
+  rejected: Answer<K, T>[];
 }
 
 export async function firstAnswers<K, T>(
@@ -18,6 +20,7 @@ export async function firstAnswers<K, T>(
   needed: number,
   timeoutMs: number,
   ask: (key: K, signal: AbortSignal) => Promise<T>,
+  accept: (key: K, value: T) => boolean = () => true,
 ): Promise<FirstAnswersResult<K, T>> {
   // A plain timer, not AbortSignal.any([AbortSignal.timeout()]): on Node 20 the composed
   // signal holds its sources weakly and a collected timeout signal never fires.
@@ -29,6 +32,7 @@ export async function firstAnswers<K, T>(
   );
   const answers: Answer<K, T>[] = [];
   const failures: { key: K; reason: string }[] = [];
+  const rejected: Answer<K, T>[] = [];
   await new Promise<void>((resolve) => {
     let settled = 0;
     const done = () => {
@@ -38,7 +42,9 @@ export async function firstAnswers<K, T>(
     for (const key of keys) {
       ask(key, deadline).then(
         (value) => {
-          if (answers.length < needed) answers.push({ key, value });
+          if (answers.length < needed) {
+            (accept(key, value) ? answers : rejected).push({ key, value });
+          }
           settled++;
           done();
         },
@@ -52,7 +58,7 @@ export async function firstAnswers<K, T>(
   });
   clearTimeout(timer);
   controller.abort(new DOMException('enough answers', 'AbortError'));
-  return { answers, failures };
+  return { answers, failures, rejected };
 }
 
 function describe(error: unknown, signal: AbortSignal): string {

@@ -1,0 +1,97 @@
+/**
+ * The persisted side of a signing session (SigningSession row plus audit entries), shared by
+ * the FROST and multi-sig sessions so both record the same life cycle:
+ * round1 → round2 → signed, or failed with a reason and the culprits.
+ */
+import { CustodyError } from '../../../shared/errors.ts';
+import { ID_PREFIXES, newId } from '../../../shared/ids.ts';
+import { appendAudit } from '../../../store/audit-log.ts';
+import type { Db } from '../../../store/store.ts';
+
+export type SessionScheme = 'frost' | 'multisig-p2wsh' | 'multisig-tapscript';
+
+export class SigningFailedError extends CustodyError {
+  constructor(sessionId: string, detail: string, extensions: Record<string, unknown>) {
+    super('signing-failed', 503, 'Signing failed', `session ${sessionId}: ${detail}`, {
+      sessionId,
+      ...extensions,
+    });
+  }
+}
+
+const ACTOR = 'coordinator';
+
+export class SessionRecord {
+  readonly culprits = new Set<string>();
+  readonly unresponsive = new Set<string>();
+
+  private constructor(
+    private readonly db: Db,
+    readonly id: string,
+  ) {}
+
+  static async create(
+    db: Db,
+    opts: { scheme: SessionScheme; message: string; settlementId?: string | undefined },
+  ): Promise<SessionRecord> {
+    const id = newId(ID_PREFIXES.signingSession);
+    await db.signingSession.create({
+      data: {
+        id,
+        settlementId: opts.settlementId ?? null,
+        scheme: opts.scheme,
+        messageHash: opts.message,
+        status: 'round1',
+        participants: '[]',
+      },
+    });
+    return new SessionRecord(db, id);
+  }
+
+  eligible<T extends { signerId: string }>(signers: readonly T[]): T[] {
+    return signers.filter(
+      (s) => !this.culprits.has(s.signerId) && !this.unresponsive.has(s.signerId),
+    );
+  }
+
+  async round(status: 'round1' | 'round2', attempt: number, participants: string[]) {
+    await this.db.signingSession.update({
+      where: { id: this.id },
+      data: { status, attempt, participants: JSON.stringify(participants) },
+    });
+  }
+
+  async blame(attempt: number, culprits: string[], detail: Record<string, unknown> = {}) {
+    for (const id of culprits) this.culprits.add(id);
+    await appendAudit(this.db, {
+      actor: ACTOR,
+      action: 'signing.bad-share',
+      subject: this.id,
+      data: { attempt, culprits, ...detail },
+    });
+  }
+
+  async signed(signature: string, data: Record<string, unknown>) {
+    await this.db.signingSession.update({
+      where: { id: this.id },
+      data: { status: 'signed', signature, culprits: JSON.stringify([...this.culprits]) },
+    });
+    await appendAudit(this.db, { actor: ACTOR, action: 'signing.signed', subject: this.id, data });
+  }
+
+  async fail(detail: string): Promise<never> {
+    const culprits = [...this.culprits];
+    const unresponsive = [...this.unresponsive];
+    await this.db.signingSession.update({
+      where: { id: this.id },
+      data: { status: 'failed', reason: detail, culprits: JSON.stringify(culprits) },
+    });
+    await appendAudit(this.db, {
+      actor: ACTOR,
+      action: 'signing.failed',
+      subject: this.id,
+      data: { detail, culprits, unresponsive },
+    });
+    throw new SigningFailedError(this.id, detail, { culprits, unresponsive });
+  }
+}
