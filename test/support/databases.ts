@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { openStore, type Store } from '../../src/store/store.ts';
 
 export const POSTGRES_ADMIN_URL =
   process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -53,4 +55,24 @@ async function adminQuery(sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A fresh database of `kind` with the store opened on it for the enclosing describe block;
+ * closed and dropped after it. Read `.store` / `.database` inside tests, not at collection.
+ */
+export function useFreshStore(kind: TestDatabase['kind']): {
+  store: Store;
+  database: TestDatabase;
+} {
+  const ctx = {} as { store: Store; database: TestDatabase };
+  beforeAll(async () => {
+    ctx.database = await createTestDatabase(kind);
+    ctx.store = await openStore({ databaseUrl: ctx.database.url });
+  });
+  afterAll(async () => {
+    await ctx.store?.close();
+    await ctx.database?.drop();
+  });
+  return ctx;
 }

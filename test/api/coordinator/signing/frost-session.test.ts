@@ -4,7 +4,7 @@
  * The process-level tests (real signer processes over HTTP) live with the signer service.
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type {
   FrostCommitRequest,
   FrostSignerClient,
@@ -23,13 +23,8 @@ import {
   type WireNonces,
 } from '../../../../src/custody/frost/wire.ts';
 import { verifyAuditLog } from '../../../../src/store/audit-log.ts';
-import { openStore, type Store } from '../../../../src/store/store.ts';
 import { runFullDkg } from '../../../custody/helpers.ts';
-import {
-  createTestDatabase,
-  DATABASE_KINDS,
-  type TestDatabase,
-} from '../../../support/databases.ts';
+import { DATABASE_KINDS, useFreshStore } from '../../../support/databases.ts';
 
 type Behaviour = 'honest' | 'bad-share' | 'silent' | 'silent-round2';
 
@@ -82,8 +77,7 @@ function never(signal: AbortSignal): Promise<never> {
 const message = new Uint8Array(32).fill(7);
 
 describe.each(DATABASE_KINDS)('FROST signing session on %s', (kind) => {
-  let database: TestDatabase;
-  let store: Store;
+  const ctx = useFreshStore(kind);
   const dkg = runFullDkg(3, 5);
   const groupKey = dkg.results[0]!.groupKey;
   const makeSigners = (behaviours: Behaviour[] = []) =>
@@ -92,7 +86,7 @@ describe.each(DATABASE_KINDS)('FROST signing session on %s', (kind) => {
     );
   const run = (signers: InProcessSigner[], extra: { roundTimeoutMs?: number } = {}) =>
     runFrostSession({
-      db: store.db,
+      db: ctx.store.db,
       signers,
       groupKey,
       keyId: 'key-1',
@@ -100,15 +94,6 @@ describe.each(DATABASE_KINDS)('FROST signing session on %s', (kind) => {
       message,
       roundTimeoutMs: extra.roundTimeoutMs ?? 2000,
     });
-
-  beforeAll(async () => {
-    database = await createTestDatabase(kind);
-    store = await openStore({ databaseUrl: database.url });
-  });
-  afterAll(async () => {
-    await store?.close();
-    await database?.drop();
-  });
 
   it('signs with any t of n and the signature verifies as BIP340 under the Taproot key', async () => {
     const result = await run(makeSigners());
@@ -120,7 +105,7 @@ describe.each(DATABASE_KINDS)('FROST signing session on %s', (kind) => {
       Buffer.from(outputKeyXOnly(groupKey).slice(2), 'hex'),
     );
     expect(ok).toBe(true);
-    const row = await store.db.signingSession.findUniqueOrThrow({
+    const row = await ctx.store.db.signingSession.findUniqueOrThrow({
       where: { id: result.sessionId },
     });
     expect(row).toMatchObject({ status: 'signed', signature: result.signature, scheme: 'frost' });
@@ -132,10 +117,10 @@ describe.each(DATABASE_KINDS)('FROST signing session on %s', (kind) => {
     expect(result.culprits).toEqual(['signer-0']);
     expect(result.participants).not.toContain('signer-0');
     expect(result.attempts).toBeGreaterThanOrEqual(1);
-    const audit = await store.db.auditEntry.findMany({ where: { subject: result.sessionId } });
+    const audit = await ctx.store.db.auditEntry.findMany({ where: { subject: result.sessionId } });
     const bad = audit.find((e) => e.action === 'signing.bad-share');
     expect(bad && JSON.parse(bad.data).culprits).toEqual(['signer-0']);
-    expect((await verifyAuditLog(store.db)).ok).toBe(true);
+    expect((await verifyAuditLog(ctx.store.db)).ok).toBe(true);
   });
 
   it('signs around a signer that never answers (round-1 time-out)', async () => {
@@ -156,7 +141,7 @@ describe.each(DATABASE_KINDS)('FROST signing session on %s', (kind) => {
     expect(error).toBeInstanceOf(SigningFailedError);
     const problem = (error as SigningFailedError).toProblem();
     expect(problem.culprits).toEqual(expect.arrayContaining(['signer-0', 'signer-1', 'signer-2']));
-    const row = await store.db.signingSession.findFirstOrThrow({
+    const row = await ctx.store.db.signingSession.findFirstOrThrow({
       where: { id: problem.sessionId as string },
     });
     expect(row.status).toBe('failed');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type {
   MultisigSignerClient,
   MultisigSignRequest,
@@ -15,12 +15,7 @@ import {
   verifyP2wshPartial,
   verifyTapscriptPartial,
 } from '../../../../src/custody/multisig/partial-sign.ts';
-import { openStore, type Store } from '../../../../src/store/store.ts';
-import {
-  createTestDatabase,
-  DATABASE_KINDS,
-  type TestDatabase,
-} from '../../../support/databases.ts';
+import { DATABASE_KINDS, useFreshStore } from '../../../support/databases.ts';
 
 type Scheme = 'multisig-p2wsh' | 'multisig-tapscript';
 type Behaviour = 'honest' | 'wrong-key' | 'garbage' | 'silent';
@@ -57,20 +52,11 @@ class InProcessMultisigSigner implements MultisigSignerClient {
 const sighash = new Uint8Array(32).fill(9);
 
 describe.each(DATABASE_KINDS)('multi-sig signing session on %s', (kind) => {
-  let database: TestDatabase;
-  let store: Store;
-  beforeAll(async () => {
-    database = await createTestDatabase(kind);
-    store = await openStore({ databaseUrl: database.url });
-  });
-  afterAll(async () => {
-    await store?.close();
-    await database?.drop();
-  });
+  const ctx = useFreshStore(kind);
 
   const run = (scheme: Scheme, signers: InProcessMultisigSigner[], threshold = 2) =>
     runMultisigSession({
-      db: store.db,
+      db: ctx.store.db,
       scheme,
       signers,
       threshold,
