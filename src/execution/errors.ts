@@ -17,3 +17,15 @@ export class BatchRejectedError extends CustodyError {
     this.reason = reason;
   }
 }
+
+/** An access list that does not describe the batch: `index` names the first transaction it got wrong. */
+export class AccessListMismatchError extends CustodyError {
+  readonly index: number;
+  constructor(index: number, reason: string) {
+    super('access-list-mismatch', 422, 'Access list mismatch', `transaction ${index}: ${reason}`, {
+      index,
+      reason,
+    });
+    this.index = index;
+  }
+}

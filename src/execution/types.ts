@@ -1,3 +1,5 @@
+import type { AccessList } from './accessList.ts';
+
 /**
  * The execution module's data shapes. A batch is decoded once at the boundary (batch.ts) into
  * these types; executors never see raw JSON.
@@ -63,4 +65,6 @@ export interface BatchResult {
   receipts: TxReceipt[];
   logs: Log[];
   withdrawals: Withdrawal[];
+  /** per-transaction reads and writes (produced by the parallel executor, see accessList.ts) */
+  accessList?: AccessList;
 }

@@ -3,18 +3,22 @@
  * exactly what `runSequential` produces (root, receipts, gas, withdrawals) or rejects the
  * batch at the same index with the same reason.
  */
+import type { Common } from '@ethereumjs/common';
+import type { MerkleStateManager } from '@ethereumjs/statemanager';
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
+import type { AccessList } from '../accessList.ts';
 import { makeCommon } from '../crypto.ts';
 import { shortMessage, unsupportedTypeReason } from '../decode.ts';
 import { BatchRejectedError } from '../errors.ts';
 import { loadPreState } from '../prestate.ts';
 import { receiptsRoot, withCumulativeGas } from '../receipts.ts';
 import { runSequential } from '../sequential.ts';
-import { cumulativeGasReason } from '../txrun.ts';
+import { cumulativeGasReason, type TxOutcome } from '../txrun.ts';
 import type { Batch, BatchResult, TxReceipt } from '../types.ts';
 import { extractWithdrawals, type WithdrawalDecoder } from '../withdrawals.ts';
 import { applyFinalWrites } from './apply.ts';
 import { type AccountValue, EMPTY_CODE_HASH, NO_ACCOUNT } from './keys.ts';
+import type { MVMemory } from './mvmemory.ts';
 import { acquireWorkers, defaultWorkerCount, type WorkerHandle } from './pool.ts';
 import { BlockStm, HopelesslyDependent, type StmStats } from './scheduler.ts';
 
@@ -56,6 +60,46 @@ export async function runParallel(batch: Batch, opts: RunParallelOpts = {}): Pro
   }
   opts.onStats?.({ ...stm.stats, fallback: false });
 
+  const result = await finishBatch({
+    batch,
+    common,
+    limit,
+    staticFailure,
+    outcomes: stm.outcomes,
+    mv: stm.mv,
+    createdCodes: stm.codes,
+    fees: stm.fees,
+    state,
+    withdrawalDecoder: opts.withdrawalDecoder,
+  });
+  result.accessList = Array.from({ length: limit }, (_, tx) => ({
+    reads: [...(stm.reads[tx]?.versions.keys() ?? [])],
+    writes: stm.mv.writesOf(tx),
+    fee: stm.fees[tx] as bigint,
+    codes: stm.codesBy[tx] ?? [],
+  }));
+  return result;
+}
+
+export interface FinishBatchInput {
+  batch: Batch;
+  common: Common;
+  limit: number;
+  staticFailure: BatchRejectedError | undefined;
+  outcomes: (TxOutcome | undefined)[];
+  mv: MVMemory;
+  createdCodes: Map<string, Uint8Array>;
+  fees: bigint[];
+  state: MerkleStateManager;
+  withdrawalDecoder: WithdrawalDecoder | undefined;
+}
+
+/**
+ * Receipts in batch order (rejecting the batch at the first invalid transaction, exactly where
+ * the sequential executor would), then the final writes applied to the trie once.
+ */
+export async function finishBatch(input: FinishBatchInput): Promise<BatchResult> {
+  const { batch, common, limit } = input;
   const partial: Omit<TxReceipt, 'cumulativeGasUsed'>[] = [];
   let gasUsed = 0n;
   for (let i = 0; i < limit; i++) {
@@ -64,29 +108,36 @@ export async function runParallel(batch: Batch, opts: RunParallelOpts = {}): Pro
       batch.env.gasLimit - gasUsed,
     );
     if (overLimit !== undefined) throw new BatchRejectedError(i, overLimit);
-    const outcome = stm.outcomes[i];
+    const outcome = input.outcomes[i];
     if (outcome === undefined || !outcome.ok)
       throw new BatchRejectedError(i, outcome?.reason ?? 'not executed');
     partial.push(outcome.receipt);
     gasUsed += outcome.receipt.gasUsed;
   }
-  if (staticFailure !== undefined) throw staticFailure;
+  if (input.staticFailure !== undefined) throw input.staticFailure;
 
-  const codes = new Map<string, Uint8Array>();
+  const coinbase = Buffer.from(batch.env.coinbase).toString('hex');
+  const codes = new Map<string, Uint8Array>(input.createdCodes);
   for (const acc of batch.pre.values())
     if (acc.code.length > 0) codes.set(hashHex(common, acc.code), acc.code);
-  for (const [hash, code] of stm.codes) codes.set(hash, code);
-  const totalFees = stm.fees.reduce((a, b) => a + b, 0n);
-  await applyFinalWrites(state, stm.mv, codes, coinbase, preCoinbase, totalFees);
+  const totalFees = input.fees.slice(0, limit).reduce((a, b) => a + b, 0n);
+  await applyFinalWrites(
+    input.state,
+    input.mv,
+    codes,
+    coinbase,
+    preAccount(batch, coinbase, common),
+    totalFees,
+  );
   const receipts = withCumulativeGas(partial);
   return {
-    stateRoot: await state.getStateRoot(),
+    stateRoot: await input.state.getStateRoot(),
     receiptsRoot: await receiptsRoot(receipts, common),
     gasUsed,
     txCount: batch.txs.length,
     receipts,
     logs: receipts.flatMap((r) => r.logs),
-    withdrawals: extractWithdrawals(receipts, opts.withdrawalDecoder),
+    withdrawals: extractWithdrawals(receipts, input.withdrawalDecoder),
   };
 }
 
@@ -95,7 +146,7 @@ export async function runParallel(batch: Batch, opts: RunParallelOpts = {}): Pro
  * transaction. Transactions after the first such failure cannot change the verdict (the batch
  * is rejected at that index or earlier), so they are not executed.
  */
-function firstStaticFailure(
+export function firstStaticFailure(
   batch: Batch,
   common: ReturnType<typeof makeCommon>,
 ): { limit: number; staticFailure?: BatchRejectedError } {
@@ -139,7 +190,11 @@ function gasLimitOf(batch: Batch, i: number, common: ReturnType<typeof makeCommo
   return g;
 }
 
-function openBatch(handles: WorkerHandle[], batch: Batch): Promise<void[]> {
+export function openBatch(
+  handles: WorkerHandle[],
+  batch: Batch,
+  known?: AccessList,
+): Promise<void[]> {
   const id = ++batchIds;
   return Promise.all(
     handles.map(
@@ -149,7 +204,7 @@ function openBatch(handles: WorkerHandle[], batch: Batch): Promise<void[]> {
             if (msg.t === 'ready' && msg.id === id) resolve();
             else if (msg.t === 'fatal') reject(new Error(`worker failed: ${msg.message}`));
           });
-          h.post({ t: 'batch', id, env: batch.env, pre: batch.pre, txs: batch.txs });
+          h.post({ t: 'batch', id, env: batch.env, pre: batch.pre, txs: batch.txs, known });
         }),
     ),
   );
@@ -160,7 +215,7 @@ function drain(handles: WorkerHandle[], batch: Batch): Promise<void[]> {
   return openBatch(handles, { ...batch, pre: new Map(), txs: [] });
 }
 
-function preAccount(
+export function preAccount(
   batch: Batch,
   addr: string,
   common: ReturnType<typeof makeCommon>,

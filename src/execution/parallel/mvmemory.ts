@@ -109,8 +109,12 @@ export class MVMemory {
     }
   }
 
-  writtenBy(tx: number): readonly string[] {
-    return this.lastWritten.get(tx) ?? [];
+  /** The latest incarnation's write set of `tx`. */
+  writesOf(tx: number): [string, Value][] {
+    return (this.lastWritten.get(tx) ?? []).map((key) => {
+      const e = this.data.get(key)?.entries.get(tx) as Entry;
+      return [key, e.value];
+    });
   }
 
   /** The final value of every location: the write of the highest transaction. */

@@ -1,10 +1,20 @@
 /** Messages between the coordinator (runParallel) and its workers. */
+
+import type { AccessList } from '../accessList.ts';
 import type { TxOutcome } from '../txrun.ts';
 import type { BatchEnv, PreState } from '../types.ts';
 import type { Value } from './keys.ts';
 
 export type ToWorker =
-  | { t: 'batch'; id: number; env: BatchEnv; pre: PreState; txs: Uint8Array[] }
+  | {
+      t: 'batch';
+      id: number;
+      env: BatchEnv;
+      pre: PreState;
+      txs: Uint8Array[];
+      /** verification mode: every transaction's writes are known up front (an access list) */
+      known?: AccessList;
+    }
   | {
       t: 'update';
       tx: number;

@@ -45,10 +45,12 @@ export class BlockStm {
   readonly fees: bigint[];
   /** contract code created during the batch, by hash */
   readonly codes = new Map<string, Uint8Array>();
+  /** code created by each transaction's latest incarnation */
+  readonly codesBy: [string, Uint8Array][][] = [];
   readonly stats: StmStats = { executions: 0, aborts: 0, dependencies: 0 };
   private readonly status: Uint8Array;
   private readonly inc: Int32Array;
-  private readonly reads: (Executed['reads'] | undefined)[];
+  readonly reads: (Executed['reads'] | undefined)[];
   private readonly dependents = new Map<number, number[]>();
   private readonly ready = new MinHeap();
   private validationIdx = 0;
@@ -142,6 +144,7 @@ export class BlockStm {
     this.reads[tx] = msg.reads;
     this.status[tx] = Status.Executed;
     for (const [hash, code] of msg.codes ?? []) this.codes.set(hash, code);
+    this.codesBy[tx] = msg.codes ?? [];
     for (const w of this.workers) {
       w.post({ t: 'update', tx, inc, writes, codes: msg.codes ?? [], fee: msg.fee ?? 0n });
     }

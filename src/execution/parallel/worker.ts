@@ -57,6 +57,11 @@ async function openBatch(msg: Extract<ToWorker, { t: 'batch' }>): Promise<void> 
     state.postPhase = true;
     return res;
   };
+  msg.known?.forEach((entry, tx) => {
+    ctx.mv.record(tx, 0, entry.writes);
+    ctx.fees[tx] = entry.fee;
+    for (const [hash, code] of entry.codes) codes.set(hash, code);
+  });
   session = {
     common,
     block: makeBlock(msg.env, common),

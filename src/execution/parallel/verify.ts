@@ -1,0 +1,121 @@
+/**
+ * `verifyWithAccessList(batch, list)`: what a signer runs instead of speculating. Every
+ * transaction executes once, all at the same time, against the pre-state plus the writes the
+ * list declares for the transactions before it. The list is accepted only if each execution
+ * reads nothing outside its declared reads and writes exactly its declared writes and fee.
+ * By induction over the batch the declared writes are then the sequential ones, so the root
+ * computed from them is the sequential root; a wrong or incomplete list is rejected naming the
+ * first transaction it got wrong.
+ */
+import type { AccessList, TxAccess } from '../accessList.ts';
+import { makeCommon } from '../crypto.ts';
+import { AccessListMismatchError } from '../errors.ts';
+import { loadPreState } from '../prestate.ts';
+import type { Batch, BatchResult } from '../types.ts';
+import type { WithdrawalDecoder } from '../withdrawals.ts';
+import { finishBatch, firstStaticFailure, openBatch } from './index.ts';
+import { sameValue, type Value } from './keys.ts';
+import { MVMemory } from './mvmemory.ts';
+import { acquireWorkers, defaultWorkerCount, type WorkerHandle } from './pool.ts';
+import type { Executed } from './protocol.ts';
+
+export interface VerifyOpts {
+  workers?: number;
+  withdrawalDecoder?: WithdrawalDecoder;
+}
+
+export async function verifyWithAccessList(
+  batch: Batch,
+  list: AccessList,
+  opts: VerifyOpts = {},
+): Promise<BatchResult> {
+  const common = makeCommon(batch.env.chainId, 'fast');
+  const { limit, staticFailure } = firstStaticFailure(batch, common);
+  if (list.length !== limit) {
+    throw new AccessListMismatchError(
+      Math.min(list.length, limit),
+      `the list describes ${list.length} transactions, the batch executes ${limit}`,
+    );
+  }
+  const keccak = common.customCrypto.keccak256 as (d: Uint8Array) => Uint8Array;
+  list.forEach((entry, tx) => {
+    for (const [hash, code] of entry.codes) {
+      if (Buffer.from(keccak(code)).toString('hex') !== hash) {
+        throw new AccessListMismatchError(tx, `declared code does not hash to ${hash}`);
+      }
+    }
+  });
+  const handles = acquireWorkers(opts.workers ?? defaultWorkerCount());
+  const ready = openBatch(handles, batch, list);
+  const state = await loadPreState(batch.pre, common, 'fast');
+  await ready;
+  const results = await executeAll(handles, limit);
+
+  const mv = new MVMemory();
+  const createdCodes = new Map<string, Uint8Array>();
+  for (let tx = 0; tx < limit; tx++) {
+    const problem = mismatch(list[tx] as TxAccess, results[tx] as Executed);
+    if (problem !== undefined) throw new AccessListMismatchError(tx, problem);
+    const entry = list[tx] as TxAccess;
+    mv.record(tx, 0, entry.writes);
+    for (const [hash, code] of entry.codes) createdCodes.set(hash, code);
+  }
+  return finishBatch({
+    batch,
+    common,
+    limit,
+    staticFailure,
+    outcomes: results.map((r) => r.outcome),
+    mv,
+    createdCodes,
+    fees: list.map((e) => e.fee),
+    state,
+    withdrawalDecoder: opts.withdrawalDecoder,
+  });
+}
+
+/** Why an execution disagrees with its declared entry, or undefined when it agrees. */
+function mismatch(declared: TxAccess, got: Executed): string | undefined {
+  if (got.blockedBy !== undefined || got.reads === undefined) return 'execution did not complete';
+  const declaredReads = new Set(declared.reads);
+  for (const key of got.reads.versions.keys()) {
+    if (!declaredReads.has(key)) return `read ${key} is missing from the list`;
+  }
+  if ((got.fee ?? 0n) !== declared.fee)
+    return `fee is ${got.fee ?? 0n}, the list says ${declared.fee}`;
+  const actual = new Map<string, Value>(got.writes ?? []);
+  if (actual.size !== declared.writes.length) {
+    return `wrote ${actual.size} locations, the list declares ${declared.writes.length}`;
+  }
+  for (const [key, value] of declared.writes) {
+    if (!actual.has(key)) return `declared write ${key} did not happen`;
+    if (!sameValue(actual.get(key), value))
+      return `wrote a different value to ${key} than declared`;
+  }
+  return undefined;
+}
+
+/** Every transaction once, spread over the workers; no validation, no re-execution. */
+function executeAll(handles: WorkerHandle[], n: number): Promise<Executed[]> {
+  return new Promise((resolve, reject) => {
+    const results = new Array<Executed>(n);
+    let next = 0;
+    let pending = n;
+    if (n === 0) resolve(results);
+    const dispatch = (h: WorkerHandle): void => {
+      if (next < n) h.post({ t: 'exec', tx: next++, inc: 0 });
+    };
+    for (const h of handles) {
+      h.listen((msg) => {
+        if (msg.t === 'fatal') reject(new Error(`worker failed: ${msg.message}`));
+        if (msg.t !== 'done') return;
+        results[msg.tx] = msg;
+        if (--pending === 0) resolve(results);
+        else dispatch(h);
+      });
+      // two in flight per worker hide the message round trip
+      dispatch(h);
+      dispatch(h);
+    }
+  });
+}
