@@ -53,6 +53,10 @@ export class NodeStore {
     return value === undefined ? undefined : new Uint8Array(value);
   }
 
+  hasNode(hexKey: string): boolean {
+    return this.#nodes.doesExist(hexKeyToBytes(hexKey));
+  }
+
   head(): HeadRecord | undefined {
     return this.#meta.get('head') as HeadRecord | undefined;
   }

@@ -13,6 +13,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../../shared/er
 import { parseHexBytes } from '../../shared/hex.ts';
 import { applyGenesisAlloc, type GenesisAlloc } from './genesis.ts';
 import { type HeadRecord, NodeStore } from './node-store.ts';
+import { reachableWrites } from './reachable.ts';
 import { StagedTrieDB } from './staged-db.ts';
 
 export interface OpenWorldStateOpts {
@@ -36,8 +37,10 @@ export interface CommitResult {
   /** 0x-hex post-state root, now the head. */
   root: string;
   height: number;
-  /** Trie nodes written by this commit. */
+  /** Trie nodes (and code) written by this commit: the new ones reachable from `root`. */
   nodesWritten: number;
+  /** Nodes the trie staged during the batch, live or not (see reachable.ts). */
+  nodesStaged: number;
 }
 
 /** Thrown when a batch was built on a state that is no longer the head. */
@@ -155,15 +158,20 @@ export class WorldState {
 
   async #commit(opened: Opened, next: HeadRecord, genesis = false): Promise<CommitResult> {
     if (this.#readOnly) throw new Error('world state was opened read-only: it cannot commit');
-    const writes = opened.db.stagedWrites();
-    const nodesWritten = writes.size;
+    const staged = opened.db.stagedWrites();
+    const writes = reachableWrites(next.root, staged, (key) => this.#store.hasNode(key));
     const expected = genesis ? undefined : opened.baseRoot;
     await this.#store.commit(writes, next, expected, (actual) => {
       return new StalePreStateError(opened.baseRoot, actual?.root);
     });
     opened.db.persisted();
     opened.baseRoot = next.root;
-    return { root: next.root, height: next.height, nodesWritten };
+    return {
+      root: next.root,
+      height: next.height,
+      nodesWritten: writes.size,
+      nodesStaged: staged.size,
+    };
   }
 
   #head(): HeadRecord {
