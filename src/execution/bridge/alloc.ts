@@ -2,6 +2,7 @@
  * The bridge's genesis alloc entry. A predeploy has no constructor, so the values a constructor
  * would set (the network's dust limits) are written straight into its storage here.
  */
+import { InvalidInputError } from '../../shared/errors.ts';
 import type { GenesisAlloc } from '../world-state/genesis.ts';
 import { BRIDGE_ADDRESS, BRIDGE_RUNTIME_CODE, DUST_LIMITS_FIRST_SLOT } from './artifact.ts';
 import { dustProfile, type NetworkName, SCRIPT_TYPES } from './networks.ts';
@@ -24,4 +25,20 @@ export function bridgeAlloc(network: NetworkName): GenesisAlloc {
   return {
     [BRIDGE_ADDRESS]: { balance: '0x0', nonce: '0x1', code: BRIDGE_RUNTIME_CODE, storage },
   };
+}
+
+/**
+ * `alloc` plus the bridge predeploy. An alloc that already places something at the bridge
+ * address is refused: silently replacing it, or keeping it, would both hide a mistake.
+ */
+export function withBridgePredeploy(alloc: GenesisAlloc, network: NetworkName): GenesisAlloc {
+  const taken = Object.keys(alloc).some(
+    (key) => key.toLowerCase().replace(/^0x/, '') === BRIDGE_ADDRESS.slice(2),
+  );
+  if (taken) {
+    throw new InvalidInputError(`alloc: ${BRIDGE_ADDRESS} is reserved for the bridge predeploy`, {
+      field: 'alloc',
+    });
+  }
+  return { ...alloc, ...bridgeAlloc(network) };
 }

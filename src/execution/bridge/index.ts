@@ -1,5 +1,5 @@
 /** The bridge predeploy: its code and genesis entry, withdrawal extraction and their root. */
-export { bridgeAlloc } from './alloc.ts';
+export { bridgeAlloc, withBridgePredeploy } from './alloc.ts';
 export {
   BRIDGE_ABI,
   BRIDGE_ADDRESS,

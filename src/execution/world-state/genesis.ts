@@ -74,3 +74,33 @@ export async function applyGenesisAlloc(sm: MerkleStateManager, alloc: unknown):
     await applyAccount(sm, parseAddress(key, field), account, field);
   }
 }
+
+/** What a geth genesis file contributes: `config.chainId` and `alloc`. */
+export interface GenesisFile {
+  chainId: bigint;
+  alloc: GenesisAlloc;
+}
+
+/**
+ * Parses a geth genesis JSON (already JSON-decoded). Only `config.chainId` and `alloc` are
+ * used; the accounts themselves are checked field by field when applied.
+ */
+export function parseGenesisFile(json: unknown): GenesisFile {
+  if (!isRecord(json))
+    throw new InvalidInputError('genesis: expected a JSON object', { field: 'genesis' });
+  const config = json.config;
+  if (!isRecord(config)) {
+    throw new InvalidInputError('genesis.config: expected an object', { field: 'genesis.config' });
+  }
+  const chainId = config.chainId;
+  if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId <= 0) {
+    throw new InvalidInputError('genesis.config.chainId: expected a positive integer', {
+      field: 'genesis.config.chainId',
+    });
+  }
+  const alloc = json.alloc ?? {};
+  if (!isRecord(alloc)) {
+    throw new InvalidInputError('genesis.alloc: expected an object', { field: 'genesis.alloc' });
+  }
+  return { chainId: BigInt(chainId), alloc: alloc as GenesisAlloc };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bridgeAlloc } from '../../../src/execution/bridge/alloc.ts';
+import { bridgeAlloc, withBridgePredeploy } from '../../../src/execution/bridge/alloc.ts';
 import { BRIDGE_ADDRESS, BRIDGE_RUNTIME_CODE } from '../../../src/execution/bridge/artifact.ts';
 import { dustProfile, type NetworkName } from '../../../src/execution/bridge/networks.ts';
 import { InvalidInputError } from '../../../src/shared/errors.ts';
@@ -32,5 +32,25 @@ describe('dust profiles', () => {
     const slot3 = `0x${'3'.padStart(64, '0')}`;
     expect(BigInt(entry.storage![slot3]!)).toBe(2940n);
     expect(Object.keys(entry.storage!)).toHaveLength(5);
+  });
+});
+
+describe('withBridgePredeploy', () => {
+  it('adds the bridge to a genesis alloc', () => {
+    const alloc = withBridgePredeploy(
+      { '0x00000000000000000000000000000000000000aa': { balance: '0x1' } },
+      'regtest',
+    );
+    expect(Object.keys(alloc)).toEqual([
+      '0x00000000000000000000000000000000000000aa',
+      BRIDGE_ADDRESS,
+    ]);
+  });
+
+  it('refuses a genesis that already squats the bridge address (any spelling)', () => {
+    const squatter = {
+      '4200000000000000000000000000000000000B7C': { balance: '0x0', code: '0x00' },
+    };
+    expect(() => withBridgePredeploy(squatter, 'bitcoin')).toThrow(/reserved for the bridge/);
   });
 });

@@ -13,7 +13,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { bridgeAlloc } from '../../../src/execution/bridge/alloc.ts';
 import { BRIDGE_ADDRESS, BRIDGE_RUNTIME_CODE } from '../../../src/execution/bridge/artifact.ts';
-import type { GenesisAlloc } from '../../../src/execution/world-state/genesis.ts';
+import { type GenesisAlloc, parseGenesisFile } from '../../../src/execution/world-state/genesis.ts';
 import {
   genesisRoot,
   openWorldState,
@@ -175,5 +175,22 @@ describe('stale pre-state', () => {
   it('refuses a state manager this world state did not open', async () => {
     const ws = await openWs(tempDir(), GENESIS);
     await expect(ws.commitFrom(new MerkleStateManager())).rejects.toThrow(InvalidInputError);
+  });
+});
+
+describe('geth genesis file', () => {
+  it('takes config.chainId and alloc, and names the field it refuses', () => {
+    const parsed = parseGenesisFile({
+      config: { chainId: 4242, cancunTime: 0 },
+      alloc: GENESIS,
+      nonce: '0x0',
+    });
+    expect(parsed.chainId).toBe(4242n);
+    expect(parsed.alloc).toBe(GENESIS);
+    expect(() => parseGenesisFile({ config: { chainId: '4242' }, alloc: {} })).toThrow(
+      /genesis\.config\.chainId/,
+    );
+    expect(() => parseGenesisFile({ config: { chainId: 1 }, alloc: [] })).toThrow(/genesis\.alloc/);
+    expect(() => parseGenesisFile(null)).toThrow(InvalidInputError);
   });
 });
