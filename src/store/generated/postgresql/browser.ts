@@ -61,3 +61,34 @@ export type AuditEntry = Prisma.AuditEntryModel
  * (`custody audit verify --expect-head`).
  */
 export type AuditHead = Prisma.AuditHeadModel
+/**
+ * Model SignerIdentity
+ * The signer's long-term identity key (one row, id 1).
+ */
+export type SignerIdentity = Prisma.SignerIdentityModel
+/**
+ * Model SignerKey
+ * A key this signer holds: a FROST share (scheme "frost") or a multi-sig key ("multisig").
+ */
+export type SignerKey = Prisma.SignerKeyModel
+/**
+ * Model SignerCeremony
+ * DKG / import ceremony progress, so a repeated or resumed round gives the same answer.
+ */
+export type SignerCeremony = Prisma.SignerCeremonyModel
+/**
+ * Model SignerNonce
+ * One FROST nonce pair. Stored (sealed) before its commitment leaves; marked used, with its
+ * nonces erased and the released share recorded, in the transaction that releases the share.
+ */
+export type SignerNonce = Prisma.SignerNonceModel
+/**
+ * Model SignerProposal
+ * Policy binding: one message per proposal, ever.
+ */
+export type SignerProposal = Prisma.SignerProposalModel
+/**
+ * Model SignerRequest
+ * Request ids seen from the coordinator, kept until they are too old to pass the staleness check.
+ */
+export type SignerRequest = Prisma.SignerRequestModel

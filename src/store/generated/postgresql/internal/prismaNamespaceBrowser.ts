@@ -56,7 +56,13 @@ export const ModelName = {
   Signer: 'Signer',
   ApiKey: 'ApiKey',
   AuditEntry: 'AuditEntry',
-  AuditHead: 'AuditHead'
+  AuditHead: 'AuditHead',
+  SignerIdentity: 'SignerIdentity',
+  SignerKey: 'SignerKey',
+  SignerCeremony: 'SignerCeremony',
+  SignerNonce: 'SignerNonce',
+  SignerProposal: 'SignerProposal',
+  SignerRequest: 'SignerRequest'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -193,6 +199,83 @@ export const AuditHeadScalarFieldEnum = {
 } as const
 
 export type AuditHeadScalarFieldEnum = (typeof AuditHeadScalarFieldEnum)[keyof typeof AuditHeadScalarFieldEnum]
+
+
+export const SignerIdentityScalarFieldEnum = {
+  id: 'id',
+  publicKey: 'publicKey',
+  sealedSecret: 'sealedSecret',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerIdentityScalarFieldEnum = (typeof SignerIdentityScalarFieldEnum)[keyof typeof SignerIdentityScalarFieldEnum]
+
+
+export const SignerKeyScalarFieldEnum = {
+  id: 'id',
+  scheme: 'scheme',
+  publicInfo: 'publicInfo',
+  sealedSecret: 'sealedSecret',
+  publicKey: 'publicKey',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerKeyScalarFieldEnum = (typeof SignerKeyScalarFieldEnum)[keyof typeof SignerKeyScalarFieldEnum]
+
+
+export const SignerCeremonyScalarFieldEnum = {
+  id: 'id',
+  kind: 'kind',
+  ceremony: 'ceremony',
+  status: 'status',
+  sealedState: 'sealedState',
+  round1: 'round1',
+  packages: 'packages',
+  echo: 'echo',
+  echoes: 'echoes',
+  round2: 'round2',
+  result: 'result',
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type SignerCeremonyScalarFieldEnum = (typeof SignerCeremonyScalarFieldEnum)[keyof typeof SignerCeremonyScalarFieldEnum]
+
+
+export const SignerNonceScalarFieldEnum = {
+  id: 'id',
+  keyId: 'keyId',
+  commitment: 'commitment',
+  sealedNonces: 'sealedNonces',
+  status: 'status',
+  sessionId: 'sessionId',
+  proposalId: 'proposalId',
+  messageHash: 'messageHash',
+  commitmentsHash: 'commitmentsHash',
+  share: 'share',
+  createdAt: 'createdAt',
+  usedAt: 'usedAt'
+} as const
+
+export type SignerNonceScalarFieldEnum = (typeof SignerNonceScalarFieldEnum)[keyof typeof SignerNonceScalarFieldEnum]
+
+
+export const SignerProposalScalarFieldEnum = {
+  id: 'id',
+  messageHash: 'messageHash',
+  keyId: 'keyId',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerProposalScalarFieldEnum = (typeof SignerProposalScalarFieldEnum)[keyof typeof SignerProposalScalarFieldEnum]
+
+
+export const SignerRequestScalarFieldEnum = {
+  id: 'id',
+  expiresAt: 'expiresAt'
+} as const
+
+export type SignerRequestScalarFieldEnum = (typeof SignerRequestScalarFieldEnum)[keyof typeof SignerRequestScalarFieldEnum]
 
 
 export const SortOrder = {

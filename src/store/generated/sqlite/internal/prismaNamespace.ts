@@ -397,7 +397,13 @@ export const ModelName = {
   Signer: 'Signer',
   ApiKey: 'ApiKey',
   AuditEntry: 'AuditEntry',
-  AuditHead: 'AuditHead'
+  AuditHead: 'AuditHead',
+  SignerIdentity: 'SignerIdentity',
+  SignerKey: 'SignerKey',
+  SignerCeremony: 'SignerCeremony',
+  SignerNonce: 'SignerNonce',
+  SignerProposal: 'SignerProposal',
+  SignerRequest: 'SignerRequest'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -413,7 +419,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "batch" | "settlement" | "approval" | "signingSession" | "signer" | "apiKey" | "auditEntry" | "auditHead"
+    modelProps: "batch" | "settlement" | "approval" | "signingSession" | "signer" | "apiKey" | "auditEntry" | "auditHead" | "signerIdentity" | "signerKey" | "signerCeremony" | "signerNonce" | "signerProposal" | "signerRequest"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1009,6 +1015,450 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    SignerIdentity: {
+      payload: Prisma.$SignerIdentityPayload<ExtArgs>
+      fields: Prisma.SignerIdentityFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SignerIdentityFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerIdentityPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SignerIdentityFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerIdentityPayload>
+        }
+        findFirst: {
+          args: Prisma.SignerIdentityFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerIdentityPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SignerIdentityFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerIdentityPayload>
+        }
+        findMany: {
+          args: Prisma.SignerIdentityFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerIdentityPayload>[]
+        }
+        create: {
+          args: Prisma.SignerIdentityCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerIdentityPayload>
+        }
+        createMany: {
+          args: Prisma.SignerIdentityCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SignerIdentityCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerIdentityPayload>[]
+        }
+        delete: {
+          args: Prisma.SignerIdentityDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerIdentityPayload>
+        }
+        update: {
+          args: Prisma.SignerIdentityUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerIdentityPayload>
+        }
+        deleteMany: {
+          args: Prisma.SignerIdentityDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SignerIdentityUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SignerIdentityUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerIdentityPayload>[]
+        }
+        upsert: {
+          args: Prisma.SignerIdentityUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerIdentityPayload>
+        }
+        aggregate: {
+          args: Prisma.SignerIdentityAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSignerIdentity>
+        }
+        groupBy: {
+          args: Prisma.SignerIdentityGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerIdentityGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SignerIdentityCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerIdentityCountAggregateOutputType> | number
+        }
+      }
+    }
+    SignerKey: {
+      payload: Prisma.$SignerKeyPayload<ExtArgs>
+      fields: Prisma.SignerKeyFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SignerKeyFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerKeyPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SignerKeyFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerKeyPayload>
+        }
+        findFirst: {
+          args: Prisma.SignerKeyFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerKeyPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SignerKeyFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerKeyPayload>
+        }
+        findMany: {
+          args: Prisma.SignerKeyFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerKeyPayload>[]
+        }
+        create: {
+          args: Prisma.SignerKeyCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerKeyPayload>
+        }
+        createMany: {
+          args: Prisma.SignerKeyCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SignerKeyCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerKeyPayload>[]
+        }
+        delete: {
+          args: Prisma.SignerKeyDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerKeyPayload>
+        }
+        update: {
+          args: Prisma.SignerKeyUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerKeyPayload>
+        }
+        deleteMany: {
+          args: Prisma.SignerKeyDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SignerKeyUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SignerKeyUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerKeyPayload>[]
+        }
+        upsert: {
+          args: Prisma.SignerKeyUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerKeyPayload>
+        }
+        aggregate: {
+          args: Prisma.SignerKeyAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSignerKey>
+        }
+        groupBy: {
+          args: Prisma.SignerKeyGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerKeyGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SignerKeyCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerKeyCountAggregateOutputType> | number
+        }
+      }
+    }
+    SignerCeremony: {
+      payload: Prisma.$SignerCeremonyPayload<ExtArgs>
+      fields: Prisma.SignerCeremonyFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SignerCeremonyFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCeremonyPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SignerCeremonyFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCeremonyPayload>
+        }
+        findFirst: {
+          args: Prisma.SignerCeremonyFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCeremonyPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SignerCeremonyFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCeremonyPayload>
+        }
+        findMany: {
+          args: Prisma.SignerCeremonyFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCeremonyPayload>[]
+        }
+        create: {
+          args: Prisma.SignerCeremonyCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCeremonyPayload>
+        }
+        createMany: {
+          args: Prisma.SignerCeremonyCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SignerCeremonyCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCeremonyPayload>[]
+        }
+        delete: {
+          args: Prisma.SignerCeremonyDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCeremonyPayload>
+        }
+        update: {
+          args: Prisma.SignerCeremonyUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCeremonyPayload>
+        }
+        deleteMany: {
+          args: Prisma.SignerCeremonyDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SignerCeremonyUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SignerCeremonyUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCeremonyPayload>[]
+        }
+        upsert: {
+          args: Prisma.SignerCeremonyUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCeremonyPayload>
+        }
+        aggregate: {
+          args: Prisma.SignerCeremonyAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSignerCeremony>
+        }
+        groupBy: {
+          args: Prisma.SignerCeremonyGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerCeremonyGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SignerCeremonyCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerCeremonyCountAggregateOutputType> | number
+        }
+      }
+    }
+    SignerNonce: {
+      payload: Prisma.$SignerNoncePayload<ExtArgs>
+      fields: Prisma.SignerNonceFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SignerNonceFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerNoncePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SignerNonceFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerNoncePayload>
+        }
+        findFirst: {
+          args: Prisma.SignerNonceFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerNoncePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SignerNonceFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerNoncePayload>
+        }
+        findMany: {
+          args: Prisma.SignerNonceFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerNoncePayload>[]
+        }
+        create: {
+          args: Prisma.SignerNonceCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerNoncePayload>
+        }
+        createMany: {
+          args: Prisma.SignerNonceCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SignerNonceCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerNoncePayload>[]
+        }
+        delete: {
+          args: Prisma.SignerNonceDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerNoncePayload>
+        }
+        update: {
+          args: Prisma.SignerNonceUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerNoncePayload>
+        }
+        deleteMany: {
+          args: Prisma.SignerNonceDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SignerNonceUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SignerNonceUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerNoncePayload>[]
+        }
+        upsert: {
+          args: Prisma.SignerNonceUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerNoncePayload>
+        }
+        aggregate: {
+          args: Prisma.SignerNonceAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSignerNonce>
+        }
+        groupBy: {
+          args: Prisma.SignerNonceGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerNonceGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SignerNonceCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerNonceCountAggregateOutputType> | number
+        }
+      }
+    }
+    SignerProposal: {
+      payload: Prisma.$SignerProposalPayload<ExtArgs>
+      fields: Prisma.SignerProposalFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SignerProposalFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerProposalPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SignerProposalFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerProposalPayload>
+        }
+        findFirst: {
+          args: Prisma.SignerProposalFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerProposalPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SignerProposalFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerProposalPayload>
+        }
+        findMany: {
+          args: Prisma.SignerProposalFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerProposalPayload>[]
+        }
+        create: {
+          args: Prisma.SignerProposalCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerProposalPayload>
+        }
+        createMany: {
+          args: Prisma.SignerProposalCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SignerProposalCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerProposalPayload>[]
+        }
+        delete: {
+          args: Prisma.SignerProposalDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerProposalPayload>
+        }
+        update: {
+          args: Prisma.SignerProposalUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerProposalPayload>
+        }
+        deleteMany: {
+          args: Prisma.SignerProposalDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SignerProposalUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SignerProposalUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerProposalPayload>[]
+        }
+        upsert: {
+          args: Prisma.SignerProposalUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerProposalPayload>
+        }
+        aggregate: {
+          args: Prisma.SignerProposalAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSignerProposal>
+        }
+        groupBy: {
+          args: Prisma.SignerProposalGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerProposalGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SignerProposalCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerProposalCountAggregateOutputType> | number
+        }
+      }
+    }
+    SignerRequest: {
+      payload: Prisma.$SignerRequestPayload<ExtArgs>
+      fields: Prisma.SignerRequestFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SignerRequestFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerRequestPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SignerRequestFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerRequestPayload>
+        }
+        findFirst: {
+          args: Prisma.SignerRequestFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerRequestPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SignerRequestFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerRequestPayload>
+        }
+        findMany: {
+          args: Prisma.SignerRequestFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerRequestPayload>[]
+        }
+        create: {
+          args: Prisma.SignerRequestCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerRequestPayload>
+        }
+        createMany: {
+          args: Prisma.SignerRequestCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SignerRequestCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerRequestPayload>[]
+        }
+        delete: {
+          args: Prisma.SignerRequestDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerRequestPayload>
+        }
+        update: {
+          args: Prisma.SignerRequestUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerRequestPayload>
+        }
+        deleteMany: {
+          args: Prisma.SignerRequestDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SignerRequestUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SignerRequestUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerRequestPayload>[]
+        }
+        upsert: {
+          args: Prisma.SignerRequestUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerRequestPayload>
+        }
+        aggregate: {
+          args: Prisma.SignerRequestAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSignerRequest>
+        }
+        groupBy: {
+          args: Prisma.SignerRequestGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerRequestGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SignerRequestCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerRequestCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -1165,6 +1615,83 @@ export const AuditHeadScalarFieldEnum = {
 export type AuditHeadScalarFieldEnum = (typeof AuditHeadScalarFieldEnum)[keyof typeof AuditHeadScalarFieldEnum]
 
 
+export const SignerIdentityScalarFieldEnum = {
+  id: 'id',
+  publicKey: 'publicKey',
+  sealedSecret: 'sealedSecret',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerIdentityScalarFieldEnum = (typeof SignerIdentityScalarFieldEnum)[keyof typeof SignerIdentityScalarFieldEnum]
+
+
+export const SignerKeyScalarFieldEnum = {
+  id: 'id',
+  scheme: 'scheme',
+  publicInfo: 'publicInfo',
+  sealedSecret: 'sealedSecret',
+  publicKey: 'publicKey',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerKeyScalarFieldEnum = (typeof SignerKeyScalarFieldEnum)[keyof typeof SignerKeyScalarFieldEnum]
+
+
+export const SignerCeremonyScalarFieldEnum = {
+  id: 'id',
+  kind: 'kind',
+  ceremony: 'ceremony',
+  status: 'status',
+  sealedState: 'sealedState',
+  round1: 'round1',
+  packages: 'packages',
+  echo: 'echo',
+  echoes: 'echoes',
+  round2: 'round2',
+  result: 'result',
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type SignerCeremonyScalarFieldEnum = (typeof SignerCeremonyScalarFieldEnum)[keyof typeof SignerCeremonyScalarFieldEnum]
+
+
+export const SignerNonceScalarFieldEnum = {
+  id: 'id',
+  keyId: 'keyId',
+  commitment: 'commitment',
+  sealedNonces: 'sealedNonces',
+  status: 'status',
+  sessionId: 'sessionId',
+  proposalId: 'proposalId',
+  messageHash: 'messageHash',
+  commitmentsHash: 'commitmentsHash',
+  share: 'share',
+  createdAt: 'createdAt',
+  usedAt: 'usedAt'
+} as const
+
+export type SignerNonceScalarFieldEnum = (typeof SignerNonceScalarFieldEnum)[keyof typeof SignerNonceScalarFieldEnum]
+
+
+export const SignerProposalScalarFieldEnum = {
+  id: 'id',
+  messageHash: 'messageHash',
+  keyId: 'keyId',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerProposalScalarFieldEnum = (typeof SignerProposalScalarFieldEnum)[keyof typeof SignerProposalScalarFieldEnum]
+
+
+export const SignerRequestScalarFieldEnum = {
+  id: 'id',
+  expiresAt: 'expiresAt'
+} as const
+
+export type SignerRequestScalarFieldEnum = (typeof SignerRequestScalarFieldEnum)[keyof typeof SignerRequestScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -1316,6 +1843,12 @@ export type GlobalOmitConfig = {
   apiKey?: Prisma.ApiKeyOmit
   auditEntry?: Prisma.AuditEntryOmit
   auditHead?: Prisma.AuditHeadOmit
+  signerIdentity?: Prisma.SignerIdentityOmit
+  signerKey?: Prisma.SignerKeyOmit
+  signerCeremony?: Prisma.SignerCeremonyOmit
+  signerNonce?: Prisma.SignerNonceOmit
+  signerProposal?: Prisma.SignerProposalOmit
+  signerRequest?: Prisma.SignerRequestOmit
 }
 
 /* Types for Logging */
