@@ -1,4 +1,4 @@
-import { bytesToHex } from '@ethereumjs/util';
+import { Address, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BRIDGE_ADDRESS } from '../../../src/execution/bridge/artifact.ts';
 import {
@@ -141,5 +141,28 @@ describe('withdrawal events from a run of the real contract', () => {
     expect(await bridge.readSlot(0n)).toBe(BigInt(scripts.length));
     const log = receipts[0]!.logs[0]!;
     expect(bytesToHex(log[0])).toBe(BRIDGE_ADDRESS);
+  });
+});
+
+describe('bridge bookkeeping', () => {
+  it('keeps the value (burned into the predeploy) and names the sender in the event', async () => {
+    const bridge = await bridgeHarness('signet');
+    const bridgeAddress = new Address(hexToBytes(BRIDGE_ADDRESS));
+    const before = (await bridge.vm.stateManager.getAccount(bridgeAddress))?.balance ?? 0n;
+    const result = await bridge.send(encodeWithdraw(standardScript('p2sh')), 777n * WEI_PER_SAT);
+    expect(result.receipt).toHaveProperty('status', 1);
+    const after = (await bridge.vm.stateManager.getAccount(bridgeAddress))?.balance ?? 0n;
+    expect(after - before).toBe(777n * WEI_PER_SAT);
+    const [, topics] = result.receipt.logs[0]!;
+    expect(bytesToHex(topics[2]!)).toBe(bytesToHex(setLengthLeft(bridge.sender.bytes, 32)));
+  });
+
+  it('refuses calldata whose bytes offset points outside it (malformed ABI)', async () => {
+    const bridge = await bridgeHarness('signet');
+    const data = encodeWithdraw(standardScript('p2wpkh'));
+    data[4 + 31] = 0xff; // offset of the bytes argument: 0x20 -> 0xff
+    const result = await bridge.send(data, 1_000n * WEI_PER_SAT);
+    expect(result.receipt).toHaveProperty('status', 0);
+    expect(await bridge.readSlot(0n)).toBe(0n);
   });
 });

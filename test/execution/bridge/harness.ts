@@ -44,6 +44,7 @@ export function errorSelector(signature: string): string {
 
 export interface BridgeHarness {
   vm: VM;
+  sender: Address;
   send(data: Uint8Array, valueWei: bigint, to?: string): Promise<RunTxResult>;
   readSlot(slot: bigint): Promise<bigint>;
 }
@@ -65,6 +66,7 @@ export async function bridgeHarness(network: NetworkName): Promise<BridgeHarness
   let nonce = 0n;
   return {
     vm,
+    sender,
     async send(data, valueWei, to: string = BRIDGE_ADDRESS) {
       const tx = createFeeMarket1559Tx(
         {
