@@ -17,6 +17,7 @@ const modules = [
   await import('./cli/migrate.ts'),
   await import('./cli/audit.ts'),
   await import('./cli/exec.ts'),
+  await import('./cli/signer.ts'),
 ];
 for (const m of modules) m.register(program);
 

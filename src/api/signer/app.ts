@@ -1,0 +1,234 @@
+/**
+ * The signer's HTTP app: the shared conventions (problem+json, health, metrics, OpenAPI) plus
+ * the protocol endpoints the coordinator drives. Every /v1 route except the identity lookup is
+ * authenticated by a coordinator signature and answered with a signed response (auth.ts).
+ * Bodies are checked by the custody wire parsers, which name the offending field.
+ */
+import { z } from 'zod';
+import { parseCeremony } from '../../custody/frost/ceremony.ts';
+import { parseDealerShareEnvelope, parseSignatureHex } from '../../custody/frost/keygen-dealer.ts';
+import {
+  parseDkgEcho,
+  parseDkgRound1Package,
+  parseDkgShareEnvelope,
+} from '../../custody/frost/keygen-dkg.ts';
+import { parseCommitmentList, parseGroupKey } from '../../custody/frost/wire.ts';
+import { parseIdentityKey } from '../../custody/identity.ts';
+import { expectArray, expectInteger } from '../../custody/wire-check.ts';
+import { InvalidInputError, NotFoundError } from '../../shared/errors.ts';
+import { parseHexBytes } from '../../shared/hex.ts';
+import type { Store } from '../../store/store.ts';
+import { storeChecks } from '../coordinator/app.ts';
+import { createHttpApp, type HttpApp } from '../http/app.ts';
+import { defineRoute, type Route } from '../http/routes.ts';
+import { signerAuth } from './auth.ts';
+import type { SignerContext } from './context.ts';
+import { dealerAccept, dkgEcho, dkgRound1, dkgRound2, dkgRound3 } from './dkg-service.ts';
+import { createCommitments, signShare } from './frost-service.ts';
+import { createMultisigKey, signMultisig } from './multisig-service.ts';
+import { loadFrostKey } from './vault.ts';
+
+const Body = z.record(z.string(), z.unknown());
+const ok = (json: unknown) => ({ status: 200, json });
+const responses = { '200': { description: 'signed JSON answer (x-custody-response-signature)' } };
+const NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+function name(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !NAME.test(value)) {
+    throw new InvalidInputError(`${field}: expected 1-100 characters of [A-Za-z0-9_.:-]`, {
+      field,
+    });
+  }
+  return value;
+}
+
+function post(
+  path: string,
+  operationId: string,
+  summary: string,
+  handler: (body: Record<string, unknown>) => Promise<unknown>,
+): Route {
+  return defineRoute({
+    method: 'post',
+    path,
+    operationId,
+    summary,
+    auth: true,
+    request: { body: Body },
+    responses,
+    handler: async ({ body }) => ok(await handler(body)),
+  });
+}
+
+export function signerRoutes(ctx: SignerContext): Route[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/identity',
+      operationId: 'getIdentity',
+      summary: "This signer's name and identity public key",
+      responses,
+      handler: async () => ok({ name: ctx.name, identityKey: ctx.identity.publicKey }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/keys/{keyId}',
+      operationId: 'getKey',
+      summary: 'Public part of a key this signer holds',
+      auth: true,
+      request: { params: z.object({ keyId: z.string().regex(NAME) }) },
+      responses,
+      handler: async ({ params }) => {
+        const row = await ctx.db.signerKey.findUnique({ where: { id: params.keyId } });
+        if (!row) throw new NotFoundError(`no key ${params.keyId}`);
+        return ok({
+          keyId: row.id,
+          scheme: row.scheme,
+          publicKey: row.publicKey,
+          publicInfo: JSON.parse(row.publicInfo),
+        });
+      },
+    }),
+    post(
+      '/v1/dkg/round1',
+      'dkgRound1',
+      'DKG round 1: signed VSS commitment and proof of knowledge',
+      async (b) => ({ package: await dkgRound1(ctx, parseCeremony(b.ceremony)) }),
+    ),
+    post(
+      '/v1/dkg/echo',
+      'dkgEcho',
+      'DKG echo: sign the hash of the round-1 packages received',
+      async (b) => ({
+        echo: await dkgEcho(
+          ctx,
+          name(b.ceremonyId, 'ceremonyId'),
+          expectArray(b.packages, 'packages').map((p, i) =>
+            parseDkgRound1Package(p, `packages[${i}]`),
+          ),
+        ),
+      }),
+    ),
+    post(
+      '/v1/dkg/round2',
+      'dkgRound2',
+      'DKG round 2: shares sealed to each recipient',
+      async (b) => ({
+        envelopes: await dkgRound2(
+          ctx,
+          name(b.ceremonyId, 'ceremonyId'),
+          expectArray(b.echoes, 'echoes').map((e, i) => parseDkgEcho(e, `echoes[${i}]`)),
+        ),
+      }),
+    ),
+    post(
+      '/v1/dkg/round3',
+      'dkgRound3',
+      'DKG round 3: open shares, store the key share, confirm the group key',
+      async (b) =>
+        dkgRound3(
+          ctx,
+          name(b.ceremonyId, 'ceremonyId'),
+          expectArray(b.received, 'received').map((e, i) =>
+            parseDkgShareEnvelope(e, `received[${i}]`),
+          ),
+        ),
+    ),
+    post(
+      '/v1/import/accept',
+      'importAccept',
+      'Accept a trusted-dealer share (verified before it is stored)',
+      async (b) =>
+        dealerAccept(ctx, {
+          ceremony: parseCeremony(b.ceremony),
+          dealerKey: parseIdentityKey(b.dealerKey, 'dealerKey'),
+          groupKey: parseGroupKey(b.groupKey),
+          groupKeySignature: parseSignatureHex(b.groupKeySignature, 'groupKeySignature'),
+          envelope: parseDealerShareEnvelope(b.envelope),
+        }),
+    ),
+    post(
+      '/v1/frost/commitments',
+      'frostCommitments',
+      'Round 1: nonce commitments (one, or a preprocessed batch)',
+      async (b) => ({
+        items: await createCommitments(
+          ctx,
+          name(b.keyId, 'keyId'),
+          b.count === undefined ? 1 : expectInteger(b.count, 'count', 1, 1000),
+        ),
+      }),
+    ),
+    post(
+      '/v1/frost/sign',
+      'frostSign',
+      'Round 2: signature share for one committed nonce',
+      async (b) => {
+        const keyId = name(b.keyId, 'keyId');
+        const { groupKey } = await loadFrostKey(ctx.db, ctx.kek, keyId);
+        return {
+          signatureShare: await signShare(ctx, {
+            keyId,
+            nonceId: name(b.nonceId, 'nonceId'),
+            sessionId: name(b.sessionId, 'sessionId'),
+            proposalId: name(b.proposalId, 'proposalId'),
+            message: parseHexBytes(b.message, 'message', 32),
+            commitments: parseCommitmentList(b.commitments, groupKey),
+          }),
+        };
+      },
+    ),
+    post(
+      '/v1/multisig/keys',
+      'multisigKey',
+      'Generate (or return) this signer’s multi-sig key',
+      async (b) => createMultisigKey(ctx, name(b.keyId, 'keyId')),
+    ),
+    post(
+      '/v1/multisig/sign',
+      'multisigSign',
+      'Partial signature over a sighash (ECDSA for P2WSH, BIP340 for tapscript)',
+      async (b) => {
+        if (b.scriptType !== 'p2wsh' && b.scriptType !== 'tapscript') {
+          throw new InvalidInputError('scriptType: expected p2wsh or tapscript', {
+            field: 'scriptType',
+          });
+        }
+        return signMultisig(ctx, {
+          keyId: name(b.keyId, 'keyId'),
+          proposalId: name(b.proposalId, 'proposalId'),
+          scriptType: b.scriptType,
+          sighash: Uint8Array.from(parseHexBytes(b.sighash, 'sighash', 32)),
+          ...(b.sighashType === undefined
+            ? {}
+            : { sighashType: expectInteger(b.sighashType, 'sighashType', 0, 255) }),
+        });
+      },
+    ),
+  ];
+}
+
+export interface CreateSignerAppOpts {
+  ctx: SignerContext;
+  store: Store;
+  coordinatorKeys: readonly string[];
+  version: string;
+}
+
+export function createSignerApp(opts: CreateSignerAppOpts): HttpApp {
+  return createHttpApp({
+    log: opts.ctx.log,
+    info: {
+      title: `rollup custody signer ${opts.ctx.name}`,
+      version: opts.version,
+      description: 'One signer service: holds one key share or key, its nonces and its own policy.',
+    },
+    routes: signerRoutes(opts.ctx),
+    checks: storeChecks(opts.store),
+    authenticate: signerAuth({
+      db: opts.ctx.db,
+      identity: opts.ctx.identity,
+      coordinatorKeys: opts.coordinatorKeys,
+    }),
+  });
+}

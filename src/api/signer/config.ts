@@ -1,0 +1,105 @@
+/**
+ * A signer's settings: a JSON file (`custody signer --config FILE`) plus the KEK file named by
+ * SIGNER_KEK_FILE (or `kekFile` in the config). The KEK must not live beside the data: a file
+ * inside the database's directory is refused, so one stolen directory never holds both.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../../shared/errors.ts';
+import { parseDatabaseUrl } from '../../store/database-url.ts';
+
+export const CRASH_POINTS = [
+  'commit:after-store',
+  'sign:after-policy',
+  'sign:after-share',
+  'sign:after-commit',
+] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+const FileSchema = z.object({
+  name: z.string().regex(/^[a-z0-9-]{1,40}$/),
+  databaseUrl: z.string().min(1),
+  port: z.number().int().min(0).max(65535).default(0),
+  /** Identity keys of the coordinators this signer obeys. */
+  coordinatorKeys: z.array(z.string().regex(/^0x0[23][0-9a-f]{64}$/)).min(1),
+  kekFile: z.string().optional(),
+  /** Fault-injection tests only: the process kills itself (SIGKILL) at this point. */
+  crashAt: z.enum(CRASH_POINTS).optional(),
+});
+
+export interface SignerConfig {
+  name: string;
+  databaseUrl: string;
+  port: number;
+  coordinatorKeys: string[];
+  kek: Uint8Array;
+  kekFile: string;
+  crashAt: CrashPoint | undefined;
+}
+
+export function loadSignerConfig(
+  file: string,
+  env: Record<string, string | undefined>,
+): SignerConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError('--config', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  const parsed = FileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError('--config', `${file}: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const cfg = parsed.data;
+  const baseDir = path.dirname(path.resolve(file));
+  const databaseUrl = resolveSqlitePath(cfg.databaseUrl, baseDir);
+  const kekFile = cfg.kekFile ? path.resolve(baseDir, cfg.kekFile) : env.SIGNER_KEK_FILE;
+  if (!kekFile) throw new ConfigError('SIGNER_KEK_FILE', 'required: the key-encryption key file');
+  const kek = readKek(kekFile);
+  refuseKekBesideData(kekFile, databaseUrl);
+  return {
+    name: cfg.name,
+    databaseUrl,
+    port: cfg.port,
+    coordinatorKeys: cfg.coordinatorKeys,
+    kek,
+    kekFile,
+    crashAt: cfg.crashAt,
+  };
+}
+
+/** 32 raw bytes, or 64 hex characters (with optional newline). */
+export function readKek(file: string): Uint8Array {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(
+      'SIGNER_KEK_FILE',
+      `cannot read ${file} (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
+  const text = bytes.toString('utf8').trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return new Uint8Array(Buffer.from(text, 'hex'));
+  if (bytes.length === 32) return new Uint8Array(bytes);
+  throw new ConfigError('SIGNER_KEK_FILE', `${file}: expected 32 bytes or 64 hex characters`);
+}
+
+function refuseKekBesideData(kekFile: string, databaseUrl: string): void {
+  const target = parseDatabaseUrl(databaseUrl);
+  if (target.provider !== 'sqlite') return;
+  const dataDir = path.dirname(path.resolve(target.file));
+  const rel = path.relative(dataDir, path.resolve(kekFile));
+  if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
+    throw new ConfigError('SIGNER_KEK_FILE', `must not be stored beside the data (${dataDir})`);
+  }
+}
+
+function resolveSqlitePath(url: string, baseDir: string): string {
+  if (!url.startsWith('file:')) return url;
+  const file = url.slice('file:'.length);
+  return `file:${path.resolve(baseDir, file)}`;
+}

@@ -1,0 +1,69 @@
+/**
+ * `custody signer`: opens the signer's own store (migrations applied), loads or creates its
+ * identity key, and serves on 127.0.0.1 (an ephemeral port unless configured).
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../shared/logger.ts';
+import { openStore } from '../../store/store.ts';
+import { LISTEN_HOST } from '../coordinator/server.ts';
+import { createSignerApp } from './app.ts';
+import type { SignerConfig } from './config.ts';
+import { crashHook, type SignerContext } from './context.ts';
+import { allowAll, type PolicyVerifier } from './policy.ts';
+import { loadOrCreateIdentity } from './vault.ts';
+
+export interface RunningSigner {
+  name: string;
+  url: string;
+  identityKey: string;
+  close(): Promise<void>;
+}
+
+export async function startSigner(
+  config: SignerConfig,
+  log: Logger,
+  version: string,
+  policy: PolicyVerifier = allowAll,
+): Promise<RunningSigner> {
+  const store = await openStore({ databaseUrl: config.databaseUrl });
+  try {
+    const identity = await loadOrCreateIdentity(store.db, config.kek);
+    const ctx: SignerContext = {
+      name: config.name,
+      db: store.db,
+      kek: config.kek,
+      identity,
+      policy,
+      log,
+      crash: crashHook(config.crashAt),
+    };
+    const { app } = createSignerApp({
+      ctx,
+      store,
+      coordinatorKeys: config.coordinatorKeys,
+      version,
+    });
+    const server: Server = await new Promise((resolve, reject) => {
+      const s = app.listen(config.port, LISTEN_HOST);
+      s.once('listening', () => resolve(s));
+      s.once('error', reject);
+    });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${LISTEN_HOST}:${port}`;
+    log.info({ url, signer: config.name }, 'signer listening');
+    return {
+      name: config.name,
+      url,
+      identityKey: identity.publicKey,
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

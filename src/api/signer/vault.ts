@@ -1,0 +1,90 @@
+/**
+ * The signer's secrets in its own database, each sealed under the KEK with its row as context:
+ * the identity key (created on first start) and the keys it holds (FROST shares, multi-sig keys).
+ */
+import { openAtRest, openJson, sealAtRest, sealJson } from '../../custody/at-rest.ts';
+import type { WireGroupKey, WireKeyShare } from '../../custody/frost/wire.ts';
+import { generateIdentity, type IdentityKey, identityFromSecret } from '../../custody/identity.ts';
+import { NotFoundError } from '../../shared/errors.ts';
+import type { Db } from '../../store/store.ts';
+
+export async function loadOrCreateIdentity(db: Db, kek: Uint8Array): Promise<IdentityKey> {
+  const row = await db.signerIdentity.findUnique({ where: { id: 1 } });
+  if (row) {
+    const identity = identityFromSecret(openAtRest(kek, 'identity', row.sealedSecret));
+    if (identity.publicKey !== row.publicKey)
+      throw new Error('stored identity key does not match its public key');
+    return identity;
+  }
+  const identity = generateIdentity();
+  await db.signerIdentity.create({
+    data: {
+      id: 1,
+      publicKey: identity.publicKey,
+      sealedSecret: sealAtRest(kek, 'identity', identity.secretKey),
+    },
+  });
+  return identity;
+}
+
+export interface FrostKeyRecord {
+  keyId: string;
+  groupKey: WireGroupKey;
+  share: WireKeyShare;
+  outputKey: string;
+}
+
+export async function storeFrostKey(db: Db, kek: Uint8Array, rec: FrostKeyRecord): Promise<void> {
+  await db.signerKey.create({
+    data: {
+      id: rec.keyId,
+      scheme: 'frost',
+      publicInfo: JSON.stringify(rec.groupKey),
+      publicKey: rec.outputKey,
+      sealedSecret: sealJson(kek, `key:${rec.keyId}`, rec.share),
+    },
+  });
+}
+
+export async function loadFrostKey(
+  db: Db,
+  kek: Uint8Array,
+  keyId: string,
+): Promise<FrostKeyRecord> {
+  const row = await db.signerKey.findUnique({ where: { id: keyId } });
+  if (row?.scheme !== 'frost') throw new NotFoundError(`no FROST key ${keyId} on this signer`);
+  return {
+    keyId,
+    groupKey: JSON.parse(row.publicInfo) as WireGroupKey,
+    share: openJson<WireKeyShare>(kek, `key:${keyId}`, row.sealedSecret),
+    outputKey: row.publicKey,
+  };
+}
+
+export async function storeMultisigKey(
+  db: Db,
+  kek: Uint8Array,
+  keyId: string,
+  key: { secretKey: Uint8Array; publicKey: string },
+): Promise<void> {
+  await db.signerKey.create({
+    data: {
+      id: keyId,
+      scheme: 'multisig',
+      publicInfo: JSON.stringify({ publicKey: key.publicKey }),
+      publicKey: key.publicKey,
+      sealedSecret: sealAtRest(kek, `key:${keyId}`, key.secretKey),
+    },
+  });
+}
+
+export async function loadMultisigKey(
+  db: Db,
+  kek: Uint8Array,
+  keyId: string,
+): Promise<{ secretKey: Uint8Array; publicKey: string }> {
+  const row = await db.signerKey.findUnique({ where: { id: keyId } });
+  if (row?.scheme !== 'multisig')
+    throw new NotFoundError(`no multi-sig key ${keyId} on this signer`);
+  return { secretKey: openAtRest(kek, `key:${keyId}`, row.sealedSecret), publicKey: row.publicKey };
+}

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
+import { loadSignerConfig } from '../api/signer/config.ts';
+import { startSigner } from '../api/signer/server.ts';
+import { createLogger } from '../shared/logger.ts';
+
+/**
+ * `custody signer --config FILE`: one signer service in its own process. Prints one JSON line
+ * {name, url, identityKey} on stdout once listening, so the process that started it (the
+ * coordinator, a test) learns its ephemeral address and identity.
+ */
+export function register(program: Command): void {
+  program
+    .command('signer')
+    .description('run one signer service (its own key share or key, nonces, policy and database)')
+    .requiredOption(
+      '--config <file>',
+      'signer settings (JSON: name, databaseUrl, coordinatorKeys, port)',
+    )
+    .action(async (opts: { config: string }) => {
+      const config = loadSignerConfig(opts.config, process.env);
+      const log = createLogger({
+        level: process.env.LOG_LEVEL ?? 'info',
+        fd: 2,
+        name: `signer:${config.name}`,
+      });
+      const running = await startSigner(config, log, pkg.version);
+      process.stdout.write(
+        `${JSON.stringify({ name: running.name, url: running.url, identityKey: running.identityKey })}\n`,
+      );
+      const stop = async (signal: string) => {
+        log.info({ signal }, 'shutting down');
+        await running.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+}

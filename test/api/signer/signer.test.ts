@@ -1,0 +1,214 @@
+/**
+ * Signer services as separate processes over HTTP: DKG and FROST signing (2-of-3, 3-of-5),
+ * preprocessed nonces, multi-sig partial signatures for both script types, and the attacks on
+ * the transport: replayed request, forged coordinator request, tampered response.
+ */
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignerError } from '../../../src/api/signer/client.ts';
+import {
+  frostRound,
+  type Member,
+  relayDkg,
+  requestCommitments,
+} from '../../../src/api/signer/driver.ts';
+import { HEADER } from '../../../src/custody/auth/request.ts';
+import { AuthenticationFailedError } from '../../../src/custody/errors.ts';
+import { parseCeremony } from '../../../src/custody/frost/ceremony.ts';
+import { generateIdentity } from '../../../src/custody/identity.ts';
+import { buildP2wshSortedMulti, buildTapscriptMultiA } from '../../../src/custody/multisig/keys.ts';
+import {
+  verifyP2wshPartial,
+  verifyTapscriptPartial,
+} from '../../../src/custody/multisig/partial-sign.ts';
+import {
+  makeSignerHome,
+  removeHome,
+  type SignerHome,
+  type SignerProcess,
+  startSignerProcess,
+} from './harness.ts';
+
+const coordinator = generateIdentity();
+const homes: SignerHome[] = [];
+const signers: SignerProcess[] = [];
+const bytes = (h: string) => new Uint8Array(Buffer.from(h.replace(/^0x/, ''), 'hex'));
+
+beforeAll(async () => {
+  for (let i = 0; i < 5; i++) homes.push(makeSignerHome(`s${i + 1}`, coordinator.publicKey));
+  signers.push(...(await Promise.all(homes.map((h) => startSignerProcess(h, coordinator)))));
+});
+
+afterAll(async () => {
+  await Promise.all(signers.map((s) => s.stop()));
+  for (const h of homes) removeHome(h);
+});
+
+function ceremonyFor(ceremonyId: string, min: number, members: SignerProcess[]) {
+  return parseCeremony({
+    ceremonyId,
+    suite: 'secp256k1-tr',
+    threshold: { min, max: members.length },
+    participants: members.map((s) => ({ identifier: s.identifier, identityKey: s.identityKey })),
+  });
+}
+
+const asMembers = (list: SignerProcess[]): Member[] =>
+  list.map((s) => ({ client: s.client, identifier: s.identifier }));
+
+describe.each([
+  [2, 3],
+  [3, 5],
+])('FROST %i-of-%i across signer processes', (min, max) => {
+  it('DKG, then any t signers produce a BIP340 signature under the output key', async () => {
+    const members = signers.slice(0, max);
+    const keyId = `frost-${min}of${max}`;
+    const ceremony = ceremonyFor(keyId, min, members);
+    const { groupKey, outputKey } = await relayDkg(asMembers(members), ceremony);
+    for (const subset of [members.slice(0, min), members.slice(max - min)]) {
+      const message = crypto.getRandomValues(new Uint8Array(32));
+      const { signature } = await frostRound({
+        members: asMembers(subset),
+        keyId,
+        groupKey,
+        message,
+        sessionId: `sess-${crypto.randomUUID()}`,
+        proposalId: `prop-${crypto.randomUUID()}`,
+      });
+      expect(schnorr.verify(bytes(signature), message, bytes(outputKey))).toBe(true);
+    }
+    // Preprocessed: commitments fetched ahead, signing is one round trip per signer.
+    const subset = asMembers(members.slice(0, min));
+    const batches = await Promise.all(subset.map((m) => requestCommitments(m, keyId, 4)));
+    for (let k = 0; k < 4; k++) {
+      const message = crypto.getRandomValues(new Uint8Array(32));
+      const { signature } = await frostRound({
+        members: subset,
+        keyId,
+        groupKey,
+        message,
+        sessionId: `pre-${k}-${crypto.randomUUID()}`,
+        proposalId: `pre-${k}-${crypto.randomUUID()}`,
+        nonces: batches.map((b) => b[k]!),
+      });
+      expect(schnorr.verify(bytes(signature), message, bytes(outputKey))).toBe(true);
+    }
+  });
+});
+
+describe('multi-sig 2-of-3 across signer processes', () => {
+  it('each signer generates its key; partial signatures verify for P2WSH and tapscript', async () => {
+    const members = signers.slice(0, 3);
+    const keys = await Promise.all(
+      members.map((s) =>
+        s.client.post<{ publicKey: string }>('/v1/multisig/keys', { keyId: 'ms-1' }),
+      ),
+    );
+    const pubs = keys.map((k) => k.publicKey);
+    const wsh = buildP2wshSortedMulti(2, pubs);
+    const tap = buildTapscriptMultiA(2, pubs);
+    expect(wsh.publicKeys).toEqual([...pubs].sort());
+    const sighash = crypto.getRandomValues(new Uint8Array(32));
+    for (const [i, s] of members.slice(0, 2).entries()) {
+      const ecdsa = await s.client.post<{ signature: string }>('/v1/multisig/sign', {
+        keyId: 'ms-1',
+        proposalId: `ms-p2wsh-${i}`,
+        scriptType: 'p2wsh',
+        sighash: `0x${Buffer.from(sighash).toString('hex')}`,
+      });
+      expect(verifyP2wshPartial(pubs[i]!, sighash, ecdsa.signature)).toBe(true);
+      const bip340 = await s.client.post<{ signature: string }>('/v1/multisig/sign', {
+        keyId: 'ms-1',
+        proposalId: `ms-tap-${i}`,
+        scriptType: 'tapscript',
+        sighash: `0x${Buffer.from(sighash).toString('hex')}`,
+      });
+      expect(verifyTapscriptPartial(`0x${pubs[i]!.slice(4)}`, sighash, bip340.signature)).toBe(
+        true,
+      );
+      expect(tap.publicKeys).toContain(`0x${pubs[i]!.slice(4)}`);
+    }
+  });
+
+  it('policy: a second, different message for the same proposal is refused', async () => {
+    const s = signers[0]!;
+    await s.client.post('/v1/multisig/keys', { keyId: 'ms-1' });
+    const sign = (sighash: string) =>
+      s.client.post('/v1/multisig/sign', {
+        keyId: 'ms-1',
+        proposalId: 'prop-bound',
+        scriptType: 'p2wsh',
+        sighash,
+      });
+    await sign(`0x${'11'.repeat(32)}`);
+    await expect(sign(`0x${'11'.repeat(32)}`)).resolves.toBeDefined();
+    await expect(sign(`0x${'22'.repeat(32)}`)).rejects.toMatchObject({ status: 403 });
+  });
+});
+
+describe('attacks on the coordinator-signer channel', () => {
+  const path = '/v1/multisig/keys';
+  const body = new TextEncoder().encode(JSON.stringify({ keyId: 'ms-attack' }));
+
+  it('replayed request: a captured request sent again is refused', async () => {
+    const s = signers[1]!;
+    const headers = s.client.signHeaders('POST', path, body);
+    const first = await s.client.send('POST', path, body, headers);
+    expect(first.status).toBe(200);
+    const again = await s.client.send('POST', path, body, headers);
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { type: string }).type).toMatch(/replayed-request/);
+  });
+
+  it('replayed request: a request for one signer replayed to another is refused', async () => {
+    const [a, b] = [signers[0]!, signers[1]!];
+    const headers = a.client.signHeaders('POST', path, body);
+    const res = await b.client.send('POST', path, body, headers);
+    expect(res.status).toBe(401);
+  });
+
+  it('forged coordinator request: signed by an untrusted key', async () => {
+    const s = signers[2]!;
+    const forger = generateIdentity();
+    const { signRequest } = await import('../../../src/custody/auth/request.ts');
+    const headers = signRequest({
+      identity: forger,
+      method: 'POST',
+      path,
+      body,
+      audience: s.identityKey,
+    });
+    const res = await s.client.send('POST', path, body, headers);
+    expect(res.status).toBe(401);
+    const unsigned = await s.client.send('POST', path, body, {});
+    expect(unsigned.status).toBe(401);
+  });
+
+  it('tampered response: a changed body fails the signer signature check', async () => {
+    const s = signers[2]!;
+    const headers = s.client.signHeaders('POST', path, body);
+    const res = await s.client.send('POST', path, body, headers);
+    const original = await res.text();
+    const tampered = new Response(original.replace(/0x0[23]/, '0x04'), {
+      status: res.status,
+      headers: res.headers,
+    });
+    await expect(s.client.accept(tampered, headers[HEADER.requestId]!)).rejects.toThrow(
+      AuthenticationFailedError,
+    );
+    const intact = new Response(original, { status: res.status, headers: res.headers });
+    await expect(s.client.accept(intact, headers[HEADER.requestId]!)).resolves.toBeDefined();
+  });
+
+  it('bad input is a 4xx problem and changes nothing', async () => {
+    const s = signers[0]!;
+    await expect(
+      s.client.post('/v1/frost/commitments', { keyId: 'no-such-key', count: 1 }),
+    ).rejects.toMatchObject({
+      status: 404,
+    });
+    await expect(
+      s.client.post('/v1/frost/commitments', { keyId: 'bad key!' }),
+    ).rejects.toBeInstanceOf(SignerError);
+  });
+});
