@@ -9,6 +9,7 @@ import { MerklePatriciaTrie } from '@ethereumjs/mpt';
 import { RLP } from '@ethereumjs/rlp';
 import type { TransactionType } from '@ethereumjs/tx';
 import { Bloom, encodeReceipt } from '@ethereumjs/vm';
+import { type Keccak, TrieBuilder } from './trie.ts';
 import type { Log, TxReceipt } from './types.ts';
 
 export function logsBloom(logs: Log[], common: Common): Uint8Array {
@@ -39,6 +40,17 @@ export async function receiptsRoot(receipts: TxReceipt[], common: Common): Promi
     await trie.put(RLP.encode(i), encodeTxReceipt(receipts[i] as TxReceipt, common));
   }
   return trie.root();
+}
+
+/** The same root built in one pass (trie.ts); the parallel executor's path. */
+export function receiptsRootBulk(
+  receipts: TxReceipt[],
+  common: Common,
+  keccak: Keccak,
+): Uint8Array {
+  return new TrieBuilder(keccak).root(
+    receipts.map((r, i) => [RLP.encode(i), encodeTxReceipt(r, common)]),
+  );
 }
 
 /** Fill in cumulative gas once every transaction's own gas is known. */

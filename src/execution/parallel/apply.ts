@@ -8,7 +8,7 @@ import { Account, Address, bigIntToBytes, hexToBytes } from '@ethereumjs/util';
 import { type AccountValue, EMPTY_CODE_HASH, keyAddress, keySlot, type Value } from './keys.ts';
 import type { MVMemory } from './mvmemory.ts';
 
-interface AccountChanges {
+export interface AccountChanges {
   header?: AccountValue;
   wipeTx?: number;
   slots: [string, bigint, number][];
@@ -23,18 +23,13 @@ export async function applyFinalWrites(
   totalFees: bigint,
 ): Promise<void> {
   const byAccount = groupByAccount(mv.finalWrites());
-  const cb = byAccount.get(coinbase) ?? { slots: [] };
-  // The coinbase's stored balance excludes fees: add them all now.
-  const base = cb.header ?? preCoinbase;
-  const balance = base.balance + totalFees;
-  if (cb.header !== undefined || totalFees !== 0n) {
-    cb.header = { ...base, balance, exists: base.exists || balance > 0n };
-    byAccount.set(coinbase, cb);
-  }
+  coinbaseWithFees(byAccount, coinbase, preCoinbase, totalFees);
   for (const [addr, changes] of byAccount) await applyAccount(sm, addr, changes, codes);
 }
 
-function groupByAccount(writes: Iterable<[string, Value, number]>): Map<string, AccountChanges> {
+export function groupByAccount(
+  writes: Iterable<[string, Value, number]>,
+): Map<string, AccountChanges> {
   const out = new Map<string, AccountChanges>();
   for (const [key, value, tx] of writes) {
     const addr = keyAddress(key);
@@ -48,6 +43,22 @@ function groupByAccount(writes: Iterable<[string, Value, number]>): Map<string, 
     else c.slots.push([keySlot(key), value as bigint, tx]);
   }
   return out;
+}
+
+/** The coinbase's stored balance excludes the batch's fees (keys.ts): add them all now. */
+export function coinbaseWithFees(
+  byAccount: Map<string, AccountChanges>,
+  coinbase: string,
+  preCoinbase: AccountValue,
+  totalFees: bigint,
+): void {
+  const cb = byAccount.get(coinbase) ?? { slots: [] };
+  const base = cb.header ?? preCoinbase;
+  const balance = base.balance + totalFees;
+  if (cb.header !== undefined || totalFees !== 0n) {
+    cb.header = { ...base, balance, exists: base.exists || balance > 0n };
+    byAccount.set(coinbase, cb);
+  }
 }
 
 async function applyAccount(

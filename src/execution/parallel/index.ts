@@ -4,19 +4,19 @@
  * batch at the same index with the same reason.
  */
 import type { Common } from '@ethereumjs/common';
-import type { MerkleStateManager } from '@ethereumjs/statemanager';
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
 import type { AccessList } from '../accessList.ts';
 import { makeCommon } from '../crypto.ts';
 import { shortMessage, unsupportedTypeReason } from '../decode.ts';
 import { BatchRejectedError } from '../errors.ts';
 import { loadPreState } from '../prestate.ts';
-import { receiptsRoot, withCumulativeGas } from '../receipts.ts';
+import { receiptsRootBulk, withCumulativeGas } from '../receipts.ts';
 import { runSequential } from '../sequential.ts';
 import { cumulativeGasReason, type TxOutcome } from '../txrun.ts';
 import type { Batch, BatchResult, TxReceipt } from '../types.ts';
 import { extractWithdrawals, type WithdrawalDecoder } from '../withdrawals.ts';
 import { applyFinalWrites } from './apply.ts';
+import { finalStateRoot } from './finalState.ts';
 import { type AccountValue, EMPTY_CODE_HASH, NO_ACCOUNT } from './keys.ts';
 import type { MVMemory } from './mvmemory.ts';
 import { acquireWorkers, defaultWorkerCount, type WorkerHandle } from './pool.ts';
@@ -30,6 +30,8 @@ export interface RunParallelOpts {
   withdrawalDecoder?: WithdrawalDecoder;
   /** fall back to sequential execution when speculation is measured to be wasted (default on) */
   fallback?: boolean;
+  /** how the post-state root is computed (default `bulk`; both give the same root) */
+  rootVia?: 'bulk' | 'stateManager';
   /** receives scheduler statistics (benchmarks, tests) */
   onStats?: (stats: StmStats & { fallback: boolean }) => void;
 }
@@ -43,9 +45,7 @@ export async function runParallel(batch: Batch, opts: RunParallelOpts = {}): Pro
   const common = makeCommon(batch.env.chainId, 'fast');
   const { limit, staticFailure } = firstStaticFailure(batch, common);
   const handles = acquireWorkers(workers);
-  const ready = openBatch(handles, batch);
-  const state = await loadPreState(batch.pre, common, 'fast');
-  await ready;
+  await openBatch(handles, batch);
 
   const coinbase = Buffer.from(batch.env.coinbase).toString('hex');
   const preCoinbase = preAccount(batch, coinbase, common);
@@ -69,7 +69,7 @@ export async function runParallel(batch: Batch, opts: RunParallelOpts = {}): Pro
     mv: stm.mv,
     createdCodes: stm.codes,
     fees: stm.fees,
-    state,
+    rootVia: opts.rootVia ?? 'bulk',
     withdrawalDecoder: opts.withdrawalDecoder,
   });
   result.accessList = Array.from({ length: limit }, (_, tx) => ({
@@ -90,7 +90,8 @@ export interface FinishBatchInput {
   mv: MVMemory;
   createdCodes: Map<string, Uint8Array>;
   fees: bigint[];
-  state: MerkleStateManager;
+  /** `bulk`: one-pass trie build from pre + writes; `stateManager`: writes applied to a MerkleStateManager */
+  rootVia: 'bulk' | 'stateManager';
   withdrawalDecoder: WithdrawalDecoder | undefined;
 }
 
@@ -121,18 +122,21 @@ export async function finishBatch(input: FinishBatchInput): Promise<BatchResult>
   for (const acc of batch.pre.values())
     if (acc.code.length > 0) codes.set(hashHex(common, acc.code), acc.code);
   const totalFees = input.fees.slice(0, limit).reduce((a, b) => a + b, 0n);
-  await applyFinalWrites(
-    input.state,
-    input.mv,
-    codes,
-    coinbase,
-    preAccount(batch, coinbase, common),
-    totalFees,
-  );
+  const preCoinbase = preAccount(batch, coinbase, common);
+  const keccak = common.customCrypto.keccak256 as (d: Uint8Array) => Uint8Array;
+  let stateRoot: Uint8Array;
+  if (input.rootVia === 'bulk') {
+    stateRoot = finalStateRoot(batch.pre, input.mv, coinbase, preCoinbase, totalFees, keccak);
+  } else {
+    const sm = await loadPreState(batch.pre, common, 'fast');
+    await applyFinalWrites(sm, input.mv, codes, coinbase, preCoinbase, totalFees);
+    stateRoot = await sm.getStateRoot();
+  }
   const receipts = withCumulativeGas(partial);
+  const rr = receiptsRootBulk(receipts, common, keccak);
   return {
-    stateRoot: await input.state.getStateRoot(),
-    receiptsRoot: await receiptsRoot(receipts, common),
+    stateRoot,
+    receiptsRoot: rr,
     gasUsed,
     txCount: batch.txs.length,
     receipts,

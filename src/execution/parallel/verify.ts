@@ -10,7 +10,6 @@
 import type { AccessList, TxAccess } from '../accessList.ts';
 import { makeCommon } from '../crypto.ts';
 import { AccessListMismatchError } from '../errors.ts';
-import { loadPreState } from '../prestate.ts';
 import type { Batch, BatchResult } from '../types.ts';
 import type { WithdrawalDecoder } from '../withdrawals.ts';
 import { finishBatch, firstStaticFailure, openBatch } from './index.ts';
@@ -46,9 +45,7 @@ export async function verifyWithAccessList(
     }
   });
   const handles = acquireWorkers(opts.workers ?? defaultWorkerCount());
-  const ready = openBatch(handles, batch, list);
-  const state = await loadPreState(batch.pre, common, 'fast');
-  await ready;
+  await openBatch(handles, batch, list);
   const results = await executeAll(handles, limit);
 
   const mv = new MVMemory();
@@ -69,7 +66,7 @@ export async function verifyWithAccessList(
     mv,
     createdCodes,
     fees: list.map((e) => e.fee),
-    state,
+    rootVia: 'bulk',
     withdrawalDecoder: opts.withdrawalDecoder,
   });
 }
