@@ -19,7 +19,7 @@ import { applyFinalWrites } from './apply.ts';
 import { finalStateRoot } from './finalState.ts';
 import { type AccountValue, EMPTY_CODE_HASH, NO_ACCOUNT } from './keys.ts';
 import type { MVMemory } from './mvmemory.ts';
-import { acquireWorkers, defaultWorkerCount, type WorkerHandle } from './pool.ts';
+import { acquireWorkers, defaultWorkerCount, exclusive, type WorkerHandle } from './pool.ts';
 import { BlockStm, HopelesslyDependent, type StmStats } from './scheduler.ts';
 
 export { closeWorkerPool } from './pool.ts';
@@ -38,7 +38,11 @@ export interface RunParallelOpts {
 
 let batchIds = 0;
 
-export async function runParallel(batch: Batch, opts: RunParallelOpts = {}): Promise<BatchResult> {
+export function runParallel(batch: Batch, opts: RunParallelOpts = {}): Promise<BatchResult> {
+  return exclusive(() => runParallelExclusive(batch, opts));
+}
+
+async function runParallelExclusive(batch: Batch, opts: RunParallelOpts): Promise<BatchResult> {
   const workers = opts.workers ?? defaultWorkerCount();
   if (!Number.isInteger(workers) || workers < 1)
     throw new RangeError('workers: expected a positive integer');

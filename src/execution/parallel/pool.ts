@@ -32,6 +32,18 @@ export class WorkerHandle {
 }
 
 let pool: WorkerHandle[] = [];
+let tail: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `fn` with the pool to itself. Every run replaces the workers' listeners and their
+ * batch, so two batches at once (two API requests, a signer verifying while the coordinator
+ * executes) take turns instead of stealing each other's messages.
+ */
+export function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  const run = tail.then(fn, fn);
+  tail = run.catch(() => undefined);
+  return run;
+}
 
 export function defaultWorkerCount(): number {
   return availableParallelism();

@@ -15,7 +15,7 @@ import type { WithdrawalDecoder } from '../withdrawals.ts';
 import { finishBatch, firstStaticFailure, openBatch } from './index.ts';
 import { sameValue, type Value } from './keys.ts';
 import { MVMemory } from './mvmemory.ts';
-import { acquireWorkers, defaultWorkerCount, type WorkerHandle } from './pool.ts';
+import { acquireWorkers, defaultWorkerCount, exclusive, type WorkerHandle } from './pool.ts';
 import type { Executed } from './protocol.ts';
 
 export interface VerifyOpts {
@@ -23,10 +23,18 @@ export interface VerifyOpts {
   withdrawalDecoder?: WithdrawalDecoder;
 }
 
-export async function verifyWithAccessList(
+export function verifyWithAccessList(
   batch: Batch,
   list: AccessList,
   opts: VerifyOpts = {},
+): Promise<BatchResult> {
+  return exclusive(() => verifyExclusive(batch, list, opts));
+}
+
+async function verifyExclusive(
+  batch: Batch,
+  list: AccessList,
+  opts: VerifyOpts,
 ): Promise<BatchResult> {
   const common = makeCommon(batch.env.chainId, 'fast');
   const { limit, staticFailure } = firstStaticFailure(batch, common);

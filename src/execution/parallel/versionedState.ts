@@ -76,6 +76,8 @@ export class VersionedState implements StateManagerInterface {
   blockedBy: number | undefined;
   /** set once the top-level call returned: what follows is fee payment and clean-up */
   postPhase = false;
+  /** runCall nesting depth, maintained by the worker's wrapper */
+  callDepth = 0;
   private stack: Layer[] = [];
   private readCache = new Map<string, Value>();
   private resolvedSlots = new Map<string, bigint>();
@@ -97,6 +99,7 @@ export class VersionedState implements StateManagerInterface {
     this.reads = { versions: new Map() };
     this.blockedBy = undefined;
     this.postPhase = false;
+    this.callDepth = 0;
     this.stack = [{ accounts: new Map(), slots: new Map(), wipes: new Set() }];
     this.readCache.clear();
     this.resolvedSlots.clear();

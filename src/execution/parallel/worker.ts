@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
+import type { EVM } from '@ethereumjs/evm';
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
 import { createVM, type VM } from '@ethereumjs/vm';
 import { makeCommon } from '../crypto.ts';
@@ -51,11 +52,16 @@ async function openBatch(msg: Extract<ToWorker, { t: 'batch' }>): Promise<void> 
   const state = new VersionedState(ctx);
   const vm = await createVM({ common, stateManager: state, blockchain: historyStub(keccak) });
   // After the top-level call returns, runTx only refunds the sender and pays the coinbase.
+  // Nested CALLs and CREATEs go through the same runCall, so count the depth.
   const runCall = vm.evm.runCall.bind(vm.evm);
   vm.evm.runCall = async (opts) => {
-    const res = await runCall(opts);
-    state.postPhase = true;
-    return res;
+    state.callDepth++;
+    try {
+      return await runCall(opts);
+    } finally {
+      state.callDepth--;
+      if (state.callDepth === 0) state.postPhase = true;
+    }
   };
   msg.known?.forEach((entry, tx) => {
     ctx.mv.record(tx, 0, entry.writes);
@@ -94,6 +100,13 @@ function buildPreView(
   return { accounts, storage };
 }
 
+/** `clear()` keeps the checkpoint stack; an aborted incarnation may have left entries on it. */
+function resetTransientStorage(vm: VM): void {
+  const ts = (vm.evm as EVM).transientStorage as unknown as { clear(): void; _indices: number[] };
+  ts.clear();
+  ts._indices = [0];
+}
+
 function decoded(s: Session, tx: number): TypedTransaction | string {
   const cached = s.decoded[tx];
   if (cached !== undefined) return cached;
@@ -111,6 +124,9 @@ async function execute(tx: number, inc: number): Promise<Executed> {
   const s = session as Session;
   const t = decoded(s, tx);
   s.state.begin(tx);
+  // An incarnation stopped by an ESTIMATE unwinds past the EVM's depth-0 clean-up, which is
+  // what clears EIP-1153 transient storage: start every incarnation with a fresh one.
+  resetTransientStorage(s.vm);
   const outcome =
     typeof t === 'string' ? { ok: false as const, reason: t } : await executeTx(s.vm, t, s.block);
   if (s.state.blockedBy !== undefined) return { t: 'done', tx, inc, blockedBy: s.state.blockedBy };

@@ -56,8 +56,8 @@ describe('review: coinbase balance read after an inner call', () => {
     }
   });
 
-  // BUG: postPhase is set by nested runCall returns; the coinbase read shows no earlier fees.
-  it.fails('after an inner CALL the read still sees the earlier fee', async () => {
+  // Fixed: the worker counts runCall depth; only the top-level return starts the fee phase.
+  it('after an inner CALL the read still sees the earlier fee', async () => {
     const batch = batchWith(CALL_THEN_READ);
     const expected = await outcome(() => runSequential(batch));
     for (const workers of [1, 2]) {

@@ -28,8 +28,8 @@ const within = <T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> =>
   Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref())]);
 
 describe('review: two batches at once on the shared pool', () => {
-  // BUG: the second run replaces the first run's listeners; the first never settles.
-  it.fails('both settle with their sequential results', { timeout: 60_000 }, async () => {
+  // Fixed: runs take turns on the pool (pool.ts `exclusive`).
+  it('both settle with their sequential results', { timeout: 60_000 }, async () => {
     const a = transfers(6);
     const b = transfers(7);
     const [expectA, expectB] = [summary(await runSequential(a)), summary(await runSequential(b))];

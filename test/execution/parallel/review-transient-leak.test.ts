@@ -41,9 +41,8 @@ function trapsAndVictims(n: number): Batch {
 }
 
 describe('review: transient storage of an aborted incarnation', () => {
-  // BUG: a DependencyError skips the EVM's transient-storage clear; the next tx on that
-  // worker TLOADs the aborted incarnation's value. Seen in 10 of 12 runs of this batch.
-  it.fails('does not leak into the next transaction on the same worker', {
+  // Fixed: the worker clears transient storage (and its checkpoint stack) before every incarnation.
+  it('does not leak into the next transaction on the same worker', {
     timeout: 300_000,
   }, async () => {
     const batch = trapsAndVictims(80);
