@@ -18,6 +18,7 @@ const modules = [
   await import('./cli/audit.ts'),
   await import('./cli/exec.ts'),
   await import('./cli/signer.ts'),
+  await import('./cli/backup.ts'),
 ];
 for (const m of modules) m.register(program);
 

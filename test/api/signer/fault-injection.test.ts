@@ -9,7 +9,6 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRASH_POINTS, type CrashPoint } from '../../../src/api/signer/config.ts';
 import {
-  frostRound,
   type Member,
   type NonceRef,
   relayDkg,

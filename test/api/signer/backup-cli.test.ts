@@ -1,0 +1,140 @@
+/**
+ * `custody backup export|restore` through the real CLI on a signer that took part in a DKG:
+ * shards are written, a lost share is restored from k of them and signs again; another
+ * signer's kit and a corrupted shard are refused. Also: the share is not in the database in
+ * clear, and a KEK stored beside the data is refused at start-up.
+ */
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readKek } from '../../../src/api/signer/config.ts';
+import { relayDkg } from '../../../src/api/signer/driver.ts';
+import { loadFrostKey } from '../../../src/api/signer/vault.ts';
+import { parseCeremony } from '../../../src/custody/frost/ceremony.ts';
+import { generateIdentity } from '../../../src/custody/identity.ts';
+import { openStore } from '../../../src/store/store.ts';
+import { runCli } from '../../support/cli.ts';
+import { makeSignerHome, removeHome, type SignerHome, startSignerProcess } from './harness.ts';
+
+const coordinator = generateIdentity();
+const homes: SignerHome[] = [];
+const keyId = 'frost-backup';
+const dbUrl = (h: SignerHome) => `file:${path.join(h.dir, 'signer.db')}`;
+
+async function withDb<T>(
+  h: SignerHome,
+  fn: (db: Awaited<ReturnType<typeof openStore>>['db']) => Promise<T>,
+): Promise<T> {
+  const store = await openStore({ databaseUrl: dbUrl(h) });
+  try {
+    return await fn(store.db);
+  } finally {
+    await store.close();
+  }
+}
+
+beforeAll(async () => {
+  for (let i = 0; i < 3; i++) homes.push(makeSignerHome(`b${i + 1}`, coordinator.publicKey));
+  const procs = await Promise.all(homes.map((h) => startSignerProcess(h, coordinator)));
+  const ceremony = parseCeremony({
+    ceremonyId: keyId,
+    suite: 'secp256k1-tr',
+    threshold: { min: 2, max: 3 },
+    participants: procs.map((s) => ({ identifier: s.identifier, identityKey: s.identityKey })),
+  });
+  await relayDkg(
+    procs.map((s) => ({ client: s.client, identifier: s.identifier })),
+    ceremony,
+  );
+  await Promise.all(procs.map((s) => s.stop()));
+});
+
+afterAll(() => {
+  for (const h of homes) removeHome(h);
+});
+
+function cli(args: string[], h: SignerHome) {
+  return runCli(['backup', ...args, '--config', h.configFile], {
+    SIGNER_KEK_FILE: h.kekFile,
+    LOG_LEVEL: 'silent',
+  });
+}
+
+describe('custody backup', () => {
+  it('the share is sealed at rest: the database file does not contain it', async () => {
+    const kek = readKek(homes[0]!.kekFile);
+    const key = await withDb(homes[0]!, (db) => loadFrostKey(db, kek, keyId));
+    const file = readFileSync(path.join(homes[0]!.dir, 'signer.db'));
+    expect(file.includes(Buffer.from(key.share.signingShare.slice(2), 'hex'))).toBe(false);
+    expect(file.includes(Buffer.from(key.share.signingShare.slice(2)))).toBe(false);
+  });
+
+  it('export 2-of-3, lose the share, restore it from two shards', async () => {
+    const h = homes[0]!;
+    const out = path.join(h.dir, 'kit');
+    const exported = await cli(
+      ['export', '--key', keyId, '--threshold', '2', '--shards', '3', '--out', out],
+      h,
+    );
+    expect(exported.stderr).toBe('');
+    const { files } = JSON.parse(exported.stdout) as { files: string[] };
+    expect(files).toHaveLength(3);
+    const kek = readKek(h.kekFile);
+    const before = await withDb(h, (db) => loadFrostKey(db, kek, keyId));
+    const groupKeyFile = path.join(h.dir, 'group-key.json');
+    writeFileSync(groupKeyFile, JSON.stringify(before.groupKey));
+    await withDb(h, (db) => db.signerKey.delete({ where: { id: keyId } }));
+    const restored = await cli(
+      ['restore', '--key', keyId, '--group-key', groupKeyFile, files[0]!, files[2]!],
+      h,
+    );
+    expect(restored.stderr).toBe('');
+    expect(JSON.parse(restored.stdout)).toMatchObject({ restored: true });
+    const after = await withDb(h, (db) => loadFrostKey(db, kek, keyId));
+    expect(after.share).toEqual(before.share);
+  });
+
+  it('wrong backup reconstruction: a corrupted shard is refused and nothing is written', async () => {
+    const h = homes[1]!;
+    const out = path.join(h.dir, 'kit');
+    const { files } = JSON.parse(
+      (await cli(['export', '--key', keyId, '--threshold', '2', '--shards', '3', '--out', out], h))
+        .stdout,
+    ) as { files: string[] };
+    const shard = JSON.parse(readFileSync(files[1]!, 'utf8'));
+    shard.shard = `${shard.shard.slice(0, 6)}${shard.shard.slice(6, 8) === 'ff' ? '00' : 'ff'}${shard.shard.slice(8)}`;
+    writeFileSync(files[1]!, JSON.stringify(shard));
+    const before = await withDb(h, (db) =>
+      db.signerKey.findUniqueOrThrow({ where: { id: keyId } }),
+    );
+    const res = await cli(['restore', '--key', keyId, files[0]!, files[1]!], h);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/reconstruction is wrong/);
+    const after = await withDb(h, (db) => db.signerKey.findUniqueOrThrow({ where: { id: keyId } }));
+    expect(after.sealedSecret).toBe(before.sealedSecret);
+  });
+
+  it("another signer's kit is refused (two signers must never hold one share)", async () => {
+    const [a, b] = [homes[1]!, homes[2]!];
+    const out = path.join(b.dir, 'kit-b');
+    const { files } = JSON.parse(
+      (await cli(['export', '--key', keyId, '--threshold', '2', '--shards', '3', '--out', out], b))
+        .stdout,
+    ) as { files: string[] };
+    const res = await cli(['restore', '--key', keyId, files[0]!, files[1]!], a);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/another signer's kit/);
+  });
+
+  it('a KEK stored beside the data is refused at start-up', async () => {
+    const h = homes[2]!;
+    const beside = path.join(h.dir, 'kek.hex');
+    copyFileSync(h.kekFile, beside);
+    const res = await runCli(['signer', '--config', h.configFile], {
+      SIGNER_KEK_FILE: beside,
+      LOG_LEVEL: 'silent',
+    });
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/must not be stored beside the data/);
+  });
+});
