@@ -11,7 +11,6 @@ import { shortMessage, unsupportedTypeReason } from '../decode.ts';
 import { BatchRejectedError } from '../errors.ts';
 import { loadPreState } from '../prestate.ts';
 import { receiptsRootBulk, withCumulativeGas } from '../receipts.ts';
-import { runSequential } from '../sequential.ts';
 import { cumulativeGasReason, type TxOutcome } from '../txrun.ts';
 import type { Batch, BatchResult, TxReceipt } from '../types.ts';
 import { extractWithdrawals, type WithdrawalDecoder } from '../withdrawals.ts';
@@ -20,7 +19,7 @@ import { finalStateRoot } from './finalState.ts';
 import { type AccountValue, EMPTY_CODE_HASH, NO_ACCOUNT } from './keys.ts';
 import type { MVMemory } from './mvmemory.ts';
 import { acquireWorkers, defaultWorkerCount, exclusive, type WorkerHandle } from './pool.ts';
-import { BlockStm, HopelesslyDependent, type StmStats } from './scheduler.ts';
+import { BlockStm, type StmStats } from './scheduler.ts';
 
 export { closeWorkerPool } from './pool.ts';
 
@@ -33,7 +32,7 @@ export interface RunParallelOpts {
   /** how the post-state root is computed (default `bulk`; both give the same root) */
   rootVia?: 'bulk' | 'stateManager';
   /** receives scheduler statistics (benchmarks, tests) */
-  onStats?: (stats: StmStats & { fallback: boolean }) => void;
+  onStats?: (stats: StmStats) => void;
 }
 
 let batchIds = 0;
@@ -54,15 +53,8 @@ async function runParallelExclusive(batch: Batch, opts: RunParallelOpts): Promis
   const coinbase = Buffer.from(batch.env.coinbase).toString('hex');
   const preCoinbase = preAccount(batch, coinbase, common);
   const stm = new BlockStm(limit, handles, coinbase, preCoinbase, opts.fallback ?? true);
-  try {
-    await stm.run();
-  } catch (error) {
-    if (!(error instanceof HopelesslyDependent)) throw error;
-    await drain(handles, batch);
-    opts.onStats?.({ ...stm.stats, fallback: true });
-    return runSequential(batch, { withdrawalDecoder: opts.withdrawalDecoder });
-  }
-  opts.onStats?.({ ...stm.stats, fallback: false });
+  await stm.run();
+  opts.onStats?.({ ...stm.stats });
 
   const result = await finishBatch({
     batch,
@@ -216,11 +208,6 @@ export function openBatch(
         }),
     ),
   );
-}
-
-/** Let in-flight incarnations finish so the pool is idle for the next batch. */
-function drain(handles: WorkerHandle[], batch: Batch): Promise<void[]> {
-  return openBatch(handles, { ...batch, pre: new Map(), txs: [] });
 }
 
 export function preAccount(

@@ -31,13 +31,17 @@ export interface StmStats {
   executions: number;
   aborts: number;
   dependencies: number;
+  /** switched to one transaction at a time after measuring a hopelessly dependent batch */
+  fallback: boolean;
 }
 
-/** Give up on speculation when this share of executions was wasted early in the batch. */
+/**
+ * Give up on speculation when this share of executions was wasted early in the batch: from
+ * then on transactions run one at a time, in order, on one worker (no aborts, no waste), and
+ * the batch still gets the one-pass root. Judged once, between PROBE and 2 * PROBE executions.
+ */
 const HOPELESS_RATIO = 0.5;
 const PROBE_EXECUTIONS = 48;
-
-export class HopelesslyDependent extends Error {}
 
 export class BlockStm {
   readonly mv = new MVMemory();
@@ -47,7 +51,7 @@ export class BlockStm {
   readonly codes = new Map<string, Uint8Array>();
   /** code created by each transaction's latest incarnation */
   readonly codesBy: [string, Uint8Array][][] = [];
-  readonly stats: StmStats = { executions: 0, aborts: 0, dependencies: 0 };
+  readonly stats: StmStats = { executions: 0, aborts: 0, dependencies: 0, fallback: false };
   private readonly status: Uint8Array;
   private readonly inc: Int32Array;
   readonly reads: (Executed['reads'] | undefined)[];
@@ -97,7 +101,12 @@ export class BlockStm {
 
   private pump(): void {
     if (this.finished) return;
-    while (this.idle.length > 0 && this.ready.size > 0) {
+    // Sequential fallback: one transaction in flight, so it always sees every earlier write.
+    while (
+      this.idle.length > 0 &&
+      this.ready.size > 0 &&
+      !(this.stats.fallback && this.inFlight > 0)
+    ) {
       const tx = this.ready.pop() as number;
       if (this.status[tx] !== Status.Ready) continue;
       this.status[tx] = Status.Executing;
@@ -115,10 +124,7 @@ export class BlockStm {
     if (msg.blockedBy !== undefined) this.onBlocked(msg.tx, msg.blockedBy);
     else this.onExecuted(msg);
     this.validateForward();
-    if (this.hopeless()) {
-      this.fail(new HopelesslyDependent('speculation wasted on a dependent batch'));
-      return;
-    }
+    if (!this.stats.fallback && this.hopeless()) this.stats.fallback = true;
     this.pump();
   }
 

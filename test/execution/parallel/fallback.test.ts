@@ -1,0 +1,69 @@
+/**
+ * A hopelessly dependent batch (every transaction bumps one counter) is measured as such and
+ * finished one transaction at a time; an independent one is not. Both equal the sequential
+ * result. Also: the state-manager root path (apply.ts, for a persistent world state) agrees
+ * with the one-pass root.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseBatch } from '../../../src/execution/batch.ts';
+import { closeWorkerPool, runParallel } from '../../../src/execution/parallel/index.ts';
+import type { StmStats } from '../../../src/execution/parallel/scheduler.ts';
+import { runSequential } from '../../../src/execution/sequential.ts';
+import type { Batch } from '../../../src/execution/types.ts';
+import { COUNTER } from '../support/contracts.ts';
+import { randomBatch, randomSeed } from '../support/generator.ts';
+import { outcome } from '../support/parity.ts';
+import { batchFile, newKey, signTx } from '../support/txs.ts';
+
+afterAll(closeWorkerPool);
+
+const counter = `0x${'c0'.repeat(20)}`;
+
+function batchOf(n: number, hot: boolean): Batch {
+  const keys = Array.from({ length: n }, newKey);
+  const pre: Record<string, { balance?: bigint; code?: string }> = { [counter]: { code: COUNTER } };
+  for (const k of keys) pre[k.address] = { balance: 10n ** 18n };
+  const txs = keys.map((k) =>
+    signTx(k, hot ? { nonce: 0n, to: counter } : { nonce: 0n, to: newKey().address, value: 1n }),
+  );
+  return parseBatch(batchFile({ pre, txs }));
+}
+
+async function run(batch: Batch): Promise<[Record<string, unknown>, StmStats]> {
+  let stats: StmStats | undefined;
+  const got = await outcome(() => runParallel(batch, { workers: 2, onStats: (s) => (stats = s) }));
+  return [got, stats as StmStats];
+}
+
+describe('sequential fallback', () => {
+  it('a hot-counter batch falls back and still equals the sequential result', {
+    timeout: 120_000,
+  }, async () => {
+    const batch = batchOf(300, true);
+    const [got, stats] = await run(batch);
+    expect(stats.fallback).toBe(true);
+    expect(stats.executions).toBeLessThan(400);
+    expect(got).toEqual(await outcome(() => runSequential(batch)));
+  });
+
+  it('an independent batch does not fall back', { timeout: 120_000 }, async () => {
+    const batch = batchOf(300, false);
+    const [got, stats] = await run(batch);
+    expect(stats.fallback).toBe(false);
+    expect(got).toEqual(await outcome(() => runSequential(batch)));
+  });
+});
+
+describe('root through a MerkleStateManager (apply.ts)', () => {
+  it('equals the one-pass root on random batches', { timeout: 120_000 }, async () => {
+    for (let i = 0; i < 6; i++) {
+      const seed = randomSeed();
+      const batch = parseBatch(randomBatch(seed, 50));
+      const bulk = await outcome(() => runParallel(batch, { workers: 2, fallback: false }));
+      const viaSm = await outcome(() =>
+        runParallel(batch, { workers: 2, fallback: false, rootVia: 'stateManager' }),
+      );
+      expect(viaSm, `seed ${seed}`).toEqual(bulk);
+    }
+  });
+});
