@@ -184,4 +184,14 @@ describe('review: EVM hazards in parity', () => {
       ],
     });
   });
+
+  it('more than 256 transactions: 1-, 2- and 3-byte receipt trie keys (RLP of the index)', {
+    timeout: 120_000,
+  }, async () => {
+    const ks = funded(260);
+    await expectParity({
+      pre: preOf(ks),
+      txs: ks.map((k) => signTx(k, { nonce: 0n, to: newKey().address, value: 3n })),
+    });
+  });
 });
