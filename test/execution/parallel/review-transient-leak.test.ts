@@ -47,6 +47,7 @@ describe('review: transient storage of an aborted incarnation', () => {
   }, async () => {
     const batch = trapsAndVictims(80);
     const expected = await outcome(() => runSequential(batch));
+    let stopped = 0;
     for (let round = 0; round < 6; round++) {
       let dependencies = 0;
       const got = await outcome(() =>
@@ -59,6 +60,9 @@ describe('review: transient storage of an aborted incarnation', () => {
         }),
       );
       expect(got, `round ${round}, ${dependencies} dependencies`).toEqual(expected);
+      stopped += dependencies;
     }
+    // the hazard needs incarnations stopped by an ESTIMATE after their TSTORE
+    expect(stopped, 'no incarnation was stopped by an ESTIMATE').toBeGreaterThan(0);
   });
 });
