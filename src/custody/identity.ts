@@ -1,10 +1,16 @@
 /**
  * A signer's (or the coordinator's) long-term identity key on secp256k1. It signs statements
- * (DKG packages, transcript echoes, requests, responses) as BIP340 signatures over a tagged hash
- * of canonical JSON, and receives end-to-end encrypted envelopes (ECDH in envelope.ts). Public
- * keys travel as 33-byte compressed points so the same key serves both uses.
+ * (DKG packages, transcript echoes, requests, responses) over a tagged hash of canonical JSON,
+ * and receives end-to-end encrypted envelopes (ECDH in envelope.ts). Public keys travel as
+ * 33-byte compressed points so the same key serves both uses.
+ *
+ * Statements are ECDSA (compact 64 bytes, low S enforced by libsecp256k1's verify) through the
+ * native `secp256k1` binding: every request and response carries one, and the native path takes
+ * 0.05 ms where noble's BIP340 sign + self-check takes about 4 ms here. These signatures never
+ * reach Bitcoin, so the scheme is ours to choose; the tagged hash gives domain separation.
  */
-import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import native from 'secp256k1';
 import { InvalidInputError } from '../shared/errors.ts';
 import { type Canonical, taggedJsonHash } from './canonical.ts';
 import { expectHex, hexToBytes, toHex } from './wire-check.ts';
@@ -41,11 +47,11 @@ export function parseIdentityKey(value: unknown, field: string): string {
   return hex;
 }
 
-/** BIP340 signature over taggedHash(purpose, canonical json); verified before it is returned. */
+/** ECDSA signature over taggedHash(purpose, canonical json); verified before it is returned. */
 export function signStatement(identity: IdentityKey, purpose: string, payload: Canonical): string {
   const digest = taggedJsonHash(purpose, payload);
-  const signature = schnorr.sign(digest, identity.secretKey);
-  if (!schnorr.verify(signature, digest, xOnly(identity.publicKey))) {
+  const { signature } = native.ecdsaSign(digest, identity.secretKey);
+  if (!native.ecdsaVerify(signature, digest, hexToBytes(identity.publicKey))) {
     throw new Error('own statement signature failed verification');
   }
   return toHex(signature);
@@ -57,10 +63,15 @@ export function verifyStatement(
   payload: Canonical,
   signature: string,
 ): boolean {
-  if (!/^0x[0-9a-f]{128}$/i.test(signature)) return false;
-  return schnorr.verify(hexToBytes(signature), taggedJsonHash(purpose, payload), xOnly(publicKey));
-}
-
-function xOnly(publicKey: string): Uint8Array {
-  return hexToBytes(publicKey).subarray(1);
+  if (!/^0x[0-9a-f]{128}$/i.test(signature) || !/^0x0[23][0-9a-f]{64}$/i.test(publicKey))
+    return false;
+  try {
+    return native.ecdsaVerify(
+      hexToBytes(signature),
+      taggedJsonHash(purpose, payload),
+      hexToBytes(publicKey),
+    );
+  } catch {
+    return false; // not a curve point, or r/s out of range
+  }
 }

@@ -12,9 +12,9 @@ import {
   parseDkgRound1Package,
   parseDkgShareEnvelope,
 } from '../../custody/frost/keygen-dkg.ts';
-import { parseCommitmentList, parseGroupKey } from '../../custody/frost/wire.ts';
+import { parseCommitmentList, parseGroupKey, type WireGroupKey } from '../../custody/frost/wire.ts';
 import { parseIdentityKey } from '../../custody/identity.ts';
-import { expectArray, expectInteger } from '../../custody/wire-check.ts';
+import { expectArray, expectInteger, expectObject } from '../../custody/wire-check.ts';
 import { InvalidInputError, NotFoundError } from '../../shared/errors.ts';
 import { parseHexBytes } from '../../shared/hex.ts';
 import type { Store } from '../../store/store.ts';
@@ -24,7 +24,7 @@ import { defineRoute, type Route } from '../http/routes.ts';
 import { signerAuth } from './auth.ts';
 import type { SignerContext } from './context.ts';
 import { dealerAccept, dkgEcho, dkgRound1, dkgRound2, dkgRound3 } from './dkg-service.ts';
-import { createCommitments, signShare } from './frost-service.ts';
+import { createCommitments, type SignShareRequest, signShares } from './frost-service.ts';
 import { createMultisigKey, signMultisig } from './multisig-service.ts';
 import { loadFrostKey } from './vault.ts';
 
@@ -40,6 +40,20 @@ function name(value: unknown, field: string): string {
     });
   }
   return value;
+}
+
+function parseShareRequest(
+  b: Record<string, unknown>,
+  groupKey: WireGroupKey,
+  at: string,
+): SignShareRequest {
+  return {
+    nonceId: name(b.nonceId, `${at}nonceId`),
+    sessionId: name(b.sessionId, `${at}sessionId`),
+    proposalId: name(b.proposalId, `${at}proposalId`),
+    message: parseHexBytes(b.message, `${at}message`, 32),
+    commitments: parseCommitmentList(b.commitments, groupKey, `${at}commitments`),
+  };
 }
 
 function post(
@@ -164,18 +178,23 @@ export function signerRoutes(ctx: SignerContext): Route[] {
       'frostSign',
       'Round 2: signature share for one committed nonce',
       async (b) => {
-        const keyId = name(b.keyId, 'keyId');
-        const { groupKey } = await loadFrostKey(ctx.db, ctx.kek, keyId);
-        return {
-          signatureShare: await signShare(ctx, {
-            keyId,
-            nonceId: name(b.nonceId, 'nonceId'),
-            sessionId: name(b.sessionId, 'sessionId'),
-            proposalId: name(b.proposalId, 'proposalId'),
-            message: parseHexBytes(b.message, 'message', 32),
-            commitments: parseCommitmentList(b.commitments, groupKey),
-          }),
-        };
+        const key = await loadFrostKey(ctx.db, ctx.kek, name(b.keyId, 'keyId'));
+        const [result] = await signShares(ctx, key, [parseShareRequest(b, key.groupKey, '')]);
+        if (!result || 'error' in result) throw result?.error ?? new Error('no result');
+        return result;
+      },
+    ),
+    post(
+      '/v1/frost/sign-batch',
+      'frostSignBatch',
+      'Round 2 for many sessions at once: one result (share or problem) per item',
+      async (b) => {
+        const key = await loadFrostKey(ctx.db, ctx.kek, name(b.keyId, 'keyId'));
+        const items = expectArray(b.items, 'items', 1000).map((item, i) =>
+          parseShareRequest(expectObject(item, `items[${i}]`), key.groupKey, `items[${i}].`),
+        );
+        const results = await signShares(ctx, key, items);
+        return { results: results.map((r) => ('error' in r ? { error: r.error.toProblem() } : r)) };
       },
     ),
     post(

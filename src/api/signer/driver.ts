@@ -123,3 +123,60 @@ export async function frostRound(opts: FrostRoundOpts): Promise<{ signature: str
   );
   return runAggregate({ groupKey: opts.groupKey, commitments, message: opts.message, shares });
 }
+
+export interface BatchItem {
+  message: Uint8Array;
+  sessionId: string;
+  proposalId: string;
+}
+
+export interface FrostBatchOpts {
+  members: Member[];
+  keyId: string;
+  groupKey: WireGroupKey;
+  items: BatchItem[];
+  /** nonces[m][k]: member m's preprocessed nonce for item k. */
+  nonces: NonceRef[][];
+}
+
+/**
+ * Many messages in one session: one sign-batch request per signer (in parallel), then one
+ * aggregation per message. A refused item fails the whole call with that signer's problem.
+ */
+export async function frostRoundBatch(opts: FrostBatchOpts): Promise<{ signatures: string[] }> {
+  const lists = opts.items.map((_, k) => opts.nonces.map((n) => n[k]!.commitment));
+  const perMember = await Promise.all(
+    opts.members.map(async (m, mi) => {
+      const { results } = await m.client.post<{
+        results: { signatureShare?: unknown; error?: { detail?: string } }[];
+      }>('/v1/frost/sign-batch', {
+        keyId: opts.keyId,
+        items: opts.items.map((item, k) => ({
+          nonceId: opts.nonces[mi]![k]!.nonceId,
+          sessionId: item.sessionId,
+          proposalId: item.proposalId,
+          message: `0x${Buffer.from(item.message).toString('hex')}`,
+          commitments: lists[k],
+        })),
+      });
+      return results.map((r, k) => {
+        if (r.error || r.signatureShare === undefined) {
+          throw new Error(
+            `signer ${m.identifier} refused item ${k}: ${r.error?.detail ?? 'no share'}`,
+          );
+        }
+        return parseSignatureShare(r.signatureShare, `results[${k}].signatureShare`);
+      });
+    }),
+  );
+  const signatures = opts.items.map(
+    (item, k) =>
+      runAggregate({
+        groupKey: opts.groupKey,
+        commitments: lists[k]!,
+        message: item.message,
+        shares: perMember.map((shares) => shares[k]!),
+      }).signature,
+  );
+  return { signatures };
+}

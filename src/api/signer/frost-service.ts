@@ -16,11 +16,17 @@ import type {
   WireNonces,
   WireSignatureShare,
 } from '../../custody/frost/wire.ts';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../shared/errors.ts';
+import {
+  ConflictError,
+  type CustodyError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+} from '../../shared/errors.ts';
 import type { SignerContext } from './context.ts';
 import { newId } from './context.ts';
-import { bindProposal, checkPolicy, messageHash } from './policy.ts';
-import { loadFrostKey } from './vault.ts';
+import { decidePolicies, messageHash, tryBindProposal } from './policy.ts';
+import { type FrostKeyRecord, loadFrostKey } from './vault.ts';
 
 export interface CommitmentItem {
   nonceId: string;
@@ -50,7 +56,6 @@ export async function createCommitments(
 }
 
 export interface SignShareRequest {
-  keyId: string;
   nonceId: string;
   sessionId: string;
   proposalId: string;
@@ -58,59 +63,132 @@ export interface SignShareRequest {
   commitments: WireNonceCommitment[];
 }
 
-export async function signShare(
+export type ShareResult = { signatureShare: WireSignatureShare } | { error: CustodyError };
+
+interface Pending {
+  index: number;
+  req: SignShareRequest;
+  nonceId: string;
+  sealedNonces: string;
+  listHash: string;
+  share?: WireSignatureShare;
+}
+
+/**
+ * Signs a batch of requests (one, for the single endpoint) with one policy audit entry and one
+ * releasing transaction. Each item gets its own result: a share, or the error that refused it.
+ */
+export async function signShares(
   ctx: SignerContext,
-  req: SignShareRequest,
-): Promise<WireSignatureShare> {
-  const row = await ctx.db.signerNonce.findUnique({ where: { id: req.nonceId } });
-  if (!row || row.keyId !== req.keyId)
-    throw new NotFoundError(`no nonce ${req.nonceId} for key ${req.keyId}`);
-  const listHash = commitmentsHash(req.commitments);
-  if (row.status === 'used') return replayOrRefuse(row, req, listHash);
-  const own = JSON.parse(row.commitment) as WireNonceCommitment;
-  const listed = req.commitments.find((c) => c.identifier === own.identifier);
-  if (!listed || listed.hiding !== own.hiding || listed.binding !== own.binding) {
-    throw new InvalidInputError('commitments: our entry is not the commitment of this nonce', {
-      field: 'commitments',
-    });
+  key: FrostKeyRecord,
+  reqs: SignShareRequest[],
+): Promise<ShareResult[]> {
+  if (new Set(reqs.map((r) => r.nonceId)).size !== reqs.length) {
+    throw new InvalidInputError('items: a nonce appears twice', { field: 'items' });
   }
-  await checkPolicy(ctx.db, ctx.policy, { ...req, scheme: 'frost' }, ctx.name);
+  const rows = await ctx.db.signerNonce.findMany({
+    where: { id: { in: reqs.map((r) => r.nonceId) } },
+  });
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const results: ShareResult[] = new Array(reqs.length);
+  const pending: Pending[] = [];
+  reqs.forEach((req, index) => {
+    const row = byId.get(req.nonceId);
+    const listHash = commitmentsHash(req.commitments);
+    if (!row || row.keyId !== key.keyId) {
+      results[index] = { error: new NotFoundError(`no nonce ${req.nonceId} for key ${key.keyId}`) };
+    } else if (row.status === 'used') {
+      results[index] = replayOrRefuse(row, req, listHash);
+    } else if (!ownCommitmentListed(row.commitment, req.commitments)) {
+      results[index] = {
+        error: new InvalidInputError('commitments: our entry is not the commitment of this nonce', {
+          field: 'commitments',
+        }),
+      };
+    } else {
+      pending.push({
+        index,
+        req,
+        nonceId: row.id,
+        sealedNonces: row.sealedNonces as string,
+        listHash,
+      });
+    }
+  });
+  const decisions = await decidePolicies(
+    ctx.db,
+    ctx.policy,
+    pending.map((p) => ({ ...p.req, keyId: key.keyId, scheme: 'frost' as const })),
+    ctx.name,
+  );
+  const allowed = pending.filter((p, i) => {
+    const d = decisions[i]!;
+    if (!d.allow) results[p.index] = { error: new ForbiddenError(`policy refused: ${d.reason}`) };
+    return d.allow;
+  });
   ctx.crash('sign:after-policy');
-  const key = await loadFrostKey(ctx.db, ctx.kek, req.keyId);
-  const nonces = openJson<WireNonces>(ctx.kek, `nonce:${row.id}`, row.sealedNonces as string);
-  const { signatureShare } = runSign({
-    groupKey: key.groupKey,
-    share: key.share,
-    nonces,
-    commitments: req.commitments,
-    message: req.message,
-  });
+  for (const p of allowed) {
+    const nonces = openJson<WireNonces>(ctx.kek, `nonce:${p.nonceId}`, p.sealedNonces);
+    // No own-share verifyShare here (it would double the signer's ~4 ms): a wrong share cannot
+    // leak the key with fresh nonces, and the coordinator checks the aggregate as BIP340 and,
+    // only if that fails, names the culprit (bench/signing-protocol.ts has both timings).
+    p.share = runSign({
+      groupKey: key.groupKey,
+      share: key.share,
+      nonces,
+      commitments: p.req.commitments,
+      message: p.req.message,
+      verifyOwnShare: false,
+    }).signatureShare;
+  }
   ctx.crash('sign:after-share');
-  const released = await ctx.db.$transaction(async (tx) => {
-    const { count } = await tx.signerNonce.updateMany({
-      where: { id: row.id, status: 'fresh' },
-      data: {
-        status: 'used',
-        sealedNonces: null,
-        sessionId: req.sessionId,
-        proposalId: req.proposalId,
-        messageHash: messageHash(req.message),
-        commitmentsHash: listHash,
-        share: JSON.stringify(signatureShare),
-        usedAt: new Date(),
-      },
-    });
-    if (count === 0) return false;
-    await bindProposal(tx, req);
-    return true;
+  const outcome = await ctx.db.$transaction(async (tx) => {
+    const released: Pending[] = [];
+    const lost: Pending[] = [];
+    const unbound: Pending[] = [];
+    for (const p of allowed) {
+      if (!(await tryBindProposal(tx, { ...p.req, keyId: key.keyId }))) {
+        unbound.push(p);
+        continue;
+      }
+      const { count } = await tx.signerNonce.updateMany({
+        where: { id: p.nonceId, status: 'fresh' },
+        data: {
+          status: 'used',
+          sealedNonces: null,
+          sessionId: p.req.sessionId,
+          proposalId: p.req.proposalId,
+          messageHash: messageHash(p.req.message),
+          commitmentsHash: p.listHash,
+          share: JSON.stringify(p.share),
+          usedAt: new Date(),
+        },
+      });
+      (count === 1 ? released : lost).push(p);
+    }
+    return { released, lost, unbound };
   });
-  if (!released) {
+  for (const p of outcome.released) results[p.index] = { signatureShare: p.share! };
+  for (const p of outcome.unbound) {
+    results[p.index] = {
+      error: new ForbiddenError(
+        `policy refused: proposal ${p.req.proposalId} is bound to another message`,
+      ),
+    };
+  }
+  for (const p of outcome.lost) {
     // Another request used this nonce between our read and our write: answer as for a replay.
-    const now = await ctx.db.signerNonce.findUniqueOrThrow({ where: { id: row.id } });
-    return replayOrRefuse(now, req, listHash);
+    const now = await ctx.db.signerNonce.findUniqueOrThrow({ where: { id: p.nonceId } });
+    results[p.index] = replayOrRefuse(now, p.req, p.listHash);
   }
   ctx.crash('sign:after-commit');
-  return signatureShare;
+  return results;
+}
+
+function ownCommitmentListed(stored: string, list: WireNonceCommitment[]): boolean {
+  const own = JSON.parse(stored) as WireNonceCommitment;
+  const listed = list.find((c) => c.identifier === own.identifier);
+  return listed !== undefined && listed.hiding === own.hiding && listed.binding === own.binding;
 }
 
 function replayOrRefuse(
@@ -123,20 +201,22 @@ function replayOrRefuse(
   },
   req: SignShareRequest,
   listHash: string,
-): WireSignatureShare {
+): ShareResult {
   const same =
     row.sessionId === req.sessionId &&
     row.messageHash === messageHash(req.message) &&
     row.commitmentsHash === listHash;
   if (!same || row.share === null) {
-    throw new ConflictError(
-      `nonce ${row.id} was already used for another signing session or message`,
-      {
-        nonceId: row.id,
-      },
-    );
+    return {
+      error: new ConflictError(
+        `nonce ${row.id} was already used for another signing session or message`,
+        {
+          nonceId: row.id,
+        },
+      ),
+    };
   }
-  return JSON.parse(row.share) as WireSignatureShare;
+  return { signatureShare: JSON.parse(row.share) as WireSignatureShare };
 }
 
 function commitmentsHash(list: WireNonceCommitment[]): string {

@@ -29,56 +29,89 @@ export function messageHash(message: Uint8Array): string {
 }
 
 /**
- * Checks the binding and the verifier, and records the decision. The binding row itself is
- * written by the caller in the same transaction that releases the signature (so a crash can
- * never leave a released signature without its binding).
+ * Decides a set of requests (a batch, or one): the proposal binding first (a proposal already
+ * bound to another message or key, or given two messages in one batch, is refused), then the
+ * verifier. All decisions go to the audit log in one entry. The binding row itself is written
+ * by the caller in the same transaction that releases the signature, so a crash can never
+ * leave a released signature without its binding.
  */
+export async function decidePolicies(
+  db: Db,
+  verifier: PolicyVerifier,
+  reqs: PolicyRequest[],
+  actor: string,
+): Promise<PolicyDecision[]> {
+  const rows = await db.signerProposal.findMany({
+    where: { id: { in: reqs.map((r) => r.proposalId) } },
+  });
+  const bound = new Map(rows.map((r) => [r.id, { messageHash: r.messageHash, keyId: r.keyId }]));
+  const decisions: PolicyDecision[] = [];
+  for (const req of reqs) {
+    const hash = messageHash(req.message);
+    const b = bound.get(req.proposalId);
+    if (b && (b.messageHash !== hash || b.keyId !== req.keyId)) {
+      decisions.push({
+        allow: false,
+        reason: `proposal ${req.proposalId} is bound to another message`,
+      });
+      continue;
+    }
+    bound.set(req.proposalId, { messageHash: hash, keyId: req.keyId });
+    decisions.push(await verifier(req));
+  }
+  await appendAudit(db, {
+    actor,
+    action: 'policy.decide',
+    subject: reqs.length === 1 ? (reqs[0]?.proposalId ?? null) : `batch of ${reqs.length}`,
+    data: {
+      decisions: reqs.map((req, i) => {
+        const d = decisions[i]!;
+        return {
+          proposalId: req.proposalId,
+          keyId: req.keyId,
+          scheme: req.scheme,
+          messageHash: messageHash(req.message),
+          allow: d.allow,
+          ...(d.allow ? {} : { reason: d.reason }),
+        };
+      }),
+    },
+  });
+  return decisions;
+}
+
 export async function checkPolicy(
   db: Db,
   verifier: PolicyVerifier,
   req: PolicyRequest,
   actor: string,
 ): Promise<void> {
-  const hash = messageHash(req.message);
-  const bound = await db.signerProposal.findUnique({ where: { id: req.proposalId } });
-  let decision: PolicyDecision;
-  if (bound && bound.messageHash !== hash) {
-    decision = { allow: false, reason: `proposal ${req.proposalId} is bound to another message` };
-  } else if (bound && bound.keyId !== req.keyId) {
-    decision = { allow: false, reason: `proposal ${req.proposalId} is bound to another key` };
-  } else {
-    decision = await verifier(req);
-  }
-  await appendAudit(db, {
-    actor,
-    action: decision.allow ? 'policy.allow' : 'policy.refuse',
-    subject: req.proposalId,
-    data: {
-      keyId: req.keyId,
-      scheme: req.scheme,
-      messageHash: hash,
-      ...(decision.allow ? {} : { reason: decision.reason }),
-    },
-  });
-  if (!decision.allow) throw new ForbiddenError(`policy refused: ${decision.reason}`);
+  const [decision] = await decidePolicies(db, verifier, [req], actor);
+  if (!decision?.allow)
+    throw new ForbiddenError(`policy refused: ${decision?.reason ?? 'no decision'}`);
 }
 
-/** Inside the releasing transaction: bind, or confirm the existing binding is this message. */
+/** Inside the releasing transaction: bind, or confirm an existing binding is this message. */
+export async function tryBindProposal(
+  tx: Pick<Db, 'signerProposal'>,
+  req: { proposalId: string; keyId: string; message: Uint8Array },
+): Promise<boolean> {
+  const hash = messageHash(req.message);
+  const bound = await tx.signerProposal.findUnique({ where: { id: req.proposalId } });
+  if (bound) return bound.messageHash === hash && bound.keyId === req.keyId;
+  await tx.signerProposal.create({
+    data: { id: req.proposalId, messageHash: hash, keyId: req.keyId },
+  });
+  return true;
+}
+
 export async function bindProposal(
   tx: Pick<Db, 'signerProposal'>,
   req: { proposalId: string; keyId: string; message: Uint8Array },
 ): Promise<void> {
-  const hash = messageHash(req.message);
-  const bound = await tx.signerProposal.findUnique({ where: { id: req.proposalId } });
-  if (bound) {
-    if (bound.messageHash !== hash || bound.keyId !== req.keyId) {
-      throw new ForbiddenError(
-        `policy refused: proposal ${req.proposalId} is bound to another message`,
-      );
-    }
-    return;
+  if (!(await tryBindProposal(tx, req))) {
+    throw new ForbiddenError(
+      `policy refused: proposal ${req.proposalId} is bound to another message`,
+    );
   }
-  await tx.signerProposal.create({
-    data: { id: req.proposalId, messageHash: hash, keyId: req.keyId },
-  });
 }

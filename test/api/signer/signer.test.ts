@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignerError } from '../../../src/api/signer/client.ts';
 import {
   frostRound,
+  frostRoundBatch,
   type Member,
   relayDkg,
   requestCommitments,
@@ -93,6 +94,39 @@ describe.each([
       });
       expect(schnorr.verify(bytes(signature), message, bytes(outputKey))).toBe(true);
     }
+  });
+});
+
+describe('many messages in one session (sign-batch)', () => {
+  it('signs 20 messages with preprocessed nonces; replaying the batch gives the same shares; a reused nonce is refused per item', async () => {
+    const members = signers.slice(0, 3);
+    const keyId = 'frost-batch';
+    const { groupKey, outputKey } = await relayDkg(
+      asMembers(members),
+      ceremonyFor(keyId, 2, members),
+    );
+    const pair = asMembers(members.slice(0, 2));
+    const nonces = await Promise.all(pair.map((m) => requestCommitments(m, keyId, 20)));
+    const items = Array.from({ length: 20 }, (_, i) => ({
+      message: crypto.getRandomValues(new Uint8Array(32)),
+      sessionId: `batch-${i}`,
+      proposalId: `batch-${i}`,
+    }));
+    const { signatures } = await frostRoundBatch({ members: pair, keyId, groupKey, items, nonces });
+    signatures.forEach((sig, i) => {
+      expect(schnorr.verify(bytes(sig), items[i]!.message, bytes(outputKey))).toBe(true);
+    });
+    const again = await frostRoundBatch({ members: pair, keyId, groupKey, items, nonces });
+    expect(again.signatures.length).toBe(20);
+    const other = items.map((it, i) => ({
+      ...it,
+      message: new Uint8Array(32).fill(i + 1),
+      sessionId: `other-${i}`,
+      proposalId: `other-${i}`,
+    }));
+    await expect(
+      frostRoundBatch({ members: pair, keyId, groupKey, items: other, nonces }),
+    ).rejects.toThrow(/already used/);
   });
 });
 

@@ -1,0 +1,141 @@
+/**
+ * Signing latency with signers as separate processes on loopback (`npm run bench -- --json
+ * --only signing`): one message at a time, p50/p99 over SAMPLES signatures, for FROST 2-of-3,
+ * 3-of-5, 3-of-5 with preprocessed nonces, multi-sig 2-of-3 (P2WSH ECDSA partials, verified),
+ * and 100 messages in one session (preprocessed nonces, one sign-batch request per signer). The floor is one
+ * in-process `schnorr.sign`.
+ */
+import { schnorr } from '@noble/curves/secp256k1.js';
+import {
+  frostRound,
+  frostRoundBatch,
+  type NonceRef,
+  relayDkg,
+  requestCommitments,
+} from '../src/api/signer/driver.ts';
+import { parseCeremony } from '../src/custody/frost/ceremony.ts';
+import type { WireGroupKey } from '../src/custody/frost/wire.ts';
+import { generateIdentity } from '../src/custody/identity.ts';
+import { verifyP2wshPartial } from '../src/custody/multisig/partial-sign.ts';
+import { type BenchSigner, startBenchSigner, stopBenchSigners } from './signing-processes.ts';
+import { summarize } from './signing-protocol-stats.ts';
+
+const SAMPLES = Number(process.env.BENCH_SIGNING_SAMPLES ?? 200);
+const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
+
+async function dkg(signers: BenchSigner[], keyId: string, min: number): Promise<WireGroupKey> {
+  const ceremony = parseCeremony({
+    ceremonyId: keyId,
+    suite: 'secp256k1-tr',
+    threshold: { min, max: signers.length },
+    participants: signers.map((s) => ({ identifier: s.identifier, identityKey: s.identityKey })),
+  });
+  return (await relayDkg(signers, ceremony)).groupKey;
+}
+
+async function timed(n: number, fn: (i: number) => Promise<void>) {
+  for (let i = 0; i < 5; i++) await fn(-1 - i); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn(i);
+    samples.push(performance.now() - t);
+  }
+  const { p50Ms, p99Ms } = summarize(samples);
+  return { p50Ms, p99Ms };
+}
+
+function frost(
+  members: BenchSigner[],
+  keyId: string,
+  groupKey: WireGroupKey,
+  nonces?: (i: number) => NonceRef[],
+) {
+  return async (i: number) => {
+    const message = crypto.getRandomValues(new Uint8Array(32));
+    const id = `${keyId}-${i}-${crypto.randomUUID()}`;
+    await frostRound({
+      members,
+      keyId,
+      groupKey,
+      message,
+      sessionId: id,
+      proposalId: id,
+      ...(nonces && i >= 0 ? { nonces: nonces(i) } : {}),
+    });
+  };
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const coordinator = generateIdentity();
+  const signers = await Promise.all(
+    [1, 2, 3, 4, 5].map((i) => startBenchSigner(`bench${i}`, coordinator)),
+  );
+  try {
+    const three = signers.slice(0, 3);
+    const key23 = await dkg(three, 'bench-2of3', 2);
+    const key35 = await dkg(signers, 'bench-3of5', 3);
+    const out: Record<string, unknown> = {};
+    out['frost-2of3'] = await timed(SAMPLES, frost(three.slice(0, 2), 'bench-2of3', key23));
+    out['frost-3of5'] = await timed(SAMPLES, frost(signers.slice(0, 3), 'bench-3of5', key35));
+    const pre = await Promise.all(
+      signers.slice(0, 3).map((s) => requestCommitments(s, 'bench-3of5', SAMPLES)),
+    );
+    out['frost-3of5-preprocessed'] = await timed(
+      SAMPLES,
+      frost(signers.slice(0, 3), 'bench-3of5', key35, (i) => pre.map((p) => p[i]!)),
+    );
+
+    const pubs = await Promise.all(
+      three.map((s) =>
+        s.client.post<{ publicKey: string }>('/v1/multisig/keys', { keyId: 'bench-ms' }),
+      ),
+    );
+    out['multisig-2of3'] = await timed(SAMPLES, async (i) => {
+      const sighash = crypto.getRandomValues(new Uint8Array(32));
+      const proposalId = `ms-${i}-${crypto.randomUUID()}`;
+      const sigs = await Promise.all(
+        three
+          .slice(0, 2)
+          .map((s) =>
+            s.client.post<{ signature: string }>('/v1/multisig/sign', {
+              keyId: 'bench-ms',
+              proposalId,
+              scriptType: 'p2wsh',
+              sighash: hex(sighash),
+            }),
+          ),
+      );
+      sigs.forEach((s, k) => {
+        if (!verifyP2wshPartial(pubs[k]!.publicKey, sighash, s.signature))
+          throw new Error('bad partial signature');
+      });
+    });
+
+    const batch = await Promise.all(
+      three.slice(0, 2).map((s) => requestCommitments(s, 'bench-2of3', 100)),
+    );
+    const items = Array.from({ length: 100 }, (_, i) => {
+      const id = `batch-${i}-${crypto.randomUUID()}`;
+      return { message: crypto.getRandomValues(new Uint8Array(32)), sessionId: id, proposalId: id };
+    });
+    const t = performance.now();
+    await frostRoundBatch({
+      members: three.slice(0, 2),
+      keyId: 'bench-2of3',
+      groupKey: key23,
+      items,
+      nonces: batch,
+    });
+    out['frost-2of3-100-messages-one-session'] = { ms: Math.round(performance.now() - t) };
+
+    const sk = schnorr.utils.randomSecretKey();
+    const floor = await timed(SAMPLES, async () => {
+      schnorr.sign(crypto.getRandomValues(new Uint8Array(32)), sk);
+    });
+    out['floor-schnorr-sign-in-process'] = floor;
+    return out;
+  } finally {
+    await stopBenchSigners(signers);
+  }
+}
