@@ -194,4 +194,24 @@ describe('review: EVM hazards in parity', () => {
       txs: ks.map((k) => signTx(k, { nonce: 0n, to: newKey().address, value: 3n })),
     });
   });
+
+  it('a contract coinbase, first reached after an inner call, reads SELFBALANCE and pays out of its fees', async () => {
+    const ks = funded(4);
+    const coinbase = `0x${'cc'.repeat(20)}`;
+    const proxy = `0x${'9e'.repeat(20)}`;
+    // coinbase: SSTORE(0, SELFBALANCE); CALL(CALLER, value 1) POP; STOP
+    const cbCode = '0x47600055600060006000600060013361fffff15000';
+    // proxy: CALL(identity) POP; CALL(COINBASE, value 0) POP; STOP
+    const proxyCode = `0x60006000600060006000600461fffff150600060006000600060004161fffff15000`;
+    await expectParity({
+      coinbase,
+      pre: { ...preOf(ks), [coinbase]: { code: cbCode }, [proxy]: { code: proxyCode } },
+      txs: [
+        signTx(ks[0] as Key, { nonce: 0n, to: newKey().address, value: 1n, tip: 2n }),
+        signTx(ks[1] as Key, { nonce: 0n, to: proxy, tip: 1n }),
+        signTx(ks[2] as Key, { nonce: 0n, to: newKey().address, value: 1n, tip: 3n }),
+        signTx(ks[3] as Key, { nonce: 0n, to: proxy, tip: 0n }),
+      ],
+    });
+  });
 });
