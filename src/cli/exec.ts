@@ -79,11 +79,8 @@ export function resultJson(result: BatchResult, mode: string): Record<string, un
     receiptsRoot: bytesToHex(result.receiptsRoot),
     gasUsed: toQuantity(result.gasUsed),
     txCount: result.txCount,
-    withdrawals: result.withdrawals.map((w) => ({
-      txIndex: w.txIndex,
-      scriptPubKey: bytesToHex(w.scriptPubKey),
-      amountSats: toQuantity(w.amountSats),
-    })),
+    withdrawals: result.withdrawals,
+    withdrawalsRoot: result.withdrawalsRoot,
     logCount: result.logs.length,
     receipts: result.receipts.map((r) => ({
       status: toQuantity(r.status),

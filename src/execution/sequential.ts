@@ -3,6 +3,7 @@
  * else (the parallel executor, access-list verification) must reproduce its results exactly.
  */
 import { createVM } from '@ethereumjs/vm';
+import { batchWithdrawals } from './bridge/batch-withdrawals.ts';
 import { type ExecutionProfile, makeCommon } from './crypto.ts';
 import { decodeTx } from './decode.ts';
 import { historyStub, makeBlock } from './env.ts';
@@ -11,12 +12,10 @@ import { loadPreState } from './prestate.ts';
 import { receiptsRoot, withCumulativeGas } from './receipts.ts';
 import { cumulativeGasReason, executeTx } from './txrun.ts';
 import type { Batch, BatchResult, TxReceipt } from './types.ts';
-import { extractWithdrawals, type WithdrawalDecoder } from './withdrawals.ts';
 
 export interface RunSequentialOpts {
   /** `fast` (default): state caches and native crypto. `default`: ethereumjs out of the box. */
   profile?: ExecutionProfile;
-  withdrawalDecoder?: WithdrawalDecoder;
 }
 
 export async function runSequential(
@@ -52,6 +51,6 @@ export async function runSequential(
     txCount: batch.txs.length,
     receipts,
     logs: receipts.flatMap((r) => r.logs),
-    withdrawals: extractWithdrawals(receipts, opts.withdrawalDecoder),
+    ...batchWithdrawals(receipts),
   };
 }

@@ -1,4 +1,5 @@
 import type { AccessList } from './accessList.ts';
+import type { Withdrawal } from './bridge/withdrawals.ts';
 
 /**
  * The execution module's data shapes. A batch is decoded once at the boundary (batch.ts) into
@@ -49,13 +50,8 @@ export interface TxReceipt {
   logs: Log[];
 }
 
-export interface Withdrawal {
-  /** index of the transaction in the batch */
-  txIndex: number;
-  /** Bitcoin output script the user asked to be paid */
-  scriptPubKey: Uint8Array;
-  amountSats: bigint;
-}
+/** A queued payout, as the bridge predeploy logs it (see bridge/withdrawals.ts). */
+export type { Withdrawal } from './bridge/withdrawals.ts';
 
 export interface BatchResult {
   stateRoot: Uint8Array;
@@ -64,7 +60,10 @@ export interface BatchResult {
   txCount: number;
   receipts: TxReceipt[];
   logs: Log[];
+  /** the bridge's withdrawals of this batch, in order */
   withdrawals: Withdrawal[];
+  /** 0x-hex Merkle root of `withdrawals` (bridge/merkle.ts) */
+  withdrawalsRoot: string;
   /** per-transaction reads and writes (produced by the parallel executor, see accessList.ts) */
   accessList?: AccessList;
 }

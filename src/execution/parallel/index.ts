@@ -6,6 +6,7 @@
 import type { Common } from '@ethereumjs/common';
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
 import type { AccessList } from '../accessList.ts';
+import { batchWithdrawals } from '../bridge/batch-withdrawals.ts';
 import { makeCommon } from '../crypto.ts';
 import { shortMessage, unsupportedTypeReason } from '../decode.ts';
 import { BatchRejectedError } from '../errors.ts';
@@ -13,7 +14,6 @@ import { loadPreState } from '../prestate.ts';
 import { receiptsRootBulk, withCumulativeGas } from '../receipts.ts';
 import { cumulativeGasReason, type TxOutcome } from '../txrun.ts';
 import type { Batch, BatchResult, TxReceipt } from '../types.ts';
-import { extractWithdrawals, type WithdrawalDecoder } from '../withdrawals.ts';
 import { applyFinalWrites } from './apply.ts';
 import { finalStateRoot } from './finalState.ts';
 import { type AccountValue, EMPTY_CODE_HASH, NO_ACCOUNT } from './keys.ts';
@@ -26,7 +26,6 @@ export { closeWorkerPool } from './pool.ts';
 export interface RunParallelOpts {
   /** worker threads (default: one per core) */
   workers?: number;
-  withdrawalDecoder?: WithdrawalDecoder;
   /** fall back to sequential execution when speculation is measured to be wasted (default on) */
   fallback?: boolean;
   /** how the post-state root is computed (default `bulk`; both give the same root) */
@@ -66,7 +65,6 @@ async function runParallelExclusive(batch: Batch, opts: RunParallelOpts): Promis
     createdCodes: stm.codes,
     fees: stm.fees,
     rootVia: opts.rootVia ?? 'bulk',
-    withdrawalDecoder: opts.withdrawalDecoder,
   });
   result.accessList = Array.from({ length: limit }, (_, tx) => ({
     reads: [...(stm.reads[tx]?.versions.keys() ?? [])],
@@ -88,7 +86,6 @@ export interface FinishBatchInput {
   fees: bigint[];
   /** `bulk`: one-pass trie build from pre + writes; `stateManager`: writes applied to a MerkleStateManager */
   rootVia: 'bulk' | 'stateManager';
-  withdrawalDecoder: WithdrawalDecoder | undefined;
 }
 
 /**
@@ -137,7 +134,7 @@ export async function finishBatch(input: FinishBatchInput): Promise<BatchResult>
     txCount: batch.txs.length,
     receipts,
     logs: receipts.flatMap((r) => r.logs),
-    withdrawals: extractWithdrawals(receipts, input.withdrawalDecoder),
+    ...batchWithdrawals(receipts),
   };
 }
 

@@ -11,7 +11,6 @@ import type { AccessList, TxAccess } from '../accessList.ts';
 import { makeCommon } from '../crypto.ts';
 import { AccessListMismatchError } from '../errors.ts';
 import type { Batch, BatchResult } from '../types.ts';
-import type { WithdrawalDecoder } from '../withdrawals.ts';
 import { finishBatch, firstStaticFailure, openBatch } from './index.ts';
 import { sameValue, type Value } from './keys.ts';
 import { MVMemory } from './mvmemory.ts';
@@ -20,7 +19,6 @@ import type { Executed } from './protocol.ts';
 
 export interface VerifyOpts {
   workers?: number;
-  withdrawalDecoder?: WithdrawalDecoder;
 }
 
 export function verifyWithAccessList(
@@ -75,7 +73,6 @@ async function verifyExclusive(
     createdCodes,
     fees: list.map((e) => e.fee),
     rootVia: 'bulk',
-    withdrawalDecoder: opts.withdrawalDecoder,
   });
 }
 
@@ -85,6 +82,13 @@ function mismatch(declared: TxAccess, got: Executed): string | undefined {
   const declaredReads = new Set(declared.reads);
   for (const key of got.reads.versions.keys()) {
     if (!declaredReads.has(key)) return `read ${key} is missing from the list`;
+  }
+  // Code is content-addressed, but the list must still carry exactly the code each
+  // transaction created: later transactions run it from there.
+  const created = new Set((got.codes ?? []).map(([hash]) => hash));
+  const declaredCodes = new Set(declared.codes.map(([hash]) => hash));
+  if (created.size !== declaredCodes.size || [...created].some((h) => !declaredCodes.has(h))) {
+    return 'created code differs from the code the list declares';
   }
   if ((got.fee ?? 0n) !== declared.fee)
     return `fee is ${got.fee ?? 0n}, the list says ${declared.fee}`;

@@ -26,8 +26,8 @@ afterAll(closeWorkerPool);
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/^0x/, ''), 'hex'));
 
 describe('review: verifyWithAccessList with a list that omits created code', () => {
-  // BUG: the list is accepted and the valid batch is rejected at tx 2 instead.
-  it.fails('is refused as a wrong list, not turned into a batch rejection', async () => {
+  // Fixed: verify.ts compares the code each transaction created with the declared code.
+  it('is refused as a wrong list, not turned into a batch rejection', async () => {
     const [k0, k1, k2] = [newKey(), newKey(), newKey()];
     const counter = bytesToHex(generateAddress(hex(k0.address), new Uint8Array()));
     const batch = parseBatch(

@@ -7,6 +7,9 @@
  * and reads, zero-value touches of empty accounts, storage clears with refunds.
  */
 import { generateAddress, privateToAddress } from '@ethereumjs/util';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { bridgeAlloc } from '../../../src/execution/bridge/alloc.ts';
+import { BRIDGE_ADDRESS } from '../../../src/execution/bridge/artifact.ts';
 import { bytesToHex } from '../../../src/shared/hex.ts';
 import {
   COUNTER,
@@ -88,6 +91,11 @@ export function randomBatch(seed: number, size: number): Record<string, unknown>
     [C.empty2]: {},
   };
   for (const k of funded) pre[k.address] = { balance: 10n ** 20n };
+  const bridge = bridgeAlloc('litecoin-regtest')[BRIDGE_ADDRESS] as {
+    code: string;
+    storage: Record<string, string>;
+  };
+  pre[BRIDGE_ADDRESS] = { nonce: 1n, code: bridge.code, storage: bridge.storage };
   const nonces = new Map<string, bigint>();
   const senders = [...funded];
   const created: string[] = [];
@@ -158,6 +166,20 @@ export function randomBatch(seed: number, size: number): Record<string, unknown>
     [3, (k) => send(k, { to: pick([C.empty1, C.empty2, keyFrom(rand).address]), value: 0n })],
     [4, (k) => send(k, { to: C.pool, data: hex(word(BigInt(1 + Math.floor(rand() * 5000)))) })],
     [
+      4,
+      (k) => {
+        // withdraw(p2wpkh script): 3,000+ sats clears litecoin-regtest dust (2,940); 100 reverts
+        const sats = rand() < 0.75 ? 3_000n + BigInt(Math.floor(rand() * 1000)) : 100n;
+        const script = `0014${word(BigInt(Math.floor(rand() * 1e9))).slice(24)}`;
+        send(k, {
+          to: BRIDGE_ADDRESS,
+          value: sats * 10n ** 10n,
+          data: encodeWithdraw(script),
+          gasLimit: 150_000n,
+        });
+      },
+    ],
+    [
       3,
       (k) => {
         const fresh = unfunded.find((u) => !senders.includes(u));
@@ -181,6 +203,16 @@ function pickWeighted<T>(items: [number, T][], point: number): T {
     left -= weight;
   }
   return (items[items.length - 1] as [number, T])[1];
+}
+
+/** ABI call data of `withdraw(bytes scriptPubKey)`. */
+function encodeWithdraw(scriptHex: string): Uint8Array {
+  const selector = Buffer.from(keccak_256(new TextEncoder().encode('withdraw(bytes)')))
+    .subarray(0, 4)
+    .toString('hex');
+  const len = scriptHex.length / 2;
+  const padded = scriptHex.padEnd(Math.ceil(len / 32) * 64, '0');
+  return hex(selector + word(32n) + word(BigInt(len)) + padded);
 }
 
 function bigintBytes(n: bigint): Uint8Array {

@@ -8,7 +8,8 @@ export function summary(r: BatchResult): Record<string, unknown> {
     stateRoot: bytesToHex(r.stateRoot),
     receiptsRoot: bytesToHex(r.receiptsRoot),
     gasUsed: r.gasUsed,
-    withdrawals: r.withdrawals.map((w) => [w.txIndex, bytesToHex(w.scriptPubKey), w.amountSats]),
+    withdrawals: r.withdrawals,
+    withdrawalsRoot: r.withdrawalsRoot,
     statuses: r.receipts.map((x) => x.status).join(''),
   };
 }
