@@ -1,0 +1,101 @@
+/**
+ * Benchmark section `execution` (issue 3). For each workload: sequential @ethereumjs/vm in its
+ * default configuration (`defaultTps`) and in its fastest (state caches + native crypto,
+ * `fastTps`), then runParallel on a warm pool (`parallelTps`); `speedup` is parallel over fast,
+ * `speedupVsDefault` parallel over default; `peakRssMb` is the process's peak RSS so far
+ * (workers are threads of this process, so it includes them). Every parallel result is checked
+ * against the sequential root: a fast wrong answer is not a result.
+ */
+import { closeWorkerPool, runParallel } from '../src/execution/parallel/index.ts';
+import { verifyWithAccessList } from '../src/execution/parallel/verify.ts';
+import { runSequential } from '../src/execution/sequential.ts';
+import type { Batch, BatchResult } from '../src/execution/types.ts';
+import { bytesToHex } from '../src/shared/hex.ts';
+import { makeWorkload, type Workload } from './execution-workloads.ts';
+
+const N = 2_000;
+const MEMORY_N = 10_000;
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const r = await fn();
+  return [r, (performance.now() - t0) / 1000];
+}
+
+function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+function sameResult(a: BatchResult, b: BatchResult, what: string): void {
+  if (
+    bytesToHex(a.stateRoot) !== bytesToHex(b.stateRoot) ||
+    bytesToHex(a.receiptsRoot) !== bytesToHex(b.receiptsRoot)
+  ) {
+    throw new Error(`${what}: parallel result differs from sequential`);
+  }
+}
+
+const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
+
+async function measure(batch: Batch, withDefault: boolean): Promise<Record<string, unknown>> {
+  const n = batch.txs.length;
+  let defaultTps: number | null = null;
+  if (withDefault) {
+    const [, t] = await timed(() => runSequential(batch, { profile: 'default' }));
+    defaultTps = n / t;
+  }
+  const [fast, tFast] = await timed(() => runSequential(batch, { profile: 'fast' }));
+  let stats: unknown;
+  const [par, tPar] = await timed(() => runParallel(batch, { onStats: (s) => (stats = s) }));
+  sameResult(par, fast, 'parallel');
+  const fastTps = n / tFast;
+  const parallelTps = n / tPar;
+  process.stderr.write(
+    `  ${n} txs: fast ${tFast.toFixed(2)} s, parallel ${tPar.toFixed(2)} s ${JSON.stringify(stats)}\n`,
+  );
+  return {
+    defaultTps: defaultTps === null ? null : round(defaultTps, 1),
+    fastTps: round(fastTps, 1),
+    parallelTps: round(parallelTps, 1),
+    speedup: round(parallelTps / fastTps),
+    speedupVsDefault: defaultTps === null ? null : round(parallelTps / defaultTps),
+    peakRssMb: peakRssMb(),
+  };
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  // warm the pool once, as a running node would have it
+  await runParallel(makeWorkload('transfers', 8));
+  for (const w of ['transfers', 'erc20', 'amm', 'hotspot', 'mixed'] as Workload[]) {
+    process.stderr.write(`execution: ${w}\n`);
+    out[w] = await measure(makeWorkload(w, N), true);
+  }
+  process.stderr.write('execution: verify\n');
+  out.verify = await measureVerify(makeWorkload('erc20', N));
+  process.stderr.write(`execution: memory (${MEMORY_N} txs)\n`);
+  out.memory10k = await measure(makeWorkload('erc20', MEMORY_N), false);
+  await closeWorkerPool();
+  return out;
+}
+
+/** verifyWithAccessList on the erc20 batch, given the list the coordinator produced. */
+async function measureVerify(batch: Batch): Promise<Record<string, unknown>> {
+  const n = batch.txs.length;
+  const [, tDefault] = await timed(() => runSequential(batch, { profile: 'default' }));
+  const [fast, tFast] = await timed(() => runSequential(batch, { profile: 'fast' }));
+  const produced = await runParallel(batch, { fallback: false });
+  const list = produced.accessList;
+  if (list === undefined) throw new Error('no access list produced');
+  const [verified, tVerify] = await timed(() => verifyWithAccessList(batch, list));
+  sameResult(verified, fast, 'verify');
+  process.stderr.write(`  ${n} txs: fast ${tFast.toFixed(2)} s, verify ${tVerify.toFixed(2)} s\n`);
+  return {
+    defaultTps: round(n / tDefault, 1),
+    fastTps: round(n / tFast, 1),
+    parallelTps: round(n / tVerify, 1),
+    speedup: round(tFast / tVerify),
+    speedupVsDefault: round(tDefault / tVerify),
+    peakRssMb: peakRssMb(),
+  };
+}
