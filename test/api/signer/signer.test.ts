@@ -16,6 +16,8 @@ import {
 import { HEADER } from '../../../src/custody/auth/request.ts';
 import { AuthenticationFailedError } from '../../../src/custody/errors.ts';
 import { parseCeremony } from '../../../src/custody/frost/ceremony.ts';
+import { runDealerSplit } from '../../../src/custody/frost/keygen-dealer.ts';
+import { parseDkgConfirmation, runDkgConfirm } from '../../../src/custody/frost/keygen-dkg.ts';
 import { generateIdentity } from '../../../src/custody/identity.ts';
 import { buildP2wshSortedMulti, buildTapscriptMultiA } from '../../../src/custody/multisig/keys.ts';
 import {
@@ -94,6 +96,60 @@ describe.each([
       });
       expect(schnorr.verify(bytes(signature), message, bytes(outputKey))).toBe(true);
     }
+  });
+});
+
+describe('trusted-dealer import across signer processes', () => {
+  it('each signer verifies and stores its share; the imported key signs as its Taproot output key', async () => {
+    const members = signers.slice(0, 3);
+    const keyId = 'imported-1';
+    const ceremony = ceremonyFor(keyId, 2, members);
+    const dealer = generateIdentity();
+    const split = runDealerSplit({ ceremony, dealer, secretKey: schnorr.utils.randomSecretKey() });
+    const results = await Promise.all(
+      members.map((s) =>
+        s.client.post<{ confirmation: unknown; outputKey: string }>('/v1/import/accept', {
+          ceremony,
+          dealerKey: dealer.publicKey,
+          groupKey: split.groupKey,
+          groupKeySignature: split.groupKeySignature,
+          envelope: split.envelopes.find((e) => e.to === s.identifier),
+        }),
+      ),
+    );
+    const { outputKey } = runDkgConfirm({
+      ceremony,
+      groupKey: split.groupKey,
+      confirmations: results.map((r) => parseDkgConfirmation(r.confirmation)),
+    });
+    expect(outputKey).toBe(split.outputKey);
+    const message = crypto.getRandomValues(new Uint8Array(32));
+    const { signature } = await frostRound({
+      members: asMembers(members.slice(1)),
+      keyId,
+      groupKey: split.groupKey,
+      message,
+      sessionId: 'import-s1',
+      proposalId: 'import-p1',
+    });
+    expect(schnorr.verify(bytes(signature), message, bytes(outputKey))).toBe(true);
+  });
+
+  it('a share envelope meant for another signer is refused', async () => {
+    const members = signers.slice(0, 3);
+    const ceremony = ceremonyFor('imported-2', 2, members);
+    const dealer = generateIdentity();
+    const split = runDealerSplit({ ceremony, dealer, secretKey: schnorr.utils.randomSecretKey() });
+    const wrongEnvelope = split.envelopes.find((e) => e.to !== members[0]!.identifier);
+    await expect(
+      members[0]!.client.post('/v1/import/accept', {
+        ceremony,
+        dealerKey: dealer.publicKey,
+        groupKey: split.groupKey,
+        groupKeySignature: split.groupKeySignature,
+        envelope: wrongEnvelope,
+      }),
+    ).rejects.toMatchObject({ status: 400 });
   });
 });
 
