@@ -1,0 +1,82 @@
+/**
+ * A signer on PostgreSQL (production's database) instead of its default SQLite file: DKG,
+ * FROST signing with the nonce rules, replay refusal and the proposal binding behave the same.
+ */
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { frostRound, relayDkg, requestCommitments } from '../../../src/api/signer/driver.ts';
+import { parseCeremony } from '../../../src/custody/frost/ceremony.ts';
+import { generateIdentity } from '../../../src/custody/identity.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/databases.ts';
+import {
+  makeSignerHome,
+  removeHome,
+  type SignerHome,
+  type SignerProcess,
+  startSignerProcess,
+  writeSignerConfig,
+} from './harness.ts';
+
+const coordinator = generateIdentity();
+const homes: SignerHome[] = [];
+const procs: SignerProcess[] = [];
+const databases: TestDatabase[] = [];
+const bytes = (h: string) => new Uint8Array(Buffer.from(h.replace(/^0x/, ''), 'hex'));
+
+beforeAll(async () => {
+  for (let i = 0; i < 2; i++) {
+    const db = await createTestDatabase('postgresql');
+    databases.push(db);
+    const home = makeSignerHome(`pg${i + 1}`, coordinator.publicKey);
+    writeSignerConfig(home, coordinator.publicKey, { databaseUrl: db.url });
+    homes.push(home);
+  }
+  homes.push(makeSignerHome('pg-sqlite', coordinator.publicKey));
+  procs.push(...(await Promise.all(homes.map((h) => startSignerProcess(h, coordinator)))));
+});
+
+afterAll(async () => {
+  await Promise.all(procs.map((p) => p.stop()));
+  for (const h of homes) removeHome(h);
+  for (const d of databases) await d.drop();
+});
+
+describe('signers on PostgreSQL', () => {
+  it('DKG 2-of-3, signing, a reused nonce refused', async () => {
+    const keyId = 'pg-key';
+    const ceremony = parseCeremony({
+      ceremonyId: keyId,
+      suite: 'secp256k1-tr',
+      threshold: { min: 2, max: 3 },
+      participants: procs.map((p) => ({ identifier: p.identifier, identityKey: p.identityKey })),
+    });
+    const members = procs.map((p) => ({ client: p.client, identifier: p.identifier }));
+    const { groupKey, outputKey } = await relayDkg(members, ceremony);
+    const pair = members.slice(0, 2);
+    const nonces = await Promise.all(
+      pair.map(async (m) => (await requestCommitments(m, keyId, 1))[0]!),
+    );
+    const message = crypto.getRandomValues(new Uint8Array(32));
+    const { signature } = await frostRound({
+      members: pair,
+      keyId,
+      groupKey,
+      message,
+      sessionId: 's1',
+      proposalId: 'p1',
+      nonces,
+    });
+    expect(schnorr.verify(bytes(signature), message, bytes(outputKey))).toBe(true);
+    await expect(
+      frostRound({
+        members: pair,
+        keyId,
+        groupKey,
+        message: new Uint8Array(32).fill(5),
+        sessionId: 's2',
+        proposalId: 'p2',
+        nonces,
+      }),
+    ).rejects.toThrow(/already used/);
+  });
+});
