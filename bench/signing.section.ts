@@ -95,16 +95,14 @@ export async function run(): Promise<Record<string, unknown>> {
       const sighash = crypto.getRandomValues(new Uint8Array(32));
       const proposalId = `ms-${i}-${crypto.randomUUID()}`;
       const sigs = await Promise.all(
-        three
-          .slice(0, 2)
-          .map((s) =>
-            s.client.post<{ signature: string }>('/v1/multisig/sign', {
-              keyId: 'bench-ms',
-              proposalId,
-              scriptType: 'p2wsh',
-              sighash: hex(sighash),
-            }),
-          ),
+        three.slice(0, 2).map((s) =>
+          s.client.post<{ signature: string }>('/v1/multisig/sign', {
+            keyId: 'bench-ms',
+            proposalId,
+            scriptType: 'p2wsh',
+            sighash: hex(sighash),
+          }),
+        ),
       );
       sigs.forEach((s, k) => {
         if (!verifyP2wshPartial(pubs[k]!.publicKey, sighash, s.signature))

@@ -2,14 +2,12 @@
  * Real signer processes for tests: `custody signer --config` in a child process with its own
  * SQLite file, its KEK in a separate directory, on an ephemeral loopback port.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SignerClient } from '../../../src/api/signer/client.ts';
-import { identifierForIdentityKey } from '../../../src/custody/frost/ceremony.ts';
+import { type LaunchedSigner, launchSigner } from '../../../src/api/signer/supervisor.ts';
 import type { IdentityKey } from '../../../src/custody/identity.ts';
-import { cleanEnv, ROOT } from '../../support/cli.ts';
+import { cleanEnv } from '../../support/cli.ts';
 
 export interface SignerHome {
   name: string;
@@ -55,68 +53,16 @@ export function removeHome(home: SignerHome): void {
   rmSync(path.dirname(home.kekFile), { recursive: true, force: true });
 }
 
-export interface SignerProcess {
-  url: string;
-  identityKey: string;
-  identifier: string;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  client: SignerClient;
-  stop(): Promise<void>;
-}
+export type SignerProcess = LaunchedSigner;
 
 export function startSignerProcess(
   home: SignerHome,
   coordinator: IdentityKey,
 ): Promise<SignerProcess> {
-  const child = spawn(
-    path.join(ROOT, 'node_modules/.bin/tsx'),
-    ['src/cli.ts', 'signer', '--config', home.configFile],
-    {
-      cwd: ROOT,
-      env: cleanEnv({ SIGNER_KEK_FILE: home.kekFile, LOG_LEVEL: 'warn' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  let stderr = '';
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(
-      () => reject(new Error(`signer ${home.name} did not start: ${stderr}`)),
-      30_000,
-    );
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n')[0];
-      if (!out.includes('\n') || line === undefined) return;
-      clearTimeout(timer);
-      const info = JSON.parse(line) as { url: string; identityKey: string };
-      const client = new SignerClient({
-        url: info.url,
-        identityKey: info.identityKey,
-        coordinator,
-      });
-      resolve({
-        ...info,
-        identifier: identifierForIdentityKey(info.identityKey),
-        child,
-        exited,
-        client,
-        stop: async () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-          await exited;
-        },
-      });
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`signer ${home.name} exited before listening: ${stderr}`));
-    });
+  return launchSigner({
+    configFile: home.configFile,
+    env: cleanEnv({ SIGNER_KEK_FILE: home.kekFile, LOG_LEVEL: 'error' }),
+    coordinator,
+    stderr: 'capture',
   });
 }
