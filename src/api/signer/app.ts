@@ -24,6 +24,7 @@ import { defineRoute, type Route } from '../http/routes.ts';
 import { signerAuth } from './auth.ts';
 import type { SignerContext } from './context.ts';
 import { dealerAccept, dkgEcho, dkgRound1, dkgRound2, dkgRound3 } from './dkg-service.ts';
+import { durabilityCheck } from './durability.ts';
 import { createCommitments, type SignShareRequest, signShares } from './frost-service.ts';
 import { createMultisigKey, signMultisig } from './multisig-service.ts';
 import { loadFrostKey } from './vault.ts';
@@ -243,7 +244,7 @@ export function createSignerApp(opts: CreateSignerAppOpts): HttpApp {
       description: 'One signer service: holds one key share or key, its nonces and its own policy.',
     },
     routes: signerRoutes(opts.ctx),
-    checks: storeChecks(opts.store),
+    checks: [...storeChecks(opts.store), durabilityCheck(opts.store)],
     authenticate: signerAuth({
       db: opts.ctx.db,
       identity: opts.ctx.identity,

@@ -10,6 +10,7 @@ import { LISTEN_HOST } from '../coordinator/server.ts';
 import { createSignerApp } from './app.ts';
 import type { SignerConfig } from './config.ts';
 import { crashHook, type SignerContext } from './context.ts';
+import { requireDurableCommits } from './durability.ts';
 import { allowAll, type PolicyVerifier } from './policy.ts';
 import { loadOrCreateIdentity } from './vault.ts';
 
@@ -28,6 +29,7 @@ export async function startSigner(
 ): Promise<RunningSigner> {
   const store = await openStore({ databaseUrl: config.databaseUrl });
   try {
+    await requireDurableCommits(store);
     const identity = await loadOrCreateIdentity(store.db, config.kek);
     const ctx: SignerContext = {
       name: config.name,

@@ -290,6 +290,15 @@ describe('attacks on the coordinator-signer channel', () => {
     await expect(s.client.accept(intact, headers[HEADER.requestId]!)).resolves.toBeDefined();
   });
 
+  it('readyz reports durable commits (SQLite synchronous=FULL: a used nonce survives a power cut)', async () => {
+    const res = await fetch(new URL('/readyz', signers[0]!.url));
+    const body = (await res.json()) as {
+      status: string;
+      checks: Record<string, { ok: boolean; detail?: string }>;
+    };
+    expect(body.checks['durable-commits']).toEqual({ ok: true, detail: 'synchronous=FULL' });
+  });
+
   it('bad input is a 4xx problem and changes nothing', async () => {
     const s = signers[0]!;
     await expect(
