@@ -11,7 +11,8 @@ import type { IdentityKey } from '../../custody/identity.ts';
 import { InvalidInputError, PayloadTooLargeError } from '../../shared/errors.ts';
 import type { Db } from '../../store/store.ts';
 
-export const MAX_SIGNER_BODY_BYTES = 256 * 1024;
+// A sign-batch of 1000 items with 3-of-5 commitment lists is about 1 MB.
+export const MAX_SIGNER_BODY_BYTES = 2 * 1024 * 1024;
 
 export interface SignerAuthOpts {
   db: Db;
