@@ -299,6 +299,42 @@ describe('attacks on the coordinator-signer channel', () => {
     expect(body.checks['durable-commits']).toEqual({ ok: true, detail: 'synchronous=FULL' });
   });
 
+  it('malformed bodies on every route are 4xx problems, never a crash', async () => {
+    const s = signers[3]!;
+    const routes = [
+      '/v1/dkg/round1',
+      '/v1/dkg/echo',
+      '/v1/dkg/round2',
+      '/v1/dkg/round3',
+      '/v1/import/accept',
+      '/v1/frost/commitments',
+      '/v1/frost/sign',
+      '/v1/frost/sign-batch',
+      '/v1/multisig/keys',
+      '/v1/multisig/sign',
+    ];
+    const bodies = [
+      {},
+      { keyId: 'x'.repeat(500) },
+      { ceremony: { threshold: { min: 5, max: 2 } } },
+      { items: 'nope', keyId: 'bad key' },
+      [],
+    ];
+    for (const path of routes) {
+      for (const body of bodies) {
+        const error = await s.client.post(path, body).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error, `${path} ${JSON.stringify(body)}`).toBeInstanceOf(SignerError);
+        expect((error as SignerError).status, path).toBeGreaterThanOrEqual(400);
+        expect((error as SignerError).status, path).toBeLessThan(500);
+      }
+    }
+    const health = await fetch(new URL('/healthz', s.url));
+    expect(health.status).toBe(200);
+  });
+
   it('bad input is a 4xx problem and changes nothing', async () => {
     const s = signers[0]!;
     await expect(
