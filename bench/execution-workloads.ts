@@ -22,6 +22,11 @@ const poolAddr = (i: number): string => `0x${'b0'.repeat(19)}${i.toString(16).pa
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 
 export function makeWorkload(kind: Workload, n: number): Batch {
+  return parseBatch(makeWorkloadFile(kind, n));
+}
+
+/** The batch as a batch file object (what a sequencer would send). */
+export function makeWorkloadFile(kind: Workload, n: number): Record<string, unknown> {
   const senders: Key[] = Array.from({ length: n }, newKey);
   const pre: BatchSpec['pre'] = {};
   for (const k of senders) pre[k.address] = { balance: 10n ** 20n };
@@ -61,5 +66,5 @@ export function makeWorkload(kind: Workload, n: number): Batch {
         throw new Error(`unknown workload ${kind}`);
     }
   });
-  return parseBatch(batchFile({ pre, txs, gasLimit: BigInt(n) * 100_000n }));
+  return batchFile({ pre, txs, gasLimit: BigInt(n) * 100_000n });
 }

@@ -67,7 +67,7 @@ async function runParallelExclusive(batch: Batch, opts: RunParallelOpts): Promis
     rootVia: opts.rootVia ?? 'bulk',
   });
   result.accessList = Array.from({ length: limit }, (_, tx) => ({
-    reads: [...(stm.reads[tx]?.versions.keys() ?? [])],
+    reads: stm.reads[tx]?.keys ?? [],
     writes: stm.mv.writesOf(tx),
     fee: stm.fees[tx] as bigint,
     codes: stm.codesBy[tx] ?? [],
@@ -143,6 +143,9 @@ export async function finishBatch(input: FinishBatchInput): Promise<BatchResult>
  * transaction. Transactions after the first such failure cannot change the verdict (the batch
  * is rejected at that index or earlier), so they are not executed.
  */
+/** Gas limits decoded by firstStaticFailure, for the cumulative check at the end. */
+const gasLimits = new WeakMap<Uint8Array, bigint>();
+
 export function firstStaticFailure(
   batch: Batch,
   common: ReturnType<typeof makeCommon>,
@@ -161,6 +164,7 @@ export function firstStaticFailure(
         staticFailure: new BatchRejectedError(i, `undecodable transaction: ${shortMessage(error)}`),
       };
     }
+    gasLimits.set(raw, tx.gasLimit);
     if (!tx.isSigned())
       return { limit: i, staticFailure: new BatchRejectedError(i, 'transaction is not signed') };
     if (tx.gasLimit > batch.env.gasLimit) {
@@ -176,7 +180,6 @@ export function firstStaticFailure(
   return { limit: batch.txs.length };
 }
 
-const gasLimits = new WeakMap<Uint8Array, bigint>();
 function gasLimitOf(batch: Batch, i: number, common: ReturnType<typeof makeCommon>): bigint {
   const raw = batch.txs[i] as Uint8Array;
   let g = gasLimits.get(raw);

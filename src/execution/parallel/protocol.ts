@@ -33,7 +33,8 @@ export interface Executed {
   /** set when the incarnation read an ESTIMATE of that transaction and stopped */
   blockedBy?: number;
   outcome?: TxOutcome;
-  reads?: { versions: Map<string, [number, number]>; feeSum?: bigint; feeNonZero?: boolean };
+  /** locations read, with the (writer, incarnation) pair each saw at 2i, 2i+1 (flat: cheap to clone) */
+  reads?: { keys: string[]; versions: Int32Array; feeSum?: bigint; feeNonZero?: boolean };
   writes?: [string, Value][];
   codes?: [string, Uint8Array][];
   fee?: bigint;

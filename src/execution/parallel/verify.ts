@@ -80,7 +80,7 @@ async function verifyExclusive(
 function mismatch(declared: TxAccess, got: Executed): string | undefined {
   if (got.blockedBy !== undefined || got.reads === undefined) return 'execution did not complete';
   const declaredReads = new Set(declared.reads);
-  for (const key of got.reads.versions.keys()) {
+  for (const key of got.reads.keys) {
     if (!declaredReads.has(key)) return `read ${key} is missing from the list`;
   }
   // Code is content-addressed, but the list must still carry exactly the code each

@@ -19,6 +19,7 @@ import {
   bytesToBigInt,
   KECCAK256_RLP,
 } from '@ethereumjs/util';
+import type { FeeLedger } from './fees.ts';
 import {
   type AccountValue,
   accountKey,
@@ -64,7 +65,7 @@ export class DependencyError extends Error {
 export interface VersionedContext {
   mv: MVMemory;
   pre: PreView;
-  fees: (bigint | undefined)[];
+  fees: FeeLedger;
   codes: Map<string, Uint8Array>;
   coinbase: string;
   keccak256(data: Uint8Array): Uint8Array;
@@ -159,9 +160,7 @@ export class VersionedState implements StateManagerInterface {
   }
 
   private earlierFees(): bigint {
-    let sum = 0n;
-    for (let i = 0; i < this.tx; i++) sum += this.ctx.fees[i] ?? 0n;
-    return sum;
+    return this.ctx.fees.below(this.tx);
   }
 
   private coinbaseAccount(): AccountValue {

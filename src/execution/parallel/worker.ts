@@ -14,10 +14,16 @@ import { shortMessage } from '../decode.ts';
 import { historyStub, makeBlock } from '../env.ts';
 import { executeTx } from '../txrun.ts';
 import type { PreState } from '../types.ts';
+import { FeeLedger } from './fees.ts';
 import { type AccountValue, EMPTY_CODE_HASH } from './keys.ts';
 import { MVMemory } from './mvmemory.ts';
 import type { Executed, FromWorker, ToWorker } from './protocol.ts';
-import { type PreView, type VersionedContext, VersionedState } from './versionedState.ts';
+import {
+  type PreView,
+  type ReadSet,
+  type VersionedContext,
+  VersionedState,
+} from './versionedState.ts';
 
 interface Session {
   common: Common;
@@ -44,7 +50,7 @@ async function openBatch(msg: Extract<ToWorker, { t: 'batch' }>): Promise<void> 
   const ctx: VersionedContext = {
     mv: new MVMemory(),
     pre: buildPreView(msg.pre, keccak, (hash, code) => codes.set(hash, code)),
-    fees: [],
+    fees: new FeeLedger(msg.txs.length),
     codes,
     coinbase: Buffer.from(msg.env.coinbase).toString('hex'),
     keccak256: keccak,
@@ -65,7 +71,7 @@ async function openBatch(msg: Extract<ToWorker, { t: 'batch' }>): Promise<void> 
   };
   msg.known?.forEach((entry, tx) => {
     ctx.mv.record(tx, 0, entry.writes);
-    ctx.fees[tx] = entry.fee;
+    ctx.fees.set(tx, entry.fee);
     for (const [hash, code] of entry.codes) codes.set(hash, code);
   });
   session = {
@@ -107,6 +113,17 @@ function resetTransientStorage(vm: VM): void {
   ts._indices = [0];
 }
 
+function flatReads(reads: ReadSet): NonNullable<Executed['reads']> {
+  const keys = [...reads.versions.keys()];
+  const versions = new Int32Array(keys.length * 2);
+  let i = 0;
+  for (const [writer, inc] of reads.versions.values()) {
+    versions[i++] = writer;
+    versions[i++] = inc;
+  }
+  return { keys, versions, feeSum: reads.feeSum, feeNonZero: reads.feeNonZero };
+}
+
 function decoded(s: Session, tx: number): TypedTransaction | string {
   const cached = s.decoded[tx];
   if (cached !== undefined) return cached;
@@ -134,7 +151,7 @@ async function execute(tx: number, inc: number): Promise<Executed> {
   const writes = outcome.ok ? s.state.writeSet(fee) : [];
   if (s.state.blockedBy !== undefined) return { t: 'done', tx, inc, blockedBy: s.state.blockedBy };
   const codes = outcome.ok ? [...s.state.newCodes] : [];
-  return { t: 'done', tx, inc, outcome, reads: s.state.reads, writes, codes, fee };
+  return { t: 'done', tx, inc, outcome, reads: flatReads(s.state.reads), writes, codes, fee };
 }
 
 // One message at a time, in arrival order: an update must never land inside an incarnation.
@@ -152,7 +169,7 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'update': {
       const ctx = (session as Session).ctx;
       ctx.mv.record(msg.tx, msg.inc, msg.writes);
-      ctx.fees[msg.tx] = msg.fee;
+      ctx.fees.set(msg.tx, msg.fee);
       for (const [hash, code] of msg.codes) ctx.codes.set(hash, code);
       return;
     }
