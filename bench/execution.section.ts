@@ -2,16 +2,22 @@
  * Benchmark section `execution` (issue 3). For each workload: sequential @ethereumjs/vm in its
  * default configuration (`defaultTps`) and in its fastest (state caches + native crypto,
  * `fastTps`), then runParallel on a warm pool (`parallelTps`); `speedup` is parallel over fast,
- * `speedupVsDefault` parallel over default; `peakRssMb` is the process's peak RSS so far
- * (workers are threads of this process, so it includes them). Every parallel result is checked
+ * `speedupVsDefault` parallel over default; `peakRssMb` is the bench process's peak RSS so
+ * far (workers are threads of this process), except for `memory10k`, measured in a fresh
+ * process per mode. Every parallel result is checked
  * against the sequential root: a fast wrong answer is not a result.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { closeWorkerPool, runParallel } from '../src/execution/parallel/index.ts';
 import { verifyWithAccessList } from '../src/execution/parallel/verify.ts';
 import { runSequential } from '../src/execution/sequential.ts';
 import type { Batch, BatchResult } from '../src/execution/types.ts';
 import { bytesToHex } from '../src/shared/hex.ts';
-import { makeWorkload, type Workload } from './execution-workloads.ts';
+import { makeWorkload, makeWorkloadFile, type Workload } from './execution-workloads.ts';
 
 const N = 2_000;
 const MEMORY_N = 10_000;
@@ -73,10 +79,55 @@ export async function run(): Promise<Record<string, unknown>> {
   }
   process.stderr.write('execution: verify\n');
   out.verify = await measureVerify(makeWorkload('erc20', N));
-  process.stderr.write(`execution: memory (${MEMORY_N} txs)\n`);
-  out.memory10k = await measure(makeWorkload('erc20', MEMORY_N), false);
   await closeWorkerPool();
+  process.stderr.write(`execution: memory (${MEMORY_N} txs, each mode in a fresh process)\n`);
+  out.memory10k = await measureMemory(MEMORY_N);
   return out;
+}
+
+interface ChildReport {
+  tps: number;
+  stateRoot: string;
+  peakRssMb: number;
+}
+
+/** One execution of a batch file in a fresh process (bench/execution-memory.ts). */
+function child(file: string, mode: 'parallel' | 'sequential'): Promise<ChildReport> {
+  const script = fileURLToPath(new URL('./execution-memory.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile('npx', ['tsx', script, file, mode], { maxBuffer: 1 << 20 }, (err, stdout) => {
+      if (err !== null) reject(err);
+      else resolve(JSON.parse(stdout.trim().split('\n').pop() as string) as ChildReport);
+    });
+  });
+}
+
+/**
+ * The 10,000-transaction erc20 batch: peak RSS of a process that executes it in parallel
+ * (coordinator and workers are threads of that process), and of one that runs it with the
+ * fast sequential configuration, for comparison.
+ */
+async function measureMemory(n: number): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-exec-'));
+  const file = join(dir, 'batch.json');
+  writeFileSync(file, JSON.stringify(makeWorkloadFile('erc20', n)));
+  const seq = await child(file, 'sequential');
+  const par = await child(file, 'parallel');
+  rmSync(dir, { recursive: true, force: true });
+  if (seq.stateRoot !== par.stateRoot)
+    throw new Error('memory: parallel result differs from sequential');
+  process.stderr.write(
+    `  ${n} txs: fast ${seq.tps.toFixed(0)} tps (${seq.peakRssMb} MB), parallel ${par.tps.toFixed(0)} tps (${par.peakRssMb} MB)\n`,
+  );
+  return {
+    defaultTps: null,
+    fastTps: round(seq.tps, 1),
+    parallelTps: round(par.tps, 1),
+    speedup: round(par.tps / seq.tps),
+    speedupVsDefault: null,
+    peakRssMb: par.peakRssMb,
+    peakRssMbSequential: seq.peakRssMb,
+  };
 }
 
 /** verifyWithAccessList on the erc20 batch, given the list the coordinator produced. */
