@@ -16,7 +16,9 @@ export async function startBenchSigner(
   const dir = mkdtempSync(path.join(tmpdir(), `bench-${name}-`));
   const kekDir = mkdtempSync(path.join(tmpdir(), `bench-kek-${name}-`));
   const kekFile = path.join(kekDir, 'kek.hex');
-  writeFileSync(kekFile, Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex'));
+  writeFileSync(kekFile, Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex'), {
+    mode: 0o600,
+  });
   const configFile = path.join(dir, 'signer.json');
   writeFileSync(
     configFile,

@@ -3,7 +3,7 @@
  * SIGNER_KEK_FILE (or `kekFile` in the config). The KEK must not live beside the data: a file
  * inside the database's directory is refused, so one stolen directory never holds both.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../shared/errors.ts';
@@ -71,12 +71,19 @@ export function loadSignerConfig(
   };
 }
 
-/** 32 raw bytes, or 64 hex characters (with optional newline). */
+/** 32 raw bytes, or 64 hex characters (with optional newline); readable by its owner only. */
 export function readKek(file: string): Uint8Array {
   let bytes: Buffer;
   try {
+    if ((statSync(file).mode & 0o077) !== 0) {
+      throw new ConfigError(
+        'SIGNER_KEK_FILE',
+        `${file} is readable by group or others (chmod 600 it)`,
+      );
+    }
     bytes = readFileSync(file);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(
       'SIGNER_KEK_FILE',
       `cannot read ${file} (${(error as NodeJS.ErrnoException).code})`,

@@ -4,7 +4,7 @@
  * signer's kit and a corrupted shard are refused. Also: the share is not in the database in
  * clear, and a KEK stored beside the data is refused at start-up.
  */
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readKek } from '../../../src/api/signer/config.ts';
@@ -124,6 +124,21 @@ describe('custody backup', () => {
     const res = await cli(['restore', '--key', keyId, files[0]!, files[1]!], a);
     expect(res.code).not.toBe(0);
     expect(res.stderr).toMatch(/another signer's kit/);
+  });
+
+  it('a KEK readable by group or others is refused at start-up', async () => {
+    const h = homes[2]!;
+    chmodSync(h.kekFile, 0o644);
+    try {
+      const res = await runCli(['signer', '--config', h.configFile], {
+        SIGNER_KEK_FILE: h.kekFile,
+        LOG_LEVEL: 'silent',
+      });
+      expect(res.code).not.toBe(0);
+      expect(res.stderr).toMatch(/readable by group or others/);
+    } finally {
+      chmodSync(h.kekFile, 0o600);
+    }
   });
 
   it('a KEK stored beside the data is refused at start-up', async () => {
