@@ -17,7 +17,10 @@ export default defineConfig({
   schema: path.join('prisma', 'generated', target, 'schema.prisma'),
   async adapter() {
     if (target === 'postgresql') {
-      return new PrismaPg({ connectionString: process.env.PRISMA_SHADOW_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres' });
+      return new PrismaPg({
+        connectionString:
+          process.env.PRISMA_SHADOW_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+      });
     }
     return new PrismaBetterSQLite3({ url: ':memory:' });
   },
