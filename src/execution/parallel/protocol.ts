@@ -24,7 +24,11 @@ export type ToWorker =
       fee: bigint;
     }
   | { t: 'estimate'; tx: number }
-  | { t: 'exec'; tx: number; inc: number };
+  /** `apply`: record the incarnation's own writes in this worker's replica right away (the
+   *  coordinator sends that update only to the other workers) */
+  | { t: 'exec'; tx: number; inc: number; apply?: boolean }
+  /** several messages in one structured clone, handled in order */
+  | { t: 'many'; msgs: ToWorker[] };
 
 export interface Executed {
   t: 'done';

@@ -19,7 +19,7 @@ import { FeeLedger } from './fees.ts';
 import { type AccountValue, accountKey, NO_ACCOUNT } from './keys.ts';
 import { MVMemory, PRE } from './mvmemory.ts';
 import type { WorkerHandle } from './pool.ts';
-import type { Executed } from './protocol.ts';
+import type { Executed, ToWorker } from './protocol.ts';
 
 enum Status {
   Ready = 0,
@@ -63,6 +63,7 @@ export class BlockStm {
   private validationIdx = 0;
   private inFlight = 0;
   private idle: WorkerHandle[] = [];
+  private readonly pending = new Map<WorkerHandle, ToWorker[]>();
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private finished = false;
 
@@ -119,7 +120,13 @@ export class BlockStm {
       this.status[tx] = Status.Executing;
       this.inFlight++;
       this.stats.executions++;
-      (this.idle.pop() as WorkerHandle).post({ t: 'exec', tx, inc: this.inc[tx] as number });
+      const w = this.idle.pop() as WorkerHandle;
+      const queued = this.pending.get(w) ?? [];
+      this.pending.set(w, []);
+      w.post({
+        t: 'many',
+        msgs: [...queued, { t: 'exec', tx, inc: this.inc[tx] as number, apply: true }],
+      });
     }
     if (this.inFlight === 0 && this.ready.size === 0) this.finish();
   }
@@ -129,7 +136,7 @@ export class BlockStm {
     this.inFlight--;
     this.idle.push(worker);
     if (msg.blockedBy !== undefined) this.onBlocked(msg.tx, msg.blockedBy);
-    else this.onExecuted(msg);
+    else this.onExecuted(msg, worker);
     this.validateForward();
     if (!this.stats.fallback && this.hopeless()) this.stats.fallback = true;
     this.pump();
@@ -147,7 +154,7 @@ export class BlockStm {
     this.dependents.set(blocker, list);
   }
 
-  private onExecuted(msg: Executed): void {
+  private onExecuted(msg: Executed, producer: WorkerHandle): void {
     const { tx, inc } = msg;
     const writes = msg.writes ?? [];
     const wroteNew = this.mv.record(tx, inc, writes);
@@ -159,15 +166,29 @@ export class BlockStm {
     this.status[tx] = Status.Executed;
     for (const [hash, code] of msg.codes ?? []) this.codes.set(hash, code);
     this.codesBy[tx] = msg.codes ?? [];
-    for (const w of this.workers) {
-      w.post({ t: 'update', tx, inc, writes, codes: msg.codes ?? [], fee: msg.fee ?? 0n });
-    }
+    // The producer recorded its own writes already; the others get them with their next task.
+    const update: ToWorker = {
+      t: 'update',
+      tx,
+      inc,
+      writes,
+      codes: msg.codes ?? [],
+      fee: msg.fee ?? 0n,
+    };
+    for (const w of this.workers) if (w !== producer) this.enqueue(w, update);
     for (const dep of this.dependents.get(tx) ?? []) this.makeReady(dep);
     this.dependents.delete(tx);
     // A new location (or a changed fee, which coinbase readers see) may invalidate higher
     // transactions that were already validated; otherwise only this one needs validating.
     if (wroteNew || feeChanged) this.validationIdx = Math.min(this.validationIdx, tx);
     else if (tx < this.validationIdx && !this.validate(tx)) this.abort(tx);
+  }
+
+  /** Replica updates travel with the worker's next task: one message instead of many. */
+  private enqueue(w: WorkerHandle, msg: ToWorker): void {
+    const q = this.pending.get(w);
+    if (q === undefined) this.pending.set(w, [msg]);
+    else q.push(msg);
   }
 
   private makeReady(tx: number): void {
@@ -186,7 +207,7 @@ export class BlockStm {
   private abort(tx: number): void {
     this.stats.aborts++;
     this.mv.markEstimates(tx);
-    for (const w of this.workers) w.post({ t: 'estimate', tx });
+    for (const w of this.workers) this.enqueue(w, { t: 'estimate', tx });
     this.makeReady(tx);
     this.validationIdx = Math.min(this.validationIdx, tx + 1);
   }

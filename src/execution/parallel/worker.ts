@@ -15,7 +15,7 @@ import { historyStub, makeBlock } from '../env.ts';
 import { executeTx } from '../txrun.ts';
 import type { PreState } from '../types.ts';
 import { FeeLedger } from './fees.ts';
-import { type AccountValue, EMPTY_CODE_HASH } from './keys.ts';
+import { type AccountValue, EMPTY_CODE_HASH, type Value } from './keys.ts';
 import { MVMemory } from './mvmemory.ts';
 import type { Executed, FromWorker, ToWorker } from './protocol.ts';
 import {
@@ -162,22 +162,45 @@ port.on('message', (msg: ToWorker) => {
     .catch((error: unknown) => send({ t: 'fatal', message: String(error) }));
 });
 
+function applyUpdate(
+  tx: number,
+  inc: number,
+  writes: [string, Value][],
+  codes: [string, Uint8Array][],
+  fee: bigint,
+): void {
+  const ctx = (session as Session).ctx;
+  ctx.mv.record(tx, inc, writes);
+  ctx.fees.set(tx, fee);
+  for (const [hash, code] of codes) ctx.codes.set(hash, code);
+}
+
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.t) {
     case 'batch':
       return openBatch(msg);
-    case 'update': {
-      const ctx = (session as Session).ctx;
-      ctx.mv.record(msg.tx, msg.inc, msg.writes);
-      ctx.fees.set(msg.tx, msg.fee);
-      for (const [hash, code] of msg.codes) ctx.codes.set(hash, code);
+    case 'update':
+      applyUpdate(msg.tx, msg.inc, msg.writes, msg.codes, msg.fee);
       return;
-    }
     case 'estimate':
       (session as Session).ctx.mv.markEstimates(msg.tx);
       return;
-    case 'exec':
-      send(await execute(msg.tx, msg.inc));
+    case 'exec': {
+      const result = await execute(msg.tx, msg.inc);
+      if (msg.apply === true && result.blockedBy === undefined) {
+        applyUpdate(
+          result.tx,
+          result.inc,
+          result.writes ?? [],
+          result.codes ?? [],
+          result.fee ?? 0n,
+        );
+      }
+      send(result);
+      return;
+    }
+    case 'many':
+      for (const m of msg.msgs) await handle(m);
       return;
   }
 }
