@@ -194,7 +194,7 @@ export function openBatch(
   handles: WorkerHandle[],
   batch: Batch,
   known?: AccessList,
-): Promise<void[]> {
+): Promise<unknown> {
   const id = ++batchIds;
   return Promise.all(
     handles.map(
