@@ -6,11 +6,14 @@ import type { Logger } from '../../shared/logger.ts';
 import { checkMigrations, type Store } from '../../store/store.ts';
 import { createHttpApp, type HttpApp } from '../http/app.ts';
 import type { ReadinessCheck } from '../http/health.ts';
+import type { Custody } from './custody.ts';
 
 export interface CreateCoordinatorAppOpts {
   store: Store;
   log: Logger;
   version: string;
+  /** The custody once its signers are up and its key is established (start-up is async). */
+  custody?: () => Custody | undefined;
 }
 
 export function createCoordinatorApp(opts: CreateCoordinatorAppOpts): HttpApp {
@@ -23,7 +26,7 @@ export function createCoordinatorApp(opts: CreateCoordinatorAppOpts): HttpApp {
         'Executes rollup batches, gathers approvals and threshold signatures, and settles state roots on Bitcoin.',
     },
     routes: [],
-    checks: storeChecks(opts.store),
+    checks: [...storeChecks(opts.store), ...(opts.custody ? custodyChecks(opts.custody) : [])],
   });
 }
 
@@ -46,4 +49,15 @@ export function storeChecks(store: Store): ReadinessCheck[] {
       },
     },
   ];
+}
+
+/** Not ready until the signers are up and the key is established; then the custody's checks. */
+function custodyChecks(custody: () => Custody | undefined): ReadinessCheck[] {
+  return ['signers', 'custody-key'].map((name) => ({
+    name,
+    check: async () => {
+      const check = custody()?.checks.find((c) => c.name === name);
+      return check ? check.check() : { ok: false, detail: 'starting' };
+    },
+  }));
 }

@@ -8,11 +8,15 @@ import type { Config } from '../../shared/config.ts';
 import { CustodyError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { openStore, type Store } from '../../store/store.ts';
+import type { LaunchedSigner } from '../signer/supervisor.ts';
 import { createCoordinatorApp } from './app.ts';
+import { type Custody, openCustody } from './custody.ts';
+import { LOCAL_THRESHOLD, loadCoordinatorIdentity, startLocalSigners } from './local-signers.ts';
 
 export interface RunningCoordinator {
   url: string;
   store: Store;
+  custody: Custody;
   close(): Promise<void>;
 }
 
@@ -24,22 +28,46 @@ export async function startCoordinator(
   version: string,
 ): Promise<RunningCoordinator> {
   const store = await openStore({ databaseUrl: config.databaseUrl });
+  let custody: Custody | undefined;
+  let signers: LaunchedSigner[] = [];
+  let server: Server | undefined;
+  const close = async () => {
+    if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+    await Promise.all(signers.map((s) => s.stop()));
+    await store.close();
+  };
   try {
-    const { app } = createCoordinatorApp({ store, log, version });
-    const server = await listen(app, config.port);
+    const { app } = createCoordinatorApp({ store, log, version, custody: () => custody });
+    // Listen first: a taken port fails start-up before any signer process is spawned.
+    server = await listen(app, config.port);
     const { port } = server.address() as AddressInfo;
     const url = `http://${LISTEN_HOST}:${port}`;
     log.info({ url, database: store.provider }, 'coordinator listening');
-    return {
-      url,
-      store,
-      close: async () => {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await store.close();
-      },
-    };
+    const coordinator = loadCoordinatorIdentity(config.dataDir);
+    signers = await startLocalSigners({
+      dataDir: config.dataDir,
+      kekFile: config.signerKekFile,
+      coordinator,
+      log,
+    });
+    custody = await openCustody({
+      db: store.db,
+      scheme: config.scheme,
+      threshold: LOCAL_THRESHOLD,
+      signers: signers.map((s) => ({
+        name: s.name,
+        url: s.url,
+        identifier: s.identifier,
+        client: s.client,
+      })),
+    });
+    log.info(
+      { scheme: custody.key.scheme, keyId: custody.key.id, descriptor: custody.key.descriptor },
+      'custody key ready',
+    );
+    return { url, store, custody, close };
   } catch (error) {
-    await store.close();
+    await close();
     throw error;
   }
 }

@@ -67,6 +67,10 @@ function accessLog(log: CreateHttpAppOpts['log']): RequestHandler {
       res.setHeader('X-Request-Id', id);
       return id;
     },
+    // pino-http invents an Error (with a stack) for every 5xx; a 503 from /readyz is an
+    // answer, not a failure, so only real errors keep their error object.
+    customErrorObject: (_req, _res, error, value) =>
+      /^failed with status code \d+$/.test(error.message) ? { ...value, err: undefined } : value,
     customLogLevel: (_req, res, error) =>
       error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     serializers: {

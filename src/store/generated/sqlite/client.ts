@@ -86,6 +86,12 @@ export type AuditEntry = Prisma.AuditEntryModel
  */
 export type AuditHead = Prisma.AuditHeadModel
 /**
+ * Model CustodyKey
+ * The custody key the signers hold, as the coordinator recorded it when it was established:
+ * only public material (the FROST group key package, or the multi-sig keys and descriptor).
+ */
+export type CustodyKey = Prisma.CustodyKeyModel
+/**
  * Model SignerIdentity
  * The signer's long-term identity key (one row, id 1).
  */

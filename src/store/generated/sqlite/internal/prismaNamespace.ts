@@ -398,6 +398,7 @@ export const ModelName = {
   ApiKey: 'ApiKey',
   AuditEntry: 'AuditEntry',
   AuditHead: 'AuditHead',
+  CustodyKey: 'CustodyKey',
   SignerIdentity: 'SignerIdentity',
   SignerKey: 'SignerKey',
   SignerCeremony: 'SignerCeremony',
@@ -419,7 +420,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "batch" | "settlement" | "approval" | "signingSession" | "signer" | "apiKey" | "auditEntry" | "auditHead" | "signerIdentity" | "signerKey" | "signerCeremony" | "signerNonce" | "signerProposal" | "signerRequest"
+    modelProps: "batch" | "settlement" | "approval" | "signingSession" | "signer" | "apiKey" | "auditEntry" | "auditHead" | "custodyKey" | "signerIdentity" | "signerKey" | "signerCeremony" | "signerNonce" | "signerProposal" | "signerRequest"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1012,6 +1013,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.AuditHeadCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.AuditHeadCountAggregateOutputType> | number
+        }
+      }
+    }
+    CustodyKey: {
+      payload: Prisma.$CustodyKeyPayload<ExtArgs>
+      fields: Prisma.CustodyKeyFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.CustodyKeyFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CustodyKeyPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.CustodyKeyFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CustodyKeyPayload>
+        }
+        findFirst: {
+          args: Prisma.CustodyKeyFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CustodyKeyPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.CustodyKeyFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CustodyKeyPayload>
+        }
+        findMany: {
+          args: Prisma.CustodyKeyFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CustodyKeyPayload>[]
+        }
+        create: {
+          args: Prisma.CustodyKeyCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CustodyKeyPayload>
+        }
+        createMany: {
+          args: Prisma.CustodyKeyCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.CustodyKeyCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CustodyKeyPayload>[]
+        }
+        delete: {
+          args: Prisma.CustodyKeyDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CustodyKeyPayload>
+        }
+        update: {
+          args: Prisma.CustodyKeyUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CustodyKeyPayload>
+        }
+        deleteMany: {
+          args: Prisma.CustodyKeyDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.CustodyKeyUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.CustodyKeyUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CustodyKeyPayload>[]
+        }
+        upsert: {
+          args: Prisma.CustodyKeyUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CustodyKeyPayload>
+        }
+        aggregate: {
+          args: Prisma.CustodyKeyAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateCustodyKey>
+        }
+        groupBy: {
+          args: Prisma.CustodyKeyGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.CustodyKeyGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.CustodyKeyCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.CustodyKeyCountAggregateOutputType> | number
         }
       }
     }
@@ -1615,6 +1690,22 @@ export const AuditHeadScalarFieldEnum = {
 export type AuditHeadScalarFieldEnum = (typeof AuditHeadScalarFieldEnum)[keyof typeof AuditHeadScalarFieldEnum]
 
 
+export const CustodyKeyScalarFieldEnum = {
+  id: 'id',
+  scheme: 'scheme',
+  threshold: 'threshold',
+  total: 'total',
+  publicInfo: 'publicInfo',
+  scriptPubKey: 'scriptPubKey',
+  descriptor: 'descriptor',
+  signerNames: 'signerNames',
+  active: 'active',
+  createdAt: 'createdAt'
+} as const
+
+export type CustodyKeyScalarFieldEnum = (typeof CustodyKeyScalarFieldEnum)[keyof typeof CustodyKeyScalarFieldEnum]
+
+
 export const SignerIdentityScalarFieldEnum = {
   id: 'id',
   publicKey: 'publicKey',
@@ -1743,6 +1834,13 @@ export type BigIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 
 
 
 /**
+ * Reference to a field of type 'Boolean'
+ */
+export type BooleanFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Boolean'>
+    
+
+
+/**
  * Reference to a field of type 'Float'
  */
 export type FloatFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Float'>
@@ -1843,6 +1941,7 @@ export type GlobalOmitConfig = {
   apiKey?: Prisma.ApiKeyOmit
   auditEntry?: Prisma.AuditEntryOmit
   auditHead?: Prisma.AuditHeadOmit
+  custodyKey?: Prisma.CustodyKeyOmit
   signerIdentity?: Prisma.SignerIdentityOmit
   signerKey?: Prisma.SignerKeyOmit
   signerCeremony?: Prisma.SignerCeremonyOmit

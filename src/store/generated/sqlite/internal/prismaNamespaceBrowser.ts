@@ -57,6 +57,7 @@ export const ModelName = {
   ApiKey: 'ApiKey',
   AuditEntry: 'AuditEntry',
   AuditHead: 'AuditHead',
+  CustodyKey: 'CustodyKey',
   SignerIdentity: 'SignerIdentity',
   SignerKey: 'SignerKey',
   SignerCeremony: 'SignerCeremony',
@@ -196,6 +197,22 @@ export const AuditHeadScalarFieldEnum = {
 } as const
 
 export type AuditHeadScalarFieldEnum = (typeof AuditHeadScalarFieldEnum)[keyof typeof AuditHeadScalarFieldEnum]
+
+
+export const CustodyKeyScalarFieldEnum = {
+  id: 'id',
+  scheme: 'scheme',
+  threshold: 'threshold',
+  total: 'total',
+  publicInfo: 'publicInfo',
+  scriptPubKey: 'scriptPubKey',
+  descriptor: 'descriptor',
+  signerNames: 'signerNames',
+  active: 'active',
+  createdAt: 'createdAt'
+} as const
+
+export type CustodyKeyScalarFieldEnum = (typeof CustodyKeyScalarFieldEnum)[keyof typeof CustodyKeyScalarFieldEnum]
 
 
 export const SignerIdentityScalarFieldEnum = {
