@@ -1,9 +1,9 @@
 /**
  * Coordinator-side protocol drivers over signer clients: relay a DKG, run one FROST signing
- * round. Stateless (the persisted coordinator signing session with retries and time-outs is
- * built on these later); the coordinator only relays and checks, it never holds a secret.
+ * round (used by the signing benchmark). The persisted coordinator session with retries,
+ * time-outs and culprit records is src/api/coordinator/signing/frost-session.ts; the
+ * coordinator only relays and checks, it never holds a secret.
  */
-import { InvalidSignatureShareError } from '../../custody/errors.ts';
 import { runAggregate } from '../../custody/frost/aggregate.ts';
 import type { KeyCeremony } from '../../custody/frost/ceremony.ts';
 import {
@@ -198,58 +198,4 @@ function blame<T>(m: Member, p: Promise<T>): Promise<T> {
   return p.catch((error: unknown) => {
     throw new MemberFailedError(m.identifier, error);
   });
-}
-
-export interface SignWithRetryOpts
-  extends Omit<FrostRoundOpts, 'members' | 'nonces' | 'sessionId'> {
-  /** Every signer of the key; any `threshold` of them that answer will do. */
-  members: Member[];
-  threshold: number;
-  sessionId: string;
-}
-
-export interface Attempt {
-  participants: string[];
-  culprits?: string[];
-  failed?: string;
-}
-
-/**
- * One signature from any t of the n signers: an attempt that fails because a signer is down or
- * refuses drops that signer; one whose aggregate fails names the culprits (RFC 9591 §5.4) and
- * drops them; the round is retried with another subset until no t signers remain.
- */
-export async function signWithRetry(
-  opts: SignWithRetryOpts,
-): Promise<{ signature: string; attempts: Attempt[] }> {
-  const excluded = new Set<string>();
-  const attempts: Attempt[] = [];
-  for (let n = 1; ; n++) {
-    const chosen = opts.members.filter((m) => !excluded.has(m.identifier)).slice(0, opts.threshold);
-    if (chosen.length < opts.threshold) {
-      throw new Error(
-        `no ${opts.threshold} healthy signers left after ${attempts.length} attempts`,
-      );
-    }
-    const attempt: Attempt = { participants: chosen.map((m) => m.identifier) };
-    attempts.push(attempt);
-    try {
-      const { signature } = await frostRound({
-        ...opts,
-        members: chosen,
-        sessionId: `${opts.sessionId}-a${n}`,
-      });
-      return { signature, attempts };
-    } catch (error) {
-      if (error instanceof InvalidSignatureShareError && error.culprits.length > 0) {
-        attempt.culprits = [...error.culprits];
-        for (const c of error.culprits) excluded.add(c);
-      } else if (error instanceof MemberFailedError) {
-        attempt.failed = error.identifier;
-        excluded.add(error.identifier);
-      } else {
-        throw error;
-      }
-    }
-  }
 }
