@@ -50,6 +50,12 @@ export async function openStore(opts: OpenStoreOpts): Promise<Store> {
   }
   const db = createClient(target);
   await db.$connect();
+  if (target.provider === 'sqlite') {
+    // better-sqlite3 runs WAL with synchronous=NORMAL, where the last commits before a power
+    // cut can vanish: a used nonce could come back unused, a broadcast settlement unrecorded.
+    // FULL syncs the WAL at every commit. (The adapter holds one connection, so it sticks.)
+    await db.$queryRawUnsafe('PRAGMA synchronous = FULL');
+  }
   return { db, provider: target.provider, target, close: () => db.$disconnect() };
 }
 

@@ -128,3 +128,18 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
 async function runMigrateProcess(databaseUrl: string) {
   return runCli(['migrate'], { DATABASE_URL: databaseUrl });
 }
+
+describe('SQLite durability', () => {
+  it('opens every SQLite store with synchronous = FULL (commits survive a power cut)', async () => {
+    const database = await createTestDatabase('sqlite');
+    const store = await openStore({ databaseUrl: database.url });
+    try {
+      const [row] =
+        await store.db.$queryRawUnsafe<{ synchronous: bigint | number }[]>('PRAGMA synchronous');
+      expect(Number(row?.synchronous)).toBe(2);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+});
