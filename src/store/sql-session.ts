@@ -31,7 +31,7 @@ const PG_MIGRATION_LOCK = 0x637573746f6479n; // "custody"
 export async function openSqlSession(target: DatabaseTarget): Promise<SqlSession> {
   try {
     return target.provider === 'sqlite'
-      ? openSqliteSession(target.file)
+      ? await openSqliteSession(target.file)
       : await openPostgresSession(target.url);
   } catch (error) {
     throw new ServiceUnavailableError(
@@ -40,11 +40,11 @@ export async function openSqlSession(target: DatabaseTarget): Promise<SqlSession
   }
 }
 
-function openSqliteSession(file: string): SqlSession {
+async function openSqliteSession(file: string): Promise<SqlSession> {
   mkdirSync(path.dirname(file), { recursive: true });
   // timeout 0: a busy database is retried below without blocking the event loop.
   const db = new Database(file, { timeout: 0 });
-  db.pragma('journal_mode = WAL');
+  await retryWhileBusy(() => db.pragma('journal_mode = WAL'));
   const positional = (sql: string) => sql.replace(/\$\d+/g, '?');
   const tx: SqlTx = {
     exec: async (sql) => void db.exec(sql),
@@ -80,11 +80,12 @@ function openSqliteSession(file: string): SqlSession {
   };
 }
 
-async function retryWhileBusy(fn: () => void, deadlineMs = 30_000): Promise<void> {
+async function retryWhileBusy(fn: () => unknown, deadlineMs = 30_000): Promise<void> {
   const until = Date.now() + deadlineMs;
   for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
     try {
-      return fn();
+      fn();
+      return;
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code !== 'SQLITE_BUSY' || Date.now() > until) throw error;
