@@ -5,7 +5,12 @@
  * and 100 messages in one session (preprocessed nonces, one sign-batch request per signer). The floor is one
  * in-process `schnorr.sign`.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
+import { runFrostSession } from '../src/api/coordinator/signing/frost-session.ts';
+import { HttpFrostSigner } from '../src/api/coordinator/signing/http-clients.ts';
 import {
   frostRound,
   frostRoundBatch,
@@ -17,6 +22,7 @@ import { parseCeremony } from '../src/custody/frost/ceremony.ts';
 import type { WireGroupKey } from '../src/custody/frost/wire.ts';
 import { generateIdentity } from '../src/custody/identity.ts';
 import { verifyP2wshPartial } from '../src/custody/multisig/partial-sign.ts';
+import { openStore } from '../src/store/store.ts';
 import { type BenchSigner, startBenchSigner, stopBenchSigners } from './signing-processes.ts';
 import { summarize } from './signing-protocol-stats.ts';
 
@@ -66,6 +72,39 @@ function frost(
   };
 }
 
+/**
+ * The production path: the coordinator's persisted session (SQLite with synchronous=FULL,
+ * session row and audit entries), all three signers asked, the first two answers used.
+ */
+async function persistedSessions(members: BenchSigner[], keyId: string, groupKey: WireGroupKey) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-session-'));
+  const store = await openStore({ databaseUrl: `file:${path.join(dir, 'coordinator.db')}` });
+  try {
+    const signers = members.map(
+      (m) =>
+        new HttpFrostSigner({
+          name: m.name,
+          url: m.url,
+          identifier: m.identifier,
+          client: m.client,
+        }),
+    );
+    return await timed(SAMPLES, async (i) => {
+      await runFrostSession({
+        db: store.db,
+        signers,
+        groupKey,
+        keyId,
+        proposalId: `session-${i}-${crypto.randomUUID()}`,
+        message: crypto.getRandomValues(new Uint8Array(32)),
+      });
+    });
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<Record<string, unknown>> {
   const coordinator = generateIdentity();
   const signers = await Promise.all(
@@ -77,6 +116,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const key35 = await dkg(signers, 'bench-3of5', 3);
     const out: Record<string, unknown> = {};
     out['frost-2of3'] = await timed(SAMPLES, frost(three.slice(0, 2), 'bench-2of3', key23));
+    out['frost-2of3-persisted-session'] = await persistedSessions(three, 'bench-2of3', key23);
     out['frost-3of5'] = await timed(SAMPLES, frost(signers.slice(0, 3), 'bench-3of5', key35));
     const pre = await Promise.all(
       signers.slice(0, 3).map((s) => requestCommitments(s, 'bench-3of5', SAMPLES)),
