@@ -61,3 +61,14 @@ function genesisProblem(file: string): string | undefined {
 export function commandLogger(config: Config, fd: 1 | 2 = 2): Logger {
   return createLogger({ level: config.logLevel, fd });
 }
+
+/** Keeps a server running until SIGINT or SIGTERM, then closes it and exits 0. */
+export function closeOnSignal(log: Logger, close: () => Promise<void>): void {
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    await close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}

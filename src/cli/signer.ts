@@ -3,6 +3,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { loadSignerConfig } from '../api/signer/config.ts';
 import { startSigner } from '../api/signer/server.ts';
 import { createLogger } from '../shared/logger.ts';
+import { closeOnSignal } from './context.ts';
 
 /**
  * `custody signer --config FILE`: one signer service in its own process. Prints one JSON line
@@ -28,12 +29,6 @@ export function register(program: Command): void {
       process.stdout.write(
         `${JSON.stringify({ name: running.name, url: running.url, identityKey: running.identityKey })}\n`,
       );
-      const stop = async (signal: string) => {
-        log.info({ signal }, 'shutting down');
-        await running.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', () => void stop('SIGINT'));
-      process.once('SIGTERM', () => void stop('SIGTERM'));
+      closeOnSignal(log, () => running.close());
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { startCoordinator } from '../api/coordinator/server.ts';
-import { commandLogger, loadConfig } from './context.ts';
+import { closeOnSignal, commandLogger, loadConfig } from './context.ts';
 
 export function register(program: Command): void {
   program
@@ -13,12 +13,6 @@ export function register(program: Command): void {
       const log = commandLogger(config, 2);
       const running = await startCoordinator(config, log, pkg.version);
       process.stdout.write(`custody coordinator listening on ${running.url}\n`);
-      const stop = async (signal: string) => {
-        log.info({ signal }, 'shutting down');
-        await running.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', () => void stop('SIGINT'));
-      process.once('SIGTERM', () => void stop('SIGTERM'));
+      closeOnSignal(log, () => running.close());
     });
 }
