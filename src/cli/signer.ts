@@ -18,7 +18,11 @@ export function register(program: Command): void {
       '--config <file>',
       'signer settings (JSON: name, databaseUrl, coordinatorKeys, port)',
     )
-    .action(async (opts: { config: string }) => {
+    .option(
+      '--exit-with-parent',
+      'stop when standard input closes (the parent that started this signer is gone)',
+    )
+    .action(async (opts: { config: string; exitWithParent?: boolean }) => {
       const config = loadSignerConfig(opts.config, process.env);
       const log = createLogger({
         level: process.env.LOG_LEVEL ?? 'info',
@@ -30,5 +34,11 @@ export function register(program: Command): void {
         `${JSON.stringify({ name: running.name, url: running.url, identityKey: running.identityKey })}\n`,
       );
       closeOnSignal(log, () => running.close());
+      if (opts.exitWithParent) {
+        // A coordinator killed with SIGKILL cannot stop its signers; its end of our stdin
+        // closes with it, so an orphaned signer does not keep its port and database.
+        process.stdin.resume();
+        process.stdin.once('close', () => process.kill(process.pid, 'SIGTERM'));
+      }
     });
 }

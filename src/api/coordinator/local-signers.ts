@@ -41,6 +41,7 @@ export async function startLocalSigners(opts: LocalSignersOpts): Promise<Launche
           env: signerEnv(kekFile),
           coordinator: opts.coordinator,
           stderr: 'inherit',
+          exitWithParent: true,
         }),
       );
     }

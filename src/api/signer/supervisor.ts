@@ -20,6 +20,8 @@ export interface LaunchSignerOpts {
   startTimeoutMs?: number;
   /** The child's stderr (its logs): inherited by default; 'capture' keeps it for start-up errors. */
   stderr?: 'inherit' | 'capture';
+  /** The child stops when this process dies, even by SIGKILL (its stdin closes). */
+  exitWithParent?: boolean;
 }
 
 export interface LaunchedSigner {
@@ -36,11 +38,21 @@ export interface LaunchedSigner {
 export function launchSigner(opts: LaunchSignerOpts): Promise<LaunchedSigner> {
   const child = spawn(
     path.join(ROOT, 'node_modules/.bin/tsx'),
-    ['src/cli.ts', 'signer', '--config', opts.configFile],
+    [
+      'src/cli.ts',
+      'signer',
+      '--config',
+      opts.configFile,
+      ...(opts.exitWithParent ? ['--exit-with-parent'] : []),
+    ],
     {
       cwd: ROOT,
       env: opts.env,
-      stdio: ['ignore', 'pipe', opts.stderr === 'capture' ? 'pipe' : 'inherit'],
+      stdio: [
+        opts.exitWithParent ? 'pipe' : 'ignore',
+        'pipe',
+        opts.stderr === 'capture' ? 'pipe' : 'inherit',
+      ],
     },
   );
   let logs = '';
