@@ -5,7 +5,6 @@
 import { InvalidInputError } from './errors.ts';
 
 const HEX_BYTES = /^0x([0-9a-fA-F]{2})*$/;
-const HEX_QUANTITY = /^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$/;
 
 /** 0x-prefixed, even-length hex to bytes; `length` (in bytes) is enforced when given. */
 export function parseHexBytes(value: unknown, field: string, length?: number): Uint8Array {
@@ -31,10 +30,6 @@ export function parseQuantity(value: unknown, field: string): bigint {
     throw new InvalidInputError(`${field}: expected a 0x-hex quantity`, { field });
   }
   return BigInt(value);
-}
-
-export function isCanonicalQuantity(value: string): boolean {
-  return HEX_QUANTITY.test(value);
 }
 
 export function bytesToHex(bytes: Uint8Array): string {

@@ -5,7 +5,6 @@
  */
 import path from 'node:path';
 import { InvalidInputError } from '../shared/errors.ts';
-import type { Provider } from './schema-render.ts';
 
 export type DatabaseTarget =
   | { provider: 'sqlite'; file: string }
@@ -31,8 +30,4 @@ export function parseDatabaseUrl(url: string, field = 'DATABASE_URL'): DatabaseT
     `${field}: expected file:<path> (SQLite) or postgresql://… (PostgreSQL)`,
     { field },
   );
-}
-
-export function providerOf(target: DatabaseTarget): Provider {
-  return target.provider;
 }
