@@ -33,11 +33,32 @@ export interface CommitmentItem {
   commitment: WireNonceCommitment;
 }
 
+/**
+ * Committed nonces nobody used (an abandoned attempt, unused preprocessing) expire: erasing
+ * them only removes sealed secrets, since a missing nonce can never sign (404). Used nonces
+ * are kept: their records answer a repeated request and refuse a second message.
+ */
+export const UNUSED_NONCE_TTL_MS = 7 * 24 * 3600 * 1000;
+const lastExpiry = new WeakMap<object, number>();
+
+export async function expireUnusedNonces(ctx: SignerContext, now = Date.now()): Promise<number> {
+  const { count } = await ctx.db.signerNonce.deleteMany({
+    where: { status: 'fresh', createdAt: { lt: new Date(now - UNUSED_NONCE_TTL_MS) } },
+  });
+  if (count > 0) ctx.log.info({ count }, 'expired unused nonces');
+  return count;
+}
+
 export async function createCommitments(
   ctx: SignerContext,
   keyId: string,
   count: number,
 ): Promise<CommitmentItem[]> {
+  // Housekeeping, at most once a minute, off the signing path.
+  if (Date.now() - (lastExpiry.get(ctx.db) ?? 0) > 60_000) {
+    lastExpiry.set(ctx.db, Date.now());
+    await expireUnusedNonces(ctx);
+  }
   const key = await loadFrostKey(ctx.db, ctx.kek, keyId);
   const { items } = runCommitBatch({ share: key.share, count });
   const rows = items.map((item) => {

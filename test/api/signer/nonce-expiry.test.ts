@@ -1,0 +1,82 @@
+/**
+ * Unused committed nonces expire after UNUSED_NONCE_TTL_MS (their sealed secrets are erased
+ * and they can no longer sign); used nonces are kept, because their records are what answers a
+ * repeated request and refuses a second message.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SignerContext } from '../../../src/api/signer/context.ts';
+import {
+  createCommitments,
+  expireUnusedNonces,
+  signShares,
+  UNUSED_NONCE_TTL_MS,
+} from '../../../src/api/signer/frost-service.ts';
+import { allowAll } from '../../../src/api/signer/policy.ts';
+import { loadFrostKey, storeFrostKey } from '../../../src/api/signer/vault.ts';
+import { runCommit } from '../../../src/custody/frost/commit.ts';
+import { generateIdentity } from '../../../src/custody/identity.ts';
+import { createLogger } from '../../../src/shared/logger.ts';
+import { runFullDkg } from '../../custody/helpers.ts';
+import { DATABASE_KINDS, useFreshStore } from '../../support/databases.ts';
+
+describe.each(DATABASE_KINDS)('nonce expiry on %s', (kind) => {
+  const db = useFreshStore(kind);
+  const dkg = runFullDkg(2, 3);
+  const keyId = 'k-expiry';
+
+  it('erases old unused nonces, keeps fresh ones and every used one', async () => {
+    const ctx: SignerContext = {
+      name: 's',
+      db: db.store.db,
+      kek: crypto.getRandomValues(new Uint8Array(32)),
+      identity: generateIdentity(),
+      policy: allowAll,
+      log: createLogger({ level: 'silent' }),
+      crash: () => {},
+    };
+    const mine = dkg.results[0]!;
+    await storeFrostKey(ctx.db, ctx.kek, {
+      keyId,
+      groupKey: mine.groupKey,
+      share: mine.share,
+      outputKey: mine.outputKey,
+    });
+    const [stale, fresh, used] = await createCommitments(ctx, keyId, 3);
+    const other = runCommit({ share: dkg.results[1]!.share }).commitment;
+    const key = await loadFrostKey(ctx.db, ctx.kek, keyId);
+    const [signed] = await signShares(ctx, key, [
+      {
+        nonceId: used!.nonceId,
+        sessionId: 'session-1',
+        proposalId: 'proposal-1',
+        message: new Uint8Array(32).fill(5),
+        commitments: [used!.commitment, other].sort((a, b) =>
+          a.identifier < b.identifier ? -1 : 1,
+        ),
+      },
+    ]);
+    expect(signed).toHaveProperty('signatureShare');
+
+    const old = new Date(Date.now() - UNUSED_NONCE_TTL_MS - 60_000);
+    await ctx.db.signerNonce.updateMany({
+      where: { id: { in: [stale!.nonceId, used!.nonceId] } },
+      data: { createdAt: old },
+    });
+    expect(await expireUnusedNonces(ctx)).toBe(1);
+    const left = await ctx.db.signerNonce.findMany({ where: { keyId } });
+    expect(left.map((n) => n.id).sort()).toEqual([fresh!.nonceId, used!.nonceId].sort());
+
+    const [refused] = await signShares(ctx, key, [
+      {
+        nonceId: stale!.nonceId,
+        sessionId: 'session-2',
+        proposalId: 'proposal-2',
+        message: new Uint8Array(32).fill(6),
+        commitments: [stale!.commitment, other].sort((a, b) =>
+          a.identifier < b.identifier ? -1 : 1,
+        ),
+      },
+    ]);
+    expect(refused).toMatchObject({ error: { status: 404 } });
+  });
+});
