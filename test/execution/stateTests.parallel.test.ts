@@ -4,11 +4,8 @@
  * reason; `expectException` cases are rejected. No case is skipped.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseBatch } from '../../src/execution/batch.ts';
-import { BatchRejectedError } from '../../src/execution/errors.ts';
 import { closeWorkerPool, runParallel } from '../../src/execution/parallel/index.ts';
-import { bytesToHex } from '../../src/shared/hex.ts';
-import { loadStateTests } from './support/stateTests.ts';
+import { loadStateTests, stateTestFailures } from './support/stateTests.ts';
 
 const cases = loadStateTests();
 afterAll(closeWorkerPool);
@@ -20,23 +17,8 @@ describe('GeneralStateTests (Cancun) through runParallel (warm pool of 2 workers
   });
 
   it('every case matches', { timeout: 600_000 }, async () => {
-    const failures: string[] = [];
-    for (const c of cases) {
-      let got: string;
-      try {
-        got = bytesToHex((await runParallel(parseBatch(c.batch), { workers: 2 })).stateRoot);
-      } catch (e) {
-        if (!(e instanceof BatchRejectedError)) throw e;
-        got = `rejected: ${e.reason}`;
-      }
-      const ok = c.isBlob
-        ? /blob/.test(got) && got.startsWith('rejected')
-        : c.expectException !== undefined
-          ? got.startsWith('rejected')
-          : got === c.expectedRoot;
-      if (!ok)
-        failures.push(`${c.id}: expected ${c.expectException ?? c.expectedRoot}, got ${got}`);
-    }
-    expect(failures).toEqual([]);
+    expect(await stateTestFailures(cases, (batch) => runParallel(batch, { workers: 2 }))).toEqual(
+      [],
+    );
   });
 });

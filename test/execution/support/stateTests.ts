@@ -10,6 +10,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseBatch } from '../../../src/execution/batch.ts';
+import { BatchRejectedError } from '../../../src/execution/errors.ts';
+import { bytesToHex } from '../../../src/shared/hex.ts';
 
 export const STATE_TESTS_DIR = fileURLToPath(
   new URL('../../../../shared/fixtures/ethereum-tests/GeneralStateTests/', import.meta.url),
@@ -69,4 +72,32 @@ export function loadStateTests(): StateTestCase[] {
     }
   }
   return cases;
+}
+
+/**
+ * Runs every case through `execute` (a batch in, its state root out) and lists the cases whose
+ * outcome is wrong: a root other than `hash`, a blob case not rejected for its blob, an
+ * `expectException` case not rejected. Any error other than a batch rejection propagates.
+ */
+export async function stateTestFailures(
+  cases: readonly StateTestCase[],
+  execute: (batch: ReturnType<typeof parseBatch>) => Promise<{ stateRoot: Uint8Array }>,
+): Promise<string[]> {
+  const failures: string[] = [];
+  for (const c of cases) {
+    let got: string;
+    try {
+      got = bytesToHex((await execute(parseBatch(c.batch))).stateRoot);
+    } catch (e) {
+      if (!(e instanceof BatchRejectedError)) throw e;
+      got = `rejected: ${e.reason}`;
+    }
+    const ok = c.isBlob
+      ? /blob/.test(got) && got.startsWith('rejected')
+      : c.expectException !== undefined
+        ? got.startsWith('rejected')
+        : got === c.expectedRoot;
+    if (!ok) failures.push(`${c.id}: expected ${c.expectException ?? c.expectedRoot}, got ${got}`);
+  }
+  return failures;
 }
