@@ -21,7 +21,7 @@ import {
 import { ConflictError, NotFoundError } from '../../shared/errors.ts';
 import { appendAudit } from '../../store/audit-log.ts';
 import type { SignerContext } from './context.ts';
-import { storeFrostKey } from './vault.ts';
+import { type FrostKeyRecord, storeFrostKey } from './vault.ts';
 
 const same = (a: unknown, b: unknown) =>
   canonicalJson(a as Canonical) === canonicalJson(b as Canonical);
@@ -142,31 +142,12 @@ export async function dkgRound3(
     echoes: JSON.parse(row.echoes) as DkgEcho[],
     received,
   });
-  const result: CeremonyResult = {
-    keyId: ceremonyId,
-    groupKey: out.groupKey,
-    outputKey: out.outputKey,
-    confirmation: out.confirmation,
-  };
-  await ctx.db.$transaction(async (tx) => {
-    await storeFrostKey(tx as typeof ctx.db, ctx.kek, {
-      keyId: ceremonyId,
-      groupKey: out.groupKey,
-      share: out.share,
-      outputKey: out.outputKey,
-    });
-    await tx.signerCeremony.update({
+  return storeCeremonyKey(ctx, ceremonyId, out, 'dkg.done', (tx, result) =>
+    tx.signerCeremony.update({
       where: { id: ceremonyId },
       data: { status: 'done', sealedState: null, result: JSON.stringify(result) },
-    });
-  });
-  await appendAudit(ctx.db, {
-    actor: ctx.name,
-    action: 'dkg.done',
-    subject: ceremonyId,
-    data: { outputKey: out.outputKey },
-  });
-  return result;
+    }),
+  );
 }
 
 export async function dealerAccept(
@@ -178,20 +159,8 @@ export async function dealerAccept(
   if (existing?.result) return JSON.parse(existing.result) as CeremonyResult;
   if (existing) throw new ConflictError(`ceremony ${id} exists`);
   const out = runDealerAccept({ ...opts, identity: ctx.identity });
-  const result: CeremonyResult = {
-    keyId: id,
-    groupKey: out.groupKey,
-    outputKey: out.outputKey,
-    confirmation: out.confirmation,
-  };
-  await ctx.db.$transaction(async (tx) => {
-    await storeFrostKey(tx as typeof ctx.db, ctx.kek, {
-      keyId: id,
-      groupKey: out.groupKey,
-      share: out.share,
-      outputKey: out.outputKey,
-    });
-    await tx.signerCeremony.create({
+  return storeCeremonyKey(ctx, id, out, 'import.done', (tx, result) =>
+    tx.signerCeremony.create({
       data: {
         id,
         kind: 'import',
@@ -199,12 +168,41 @@ export async function dealerAccept(
         status: 'done',
         result: JSON.stringify(result),
       },
+    }),
+  );
+}
+
+/**
+ * The end of every key ceremony (DKG or import): the sealed share and the ceremony's record
+ * commit in one transaction, so a restarted signer either has both or repeats the last round;
+ * then the audit entry.
+ */
+async function storeCeremonyKey(
+  ctx: SignerContext,
+  keyId: string,
+  out: Omit<FrostKeyRecord, 'keyId'> & { confirmation: unknown },
+  action: 'dkg.done' | 'import.done',
+  recordCeremony: (tx: SignerContext['db'], result: CeremonyResult) => Promise<unknown>,
+): Promise<CeremonyResult> {
+  const result: CeremonyResult = {
+    keyId,
+    groupKey: out.groupKey,
+    outputKey: out.outputKey,
+    confirmation: out.confirmation,
+  };
+  await ctx.db.$transaction(async (tx) => {
+    await storeFrostKey(tx as SignerContext['db'], ctx.kek, {
+      keyId,
+      groupKey: out.groupKey,
+      share: out.share,
+      outputKey: out.outputKey,
     });
+    await recordCeremony(tx as SignerContext['db'], result);
   });
   await appendAudit(ctx.db, {
     actor: ctx.name,
-    action: 'import.done',
-    subject: id,
+    action,
+    subject: keyId,
     data: { outputKey: out.outputKey },
   });
   return result;
