@@ -3,15 +3,14 @@ import type { Store } from '../../store/store.ts';
 import type { ReadinessCheck } from '../http/health.ts';
 
 /**
- * Invariant 2 needs "marked used" to survive a power cut, not only a process crash.
- * better-sqlite3 builds SQLite with WAL + synchronous=NORMAL, where the last commits before a
- * power loss may vanish: a nonce would come back unused after its share left. FULL syncs the
- * WAL at every commit. (The adapter holds one connection, so the setting covers every query.)
- * PostgreSQL is durable at commit by default (synchronous_commit = on).
+ * Invariant 2 needs "marked used" to survive a power cut, not only a process crash: with
+ * SQLite's WAL at synchronous=NORMAL the last commits before a power loss may vanish and a
+ * nonce would come back unused after its share left. openStore sets FULL on every SQLite
+ * store; the signer refuses to start if that did not take. PostgreSQL is durable at commit by
+ * default (synchronous_commit = on).
  */
 export async function requireDurableCommits(store: Store): Promise<void> {
   if (store.provider !== 'sqlite') return;
-  await store.db.$queryRawUnsafe('PRAGMA synchronous = FULL');
   const [row] =
     await store.db.$queryRawUnsafe<{ synchronous: bigint | number }[]>('PRAGMA synchronous');
   if (Number(row?.synchronous) < 2) throw new Error('SQLite refused synchronous = FULL');
