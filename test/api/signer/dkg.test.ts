@@ -3,7 +3,7 @@
  * (state comes back from its database, rounds already answered give the same answer), and a
  * relay that shows one signer a different package set (refused before any share is sent).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseCeremony } from '../../../src/custody/frost/ceremony.ts';
 import type {
   DkgEcho,
@@ -13,27 +13,10 @@ import type {
 import { parseDkgConfirmation, runDkgConfirm } from '../../../src/custody/frost/keygen-dkg.ts';
 import { parseGroupKey } from '../../../src/custody/frost/wire.ts';
 import { generateIdentity } from '../../../src/custody/identity.ts';
-import {
-  makeSignerHome,
-  removeHome,
-  type SignerHome,
-  type SignerProcess,
-  startSignerProcess,
-} from './harness.ts';
+import { startSignerProcess, useSignerFleet } from './harness.ts';
 
 const coordinator = generateIdentity();
-const homes: SignerHome[] = [];
-const procs: SignerProcess[] = [];
-
-beforeAll(async () => {
-  for (let i = 0; i < 3; i++) homes.push(makeSignerHome(`d${i + 1}`, coordinator.publicKey));
-  procs.push(...(await Promise.all(homes.map((h) => startSignerProcess(h, coordinator)))));
-});
-
-afterAll(async () => {
-  await Promise.all(procs.map((p) => p.stop()));
-  for (const h of homes) removeHome(h);
-});
+const { homes, procs } = useSignerFleet('d', 3, coordinator);
 
 const ceremonyFor = (ceremonyId: string) =>
   parseCeremony({

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { type LaunchedSigner, launchSigner } from '../../../src/api/signer/supervisor.ts';
 import type { IdentityKey } from '../../../src/custody/identity.ts';
 import { cleanEnv } from '../../support/cli.ts';
@@ -65,4 +66,33 @@ export function startSignerProcess(
     coordinator,
     stderr: 'capture',
   });
+}
+
+export interface SignerFleet {
+  coordinator: IdentityKey;
+  homes: SignerHome[];
+  /** Started before the file's tests; an entry may be replaced by a restarted process. */
+  procs: SignerProcess[];
+}
+
+/** `count` signer processes named `<prefix>1..n` for the enclosing file, stopped and removed after it. */
+export function useSignerFleet(
+  prefix: string,
+  count: number,
+  coordinator: IdentityKey,
+): SignerFleet {
+  const fleet: SignerFleet = { coordinator, homes: [], procs: [] };
+  beforeAll(async () => {
+    for (let i = 0; i < count; i++) {
+      fleet.homes.push(makeSignerHome(`${prefix}${i + 1}`, coordinator.publicKey));
+    }
+    fleet.procs.push(
+      ...(await Promise.all(fleet.homes.map((h) => startSignerProcess(h, coordinator)))),
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(fleet.procs.map((p) => p.stop()));
+    for (const h of fleet.homes) removeHome(h);
+  });
+  return fleet;
 }

@@ -4,7 +4,7 @@
  * the transport: replayed request, forged coordinator request, tampered response.
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SignerError } from '../../../src/api/signer/client.ts';
 import {
   frostRound,
@@ -24,28 +24,11 @@ import {
   verifyP2wshPartial,
   verifyTapscriptPartial,
 } from '../../../src/custody/multisig/partial-sign.ts';
-import {
-  makeSignerHome,
-  removeHome,
-  type SignerHome,
-  type SignerProcess,
-  startSignerProcess,
-} from './harness.ts';
+import { type SignerProcess, useSignerFleet } from './harness.ts';
 
 const coordinator = generateIdentity();
-const homes: SignerHome[] = [];
-const signers: SignerProcess[] = [];
+const { procs: signers } = useSignerFleet('s', 5, coordinator);
 const bytes = (h: string) => new Uint8Array(Buffer.from(h.replace(/^0x/, ''), 'hex'));
-
-beforeAll(async () => {
-  for (let i = 0; i < 5; i++) homes.push(makeSignerHome(`s${i + 1}`, coordinator.publicKey));
-  signers.push(...(await Promise.all(homes.map((h) => startSignerProcess(h, coordinator)))));
-});
-
-afterAll(async () => {
-  await Promise.all(signers.map((s) => s.stop()));
-  for (const h of homes) removeHome(h);
-});
 
 function ceremonyFor(ceremonyId: string, min: number, members: SignerProcess[]) {
   return parseCeremony({

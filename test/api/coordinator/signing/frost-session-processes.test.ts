@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   runFrostSession,
   SigningFailedError,
@@ -21,29 +21,12 @@ import type { WireGroupKey } from '../../../../src/custody/frost/wire.ts';
 import { generateIdentity } from '../../../../src/custody/identity.ts';
 import { openStore } from '../../../../src/store/store.ts';
 import { useFreshStore } from '../../../support/databases.ts';
-import {
-  makeSignerHome,
-  removeHome,
-  type SignerHome,
-  type SignerProcess,
-  startSignerProcess,
-} from '../../signer/harness.ts';
+import { startSignerProcess, useSignerFleet } from '../../signer/harness.ts';
 
 const coordinator = generateIdentity();
-const homes: SignerHome[] = [];
-const procs: SignerProcess[] = [];
+const { homes, procs } = useSignerFleet('r', 5, coordinator);
 const keyId = 'frost-retry';
 const bytes = (h: string) => new Uint8Array(Buffer.from(h.replace(/^0x/, ''), 'hex'));
-
-beforeAll(async () => {
-  for (let i = 0; i < 5; i++) homes.push(makeSignerHome(`r${i + 1}`, coordinator.publicKey));
-  procs.push(...(await Promise.all(homes.map((h) => startSignerProcess(h, coordinator)))));
-});
-
-afterAll(async () => {
-  await Promise.all(procs.map((p) => p.stop()));
-  for (const h of homes) removeHome(h);
-});
 
 async function corruptShare(i: number): Promise<void> {
   await procs[i]!.stop();
