@@ -86,7 +86,14 @@ export async function pendingMigrations(
   session: SqlSession,
   migrations: readonly Migration[],
 ): Promise<string[]> {
-  const applied = await session.readApplied(MIGRATIONS_TABLE);
+  return pendingAfter(await session.readApplied(MIGRATIONS_TABLE), migrations);
+}
+
+/** Ids of `migrations` not in `applied`; refuses unknown or edited applied ones. */
+export function pendingAfter(
+  applied: readonly AppliedRow[],
+  migrations: readonly Migration[],
+): string[] {
   checkApplied(applied, migrations);
   const done = new Set(applied.map((r) => r.id));
   return migrations.filter((m) => !done.has(m.id)).map((m) => m.id);

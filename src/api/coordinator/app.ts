@@ -3,7 +3,8 @@
  * route table (and so the same OpenAPI document) as the pipeline is built.
  */
 import type { Logger } from '../../shared/logger.ts';
-import { checkMigrations, type Store } from '../../store/store.ts';
+import { loadMigrations, MIGRATIONS_TABLE, pendingAfter } from '../../store/migrations.ts';
+import type { Store } from '../../store/store.ts';
 import { createHttpApp, type HttpApp } from '../http/app.ts';
 import type { ReadinessCheck } from '../http/health.ts';
 import type { Custody } from './custody.ts';
@@ -31,6 +32,7 @@ export function createCoordinatorApp(opts: CreateCoordinatorAppOpts): HttpApp {
 }
 
 export function storeChecks(store: Store): ReadinessCheck[] {
+  const migrations = loadMigrations(store.provider);
   return [
     {
       name: 'database',
@@ -41,8 +43,13 @@ export function storeChecks(store: Store): ReadinessCheck[] {
     },
     {
       name: 'migrations',
+      // Through the store's own connection, with the migration files read once: /readyz is
+      // probed every few seconds and must not open a connection or read files each time.
       check: async () => {
-        const pending = await checkMigrations(store.target);
+        const applied = await store.db.$queryRawUnsafe<{ id: string; checksum: string }[]>(
+          `SELECT id, checksum FROM ${MIGRATIONS_TABLE} ORDER BY id`,
+        );
+        const pending = pendingAfter(applied, migrations);
         return pending.length === 0
           ? { ok: true }
           : { ok: false, detail: `pending: ${pending.join(', ')}` };
