@@ -5,9 +5,12 @@
  *   {"fork": "cancun", "env": {"coinbase", "number", "timestamp", "gasLimit", "baseFee",
  *    "prevRandao", "chainId"}, "pre": {ADDRESS: {"balance", "nonce", "code",
  *    "storage": {SLOT: VALUE}}}, "txs": ["0x<signed raw tx>", ...]}
+ *
+ * `"preStateRoot": "0x<32 bytes>"` may replace `pre`: the batch then runs on a state the node
+ * holds (its world state), and the executor must be given that world state.
  */
 import { InvalidInputError } from '../shared/errors.ts';
-import { parseHexBytes, parseQuantity } from '../shared/hex.ts';
+import { bytesToHex, parseHexBytes, parseQuantity } from '../shared/hex.ts';
 import type { Batch, BatchEnv, PreAccount, PreState } from './types.ts';
 
 const UINT256_MAX = (1n << 256n) - 1n;
@@ -23,13 +26,18 @@ export function parseBatch(input: unknown): Batch {
       field: 'fork',
     });
   }
-  if (obj.preStateRoot !== undefined) {
-    throw new InvalidInputError(
-      'preStateRoot: this executor runs on an explicit "pre" state; a state root needs the node world state',
-      { field: 'preStateRoot' },
-    );
+  const env = parseEnv(obj.env);
+  const txs = parseTxs(obj.txs);
+  if (obj.preStateRoot === undefined) {
+    return { fork: 'cancun', env, pre: parsePre(obj.pre), txs };
   }
-  return { fork: 'cancun', env: parseEnv(obj.env), pre: parsePre(obj.pre), txs: parseTxs(obj.txs) };
+  if (obj.pre !== undefined) {
+    throw new InvalidInputError('pre: give either "pre" or "preStateRoot", not both', {
+      field: 'pre',
+    });
+  }
+  const root = bytesToHex(parseHexBytes(obj.preStateRoot, 'preStateRoot', 32));
+  return { fork: 'cancun', env, pre: new Map(), preStateRoot: root, txs };
 }
 
 function parseEnv(input: unknown): BatchEnv {

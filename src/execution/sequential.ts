@@ -12,8 +12,9 @@ import { loadPreState } from './prestate.ts';
 import { receiptsRoot, withCumulativeGas } from './receipts.ts';
 import { cumulativeGasReason, executeTx } from './txrun.ts';
 import type { Batch, BatchResult, TxReceipt } from './types.ts';
+import { bindWorldState, commitIfAsked, type WorldStateOpts } from './world-state/binding.ts';
 
-export interface RunSequentialOpts {
+export interface RunSequentialOpts extends WorldStateOpts {
   /** `fast` (default): state caches and native crypto. `default`: ethereumjs out of the box. */
   profile?: ExecutionProfile;
 }
@@ -24,7 +25,11 @@ export async function runSequential(
 ): Promise<BatchResult> {
   const profile = opts.profile ?? 'fast';
   const common = makeCommon(batch.env.chainId, profile);
-  const stateManager = await loadPreState(batch.pre, common, profile);
+  const world = bindWorldState(batch, opts);
+  const stateManager =
+    world === undefined
+      ? await loadPreState(batch.pre, common, profile)
+      : world.ws.stateManagerAt(world.root, { common });
   const keccak = common.customCrypto.keccak256;
   const vm = await createVM({
     common,
@@ -44,7 +49,7 @@ export async function runSequential(
     gasUsed += outcome.receipt.gasUsed;
   }
   const receipts = withCumulativeGas(partial);
-  return {
+  const result: BatchResult = {
     stateRoot: await stateManager.getStateRoot(),
     receiptsRoot: await receiptsRoot(receipts, common),
     gasUsed,
@@ -53,4 +58,7 @@ export async function runSequential(
     logs: receipts.flatMap((r) => r.logs),
     ...batchWithdrawals(receipts),
   };
+  const committed = await commitIfAsked(world, stateManager);
+  if (committed !== undefined) result.committed = committed;
+  return result;
 }

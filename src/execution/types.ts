@@ -30,7 +30,13 @@ export type PreState = Map<string, PreAccount>;
 export interface Batch {
   fork: 'cancun';
   env: BatchEnv;
+  /** The explicit pre-state; empty when the batch runs on `preStateRoot`. */
   pre: PreState;
+  /**
+   * 0x-hex root of a persisted state the executing node holds (its world state), used instead
+   * of `pre`. Executors need a world state for such a batch (RunParallelOpts.worldState).
+   */
+  preStateRoot?: string;
   /** Signed transactions as raw bytes (typed envelope or legacy RLP). */
   txs: Uint8Array[];
 }
@@ -66,4 +72,6 @@ export interface BatchResult {
   withdrawalsRoot: string;
   /** per-transaction reads and writes (produced by the parallel executor, see accessList.ts) */
   accessList?: AccessList;
+  /** set when the run was asked to commit: the post-state is now the world state's head */
+  committed?: { root: string; height: number };
 }

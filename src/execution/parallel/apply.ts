@@ -17,7 +17,7 @@ export interface AccountChanges {
 export async function applyFinalWrites(
   sm: MerkleStateManager,
   mv: MVMemory,
-  codes: Map<string, Uint8Array>,
+  codes: (hash: string) => Uint8Array | undefined,
   coinbase: string,
   preCoinbase: AccountValue,
   totalFees: bigint,
@@ -65,7 +65,7 @@ async function applyAccount(
   sm: MerkleStateManager,
   addr: string,
   c: AccountChanges,
-  codes: Map<string, Uint8Array>,
+  codes: (hash: string) => Uint8Array | undefined,
 ): Promise<void> {
   const address = new Address(hexToBytes(`0x${addr}`));
   if (c.header !== undefined && !c.header.exists) {
@@ -83,7 +83,7 @@ async function applyAccount(
     await sm.putAccount(address, current);
     const currentCodeHash = Buffer.from(current.codeHash).toString('hex');
     if (h.codeHash !== currentCodeHash) {
-      const code = h.codeHash === EMPTY_CODE_HASH ? new Uint8Array(0) : codes.get(h.codeHash);
+      const code = h.codeHash === EMPTY_CODE_HASH ? new Uint8Array(0) : codes(h.codeHash);
       if (code === undefined) throw new Error(`missing code ${h.codeHash} for 0x${addr}`);
       await sm.putCode(address, code);
     }

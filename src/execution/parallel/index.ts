@@ -14,21 +14,32 @@ import { loadPreState } from '../prestate.ts';
 import { receiptsRootBulk, withCumulativeGas } from '../receipts.ts';
 import { cumulativeGasReason, type TxOutcome } from '../txrun.ts';
 import type { Batch, BatchResult, TxReceipt } from '../types.ts';
+import {
+  bindWorldState,
+  commitIfAsked,
+  type WorldStateBinding,
+  type WorldStateOpts,
+} from '../world-state/binding.ts';
 import { applyFinalWrites } from './apply.ts';
 import { finalStateRoot } from './finalState.ts';
-import { type AccountValue, EMPTY_CODE_HASH, NO_ACCOUNT } from './keys.ts';
+import { NO_ACCOUNT } from './keys.ts';
 import type { MVMemory } from './mvmemory.ts';
 import { acquireWorkers, defaultWorkerCount, exclusive, type WorkerHandle } from './pool.ts';
+import { explicitPreView, type PreView, snapshotPreView } from './preView.ts';
+import type { BatchState } from './protocol.ts';
 import { BlockStm, type StmStats } from './scheduler.ts';
 
 export { closeWorkerPool } from './pool.ts';
 
-export interface RunParallelOpts {
+export interface RunParallelOpts extends WorldStateOpts {
   /** worker threads (default: one per core) */
   workers?: number;
   /** fall back to sequential execution when speculation is measured to be wasted (default on) */
   fallback?: boolean;
-  /** how the post-state root is computed (default `bulk`; both give the same root) */
+  /**
+   * How the post-state root of a batch with an explicit `pre` is computed (default `bulk`;
+   * both give the same root). A batch on the world state always applies its writes to it.
+   */
   rootVia?: 'bulk' | 'stateManager';
   /** receives scheduler statistics (benchmarks, tests) */
   onStats?: (stats: StmStats) => void;
@@ -45,12 +56,14 @@ async function runParallelExclusive(batch: Batch, opts: RunParallelOpts): Promis
   if (!Number.isInteger(workers) || workers < 1)
     throw new RangeError('workers: expected a positive integer');
   const common = makeCommon(batch.env.chainId, 'fast');
+  const world = bindWorldState(batch, opts);
+  const view = preViewOf(batch, world, common);
   const { limit, staticFailure } = firstStaticFailure(batch, common);
   const handles = acquireWorkers(workers);
-  await openBatch(handles, batch);
+  await openBatch(handles, batch, { world });
 
   const coinbase = Buffer.from(batch.env.coinbase).toString('hex');
-  const preCoinbase = preAccount(batch, coinbase, common);
+  const preCoinbase = view.account(coinbase) ?? NO_ACCOUNT;
   const stm = new BlockStm(limit, handles, coinbase, preCoinbase, opts.fallback ?? true);
   await stm.run();
   opts.onStats?.({ ...stm.stats });
@@ -65,6 +78,8 @@ async function runParallelExclusive(batch: Batch, opts: RunParallelOpts): Promis
     createdCodes: stm.codes,
     fees: stm.fees,
     rootVia: opts.rootVia ?? 'bulk',
+    world,
+    view,
   });
   result.accessList = Array.from({ length: limit }, (_, tx) => ({
     reads: stm.reads[tx]?.keys ?? [],
@@ -86,6 +101,9 @@ export interface FinishBatchInput {
   fees: bigint[];
   /** `bulk`: one-pass trie build from pre + writes; `stateManager`: writes applied to a MerkleStateManager */
   rootVia: 'bulk' | 'stateManager';
+  /** set for a batch on the world state: the writes go to a state manager at its root */
+  world: WorldStateBinding | undefined;
+  view: PreView;
 }
 
 /**
@@ -111,23 +129,26 @@ export async function finishBatch(input: FinishBatchInput): Promise<BatchResult>
   if (input.staticFailure !== undefined) throw input.staticFailure;
 
   const coinbase = Buffer.from(batch.env.coinbase).toString('hex');
-  const codes = new Map<string, Uint8Array>(input.createdCodes);
-  for (const acc of batch.pre.values())
-    if (acc.code.length > 0) codes.set(hashHex(common, acc.code), acc.code);
   const totalFees = input.fees.slice(0, limit).reduce((a, b) => a + b, 0n);
-  const preCoinbase = preAccount(batch, coinbase, common);
+  const preCoinbase = input.view.account(coinbase) ?? NO_ACCOUNT;
   const keccak = common.customCrypto.keccak256 as (d: Uint8Array) => Uint8Array;
   let stateRoot: Uint8Array;
-  if (input.rootVia === 'bulk') {
+  let committed: BatchResult['committed'];
+  if (input.rootVia === 'bulk' && input.world === undefined) {
     stateRoot = finalStateRoot(batch.pre, input.mv, coinbase, preCoinbase, totalFees, keccak);
   } else {
-    const sm = await loadPreState(batch.pre, common, 'fast');
-    await applyFinalWrites(sm, input.mv, codes, coinbase, preCoinbase, totalFees);
+    const sm =
+      input.world === undefined
+        ? await loadPreState(batch.pre, common, 'fast')
+        : input.world.ws.stateManagerAt(input.world.root, { common });
+    const code = (hash: string) => input.createdCodes.get(hash) ?? input.view.code(hash);
+    await applyFinalWrites(sm, input.mv, code, coinbase, preCoinbase, totalFees);
     stateRoot = await sm.getStateRoot();
+    committed = await commitIfAsked(input.world, sm);
   }
   const receipts = withCumulativeGas(partial);
   const rr = receiptsRootBulk(receipts, common, keccak);
-  return {
+  const result: BatchResult = {
     stateRoot,
     receiptsRoot: rr,
     gasUsed,
@@ -136,6 +157,18 @@ export async function finishBatch(input: FinishBatchInput): Promise<BatchResult>
     logs: receipts.flatMap((r) => r.logs),
     ...batchWithdrawals(receipts),
   };
+  if (committed !== undefined) result.committed = committed;
+  return result;
+}
+
+/** The pre-state the coordinator thread reads (the coinbase, code of untouched accounts). */
+export function preViewOf(
+  batch: Batch,
+  world: WorldStateBinding | undefined,
+  common: ReturnType<typeof makeCommon>,
+): PreView {
+  if (world !== undefined) return snapshotPreView(world.ws.snapshot(world.root));
+  return explicitPreView(batch.pre, common.customCrypto.keccak256 as (d: Uint8Array) => Uint8Array);
 }
 
 /**
@@ -193,9 +226,12 @@ function gasLimitOf(batch: Batch, i: number, common: ReturnType<typeof makeCommo
 export function openBatch(
   handles: WorkerHandle[],
   batch: Batch,
-  known?: AccessList,
+  opts: { world: WorldStateBinding | undefined; known?: AccessList },
 ): Promise<unknown> {
   const id = ++batchIds;
+  const { world, known } = opts;
+  const state: BatchState =
+    world === undefined ? { pre: batch.pre } : { world: { dir: world.ws.dir, root: world.root } };
   return Promise.all(
     handles.map(
       (h) =>
@@ -204,25 +240,8 @@ export function openBatch(
             if (msg.t === 'ready' && msg.id === id) resolve();
             else if (msg.t === 'fatal') reject(new Error(`worker failed: ${msg.message}`));
           });
-          h.post({ t: 'batch', id, env: batch.env, pre: batch.pre, txs: batch.txs, known });
+          h.post({ t: 'batch', id, env: batch.env, state, txs: batch.txs, known });
         }),
     ),
   );
-}
-
-export function preAccount(
-  batch: Batch,
-  addr: string,
-  common: ReturnType<typeof makeCommon>,
-): AccountValue {
-  const acc = batch.pre.get(`0x${addr}`);
-  if (acc === undefined) return NO_ACCOUNT;
-  const codeHash = acc.code.length === 0 ? EMPTY_CODE_HASH : hashHex(common, acc.code);
-  return { exists: true, nonce: acc.nonce, balance: acc.balance, codeHash };
-}
-
-function hashHex(common: ReturnType<typeof makeCommon>, code: Uint8Array): string {
-  return Buffer.from(
-    (common.customCrypto.keccak256 as (d: Uint8Array) => Uint8Array)(code),
-  ).toString('hex');
 }

@@ -5,12 +5,15 @@ import type { TxOutcome } from '../txrun.ts';
 import type { BatchEnv, PreState } from '../types.ts';
 import type { Value } from './keys.ts';
 
+/** Where a batch's pre-state comes from: the batch file, or a root of the world state in `dir`. */
+export type BatchState = { pre: PreState } | { world: { dir: string; root: string } };
+
 export type ToWorker =
   | {
       t: 'batch';
       id: number;
       env: BatchEnv;
-      pre: PreState;
+      state: BatchState;
       txs: Uint8Array[];
       /** verification mode: every transaction's writes are known up front (an access list) */
       known?: AccessList;

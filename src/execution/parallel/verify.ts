@@ -11,13 +11,14 @@ import type { AccessList, TxAccess } from '../accessList.ts';
 import { makeCommon } from '../crypto.ts';
 import { AccessListMismatchError } from '../errors.ts';
 import type { Batch, BatchResult } from '../types.ts';
-import { finishBatch, firstStaticFailure, openBatch } from './index.ts';
+import { bindWorldState, type WorldStateOpts } from '../world-state/binding.ts';
+import { finishBatch, firstStaticFailure, openBatch, preViewOf } from './index.ts';
 import { sameValue, type Value } from './keys.ts';
 import { MVMemory } from './mvmemory.ts';
 import { acquireWorkers, defaultWorkerCount, exclusive, type WorkerHandle } from './pool.ts';
 import type { Executed } from './protocol.ts';
 
-export interface VerifyOpts {
+export interface VerifyOpts extends WorldStateOpts {
   workers?: number;
 }
 
@@ -35,6 +36,7 @@ async function verifyExclusive(
   opts: VerifyOpts,
 ): Promise<BatchResult> {
   const common = makeCommon(batch.env.chainId, 'fast');
+  const world = bindWorldState(batch, opts);
   const { limit, staticFailure } = firstStaticFailure(batch, common);
   if (list.length !== limit) {
     throw new AccessListMismatchError(
@@ -51,7 +53,7 @@ async function verifyExclusive(
     }
   });
   const handles = acquireWorkers(opts.workers ?? defaultWorkerCount());
-  await openBatch(handles, batch, list);
+  await openBatch(handles, batch, { world, known: list });
   const results = await executeAll(handles, limit);
 
   const mv = new MVMemory();
@@ -73,6 +75,8 @@ async function verifyExclusive(
     createdCodes,
     fees: list.map((e) => e.fee),
     rootVia: 'bulk',
+    world,
+    view: preViewOf(batch, world, common),
   });
 }
 

@@ -31,12 +31,7 @@ import {
   wipeKey,
 } from './keys.ts';
 import { type MVMemory, PRE } from './mvmemory.ts';
-
-export interface PreView {
-  accounts: Map<string, AccountValue>;
-  /** addr → slot → value */
-  storage: Map<string, Map<string, bigint>>;
-}
+import type { PreView } from './preView.ts';
 
 export interface ReadSet {
   /** location → [writer tx, incarnation], writer PRE for the batch's pre-state */
@@ -134,7 +129,7 @@ export class VersionedState implements StateManagerInterface {
     const cached = this.baseAccounts.get(addr);
     if (cached !== undefined) return cached;
     const v = this.readLocation(accountKey(addr)) as AccountValue | undefined;
-    const acc = v ?? this.ctx.pre.accounts.get(addr) ?? NO_ACCOUNT;
+    const acc = v ?? this.ctx.pre.account(addr) ?? NO_ACCOUNT;
     this.baseAccounts.set(addr, acc);
     return acc;
   }
@@ -156,7 +151,7 @@ export class VersionedState implements StateManagerInterface {
     // A transaction that wiped and then wrote a slot has both in its write set: the slot wins.
     if (wipeWriter > slotWriter) return 0n;
     if (written !== undefined) return written;
-    return wipeWriter === PRE ? (this.ctx.pre.storage.get(addr)?.get(slot) ?? 0n) : 0n;
+    return wipeWriter === PRE ? this.ctx.pre.slot(addr, slot) : 0n;
   }
 
   private earlierFees(): bigint {
@@ -198,7 +193,7 @@ export class VersionedState implements StateManagerInterface {
   }
 
   private storageIsEmpty(addr: string): boolean {
-    if ((this.ctx.pre.storage.get(addr)?.size ?? 0) === 0) return true;
+    if (!this.ctx.pre.hasStorage(addr)) return true;
     if (this.top().wipes.has(addr)) return true;
     this.readLocation(wipeKey(addr));
     return (this.reads.versions.get(wipeKey(addr))?.[0] ?? PRE) !== PRE;
@@ -254,7 +249,7 @@ export class VersionedState implements StateManagerInterface {
   async getCode(address: Address): Promise<Uint8Array> {
     const a = this.currentAccount(addrHex(address));
     if (!a.exists || a.codeHash === EMPTY_CODE_HASH) return new Uint8Array(0);
-    const code = this.ctx.codes.get(a.codeHash);
+    const code = this.ctx.codes.get(a.codeHash) ?? this.ctx.pre.code(a.codeHash);
     if (code === undefined) throw new Error(`code ${a.codeHash} not in the replica`);
     return code;
   }

@@ -1,7 +1,8 @@
 /**
- * A Block-STM worker: holds the batch's pre-state (loaded once per batch), a replica of
- * multi-version memory kept current by the coordinator's broadcasts, and one VM whose state
- * manager is a VersionedState. Decodes transactions and recovers senders itself.
+ * A Block-STM worker: reads the batch's pre-state (the batch file's, or the world state's at a
+ * root, read lazily from the shared memory map), holds a replica of multi-version memory kept
+ * current by the coordinator's broadcasts, and one VM whose state manager is a VersionedState.
+ * Decodes transactions and recovers senders itself.
  */
 import { parentPort } from 'node:worker_threads';
 import type { Block } from '@ethereumjs/block';
@@ -13,17 +14,13 @@ import { makeCommon } from '../crypto.ts';
 import { shortMessage } from '../decode.ts';
 import { historyStub, makeBlock } from '../env.ts';
 import { executeTx } from '../txrun.ts';
-import type { PreState } from '../types.ts';
+import { openWorldState, type WorldState } from '../world-state/world-state.ts';
 import { FeeLedger } from './fees.ts';
-import { type AccountValue, EMPTY_CODE_HASH, type Value } from './keys.ts';
+import type { Value } from './keys.ts';
 import { MVMemory } from './mvmemory.ts';
-import type { Executed, FromWorker, ToWorker } from './protocol.ts';
-import {
-  type PreView,
-  type ReadSet,
-  type VersionedContext,
-  VersionedState,
-} from './versionedState.ts';
+import { explicitPreView, type PreView, snapshotPreView } from './preView.ts';
+import type { BatchState, Executed, FromWorker, ToWorker } from './protocol.ts';
+import { type ReadSet, type VersionedContext, VersionedState } from './versionedState.ts';
 
 interface Session {
   common: Common;
@@ -49,7 +46,7 @@ async function openBatch(msg: Extract<ToWorker, { t: 'batch' }>): Promise<void> 
   const codes = new Map<string, Uint8Array>();
   const ctx: VersionedContext = {
     mv: new MVMemory(),
-    pre: buildPreView(msg.pre, keccak, (hash, code) => codes.set(hash, code)),
+    pre: await preView(msg.state, keccak),
     fees: new FeeLedger(msg.txs.length),
     codes,
     coinbase: Buffer.from(msg.env.coinbase).toString('hex'),
@@ -86,24 +83,18 @@ async function openBatch(msg: Extract<ToWorker, { t: 'batch' }>): Promise<void> 
   send({ t: 'ready', id: msg.id });
 }
 
-function buildPreView(
-  pre: PreState,
-  keccak: (d: Uint8Array) => Uint8Array,
-  addCode: (hash: string, code: Uint8Array) => void,
-): PreView {
-  const accounts = new Map<string, AccountValue>();
-  const storage = new Map<string, Map<string, bigint>>();
-  for (const [address, acc] of pre) {
-    const addr = address.slice(2);
-    let codeHash = EMPTY_CODE_HASH;
-    if (acc.code.length > 0) {
-      codeHash = Buffer.from(keccak(acc.code)).toString('hex');
-      addCode(codeHash, acc.code);
-    }
-    accounts.set(addr, { exists: true, nonce: acc.nonce, balance: acc.balance, codeHash });
-    if (acc.storage.size > 0) storage.set(addr, acc.storage);
+/** The read-only world state last used, kept open across batches (opening maps the file). */
+let reader: WorldState | undefined;
+
+async function preView(state: BatchState, keccak: (d: Uint8Array) => Uint8Array): Promise<PreView> {
+  if ('pre' in state) return explicitPreView(state.pre, keccak);
+  const { dir, root } = state.world;
+  if (reader?.dir !== dir) {
+    await reader?.close();
+    reader = undefined;
+    reader = await openWorldState(dir, { readOnly: true });
   }
-  return { accounts, storage };
+  return snapshotPreView(reader.snapshot(root));
 }
 
 /** `clear()` keeps the checkpoint stack; an aborted incarnation may have left entries on it. */

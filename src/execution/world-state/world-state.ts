@@ -9,11 +9,13 @@ import { Common, Mainnet } from '@ethereumjs/common';
 import { MerklePatriciaTrie } from '@ethereumjs/mpt';
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager';
 import { bytesToHex, KECCAK256_RLP, ValueEncoding } from '@ethereumjs/util';
+import { keccak_256 } from '@noble/hashes/sha3.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../shared/errors.ts';
 import { parseHexBytes } from '../../shared/hex.ts';
 import { applyGenesisAlloc, type GenesisAlloc } from './genesis.ts';
 import { type HeadRecord, NodeStore } from './node-store.ts';
 import { reachableWrites } from './reachable.ts';
+import { StateSnapshot } from './snapshot.ts';
 import { StagedTrieDB } from './staged-db.ts';
 
 export interface OpenWorldStateOpts {
@@ -68,7 +70,11 @@ export class WorldState {
   readonly #readOnly: boolean;
   #closed = false;
 
-  constructor(store: NodeStore, common: Common, readOnly = false) {
+  /** The directory this world state lives in (worker threads open it read-only). */
+  readonly dir: string;
+
+  constructor(dir: string, store: NodeStore, common: Common, readOnly = false) {
+    this.dir = dir;
     this.#store = store;
     this.#common = common;
     this.#readOnly = readOnly;
@@ -96,6 +102,21 @@ export class WorldState {
   }
 
   /**
+   * A synchronous read-only view of the state at `root` (default: head), read lazily from the
+   * store. Valid as long as this world state is open, whatever is committed meanwhile.
+   */
+  snapshot(root: string = this.headRoot()): StateSnapshot {
+    this.#assertOpen();
+    const rootHex = this.#held(root, 'root');
+    const keccak = this.#common.customCrypto.keccak256 ?? keccak_256;
+    return new StateSnapshot(
+      (key) => this.#store.getNode(key),
+      parseHexBytes(rootHex, 'root', 32),
+      keccak,
+    );
+  }
+
+  /**
    * A MerkleStateManager (with caches) over the persisted trie at `root` (default: head).
    * Writes stay in memory until `commitFrom`. A past root can be read; only a state manager
    * opened at the head can be committed.
@@ -105,10 +126,7 @@ export class WorldState {
     opts: StateManagerAtOpts = {},
   ): MerkleStateManager {
     this.#assertOpen();
-    const baseRoot = parseRoot(root, 'root');
-    if (baseRoot !== EMPTY_ROOT && this.#store.heightOf(baseRoot) === undefined) {
-      throw new NotFoundError(`state root ${baseRoot} is not held by this world state`);
-    }
+    const baseRoot = this.#held(root, 'root');
     const common = opts.common ?? this.#common;
     const db = new StagedTrieDB(this.#store);
     const trie = new MerklePatriciaTrie({
@@ -174,6 +192,15 @@ export class WorldState {
     };
   }
 
+  /** `root` parsed, if it is a state this directory holds (the empty state always is). */
+  #held(root: string, field: string): string {
+    const parsed = parseRoot(root, field);
+    if (parsed !== EMPTY_ROOT && this.#store.heightOf(parsed) === undefined) {
+      throw new NotFoundError(`state root ${parsed} is not held by this world state`);
+    }
+    return parsed;
+  }
+
   #head(): HeadRecord {
     this.#assertOpen();
     const head = this.#store.head();
@@ -204,7 +231,7 @@ export async function openWorldState(
   if (!readOnly) mkdirSync(dir, { recursive: true });
   const common = opts.common ?? new Common({ chain: Mainnet, hardfork: 'cancun' });
   const store = NodeStore.open(dir, readOnly);
-  const ws = new WorldState(store, common, readOnly);
+  const ws = new WorldState(dir, store, common, readOnly);
   try {
     const existing = store.head();
     if (existing === undefined && readOnly) throw new NotFoundError(`no world state in ${dir}`);

@@ -1,0 +1,60 @@
+/**
+ * How an executor runs a batch on the node's world state: the checks made before any
+ * transaction executes, and the commit after. A batch on `preStateRoot` needs a world state
+ * that holds that root; committing needs that root to be the current head (a batch built on
+ * an older state is refused, and checked again atomically at commit time).
+ */
+import type { MerkleStateManager } from '@ethereumjs/statemanager';
+import { InvalidInputError, NotFoundError } from '../../shared/errors.ts';
+import type { Batch } from '../types.ts';
+import type { WorldState } from './world-state.ts';
+
+export interface WorldStateOpts {
+  /** The node's world state: required for a batch on `preStateRoot`, unused for `pre`. */
+  worldState?: WorldState;
+  /** Make the post-state the world state's new head (a batch on the current head only). */
+  commit?: boolean;
+}
+
+export interface WorldStateBinding {
+  ws: WorldState;
+  /** 0x-hex pre-state root */
+  root: string;
+  commit: boolean;
+}
+
+export function bindWorldState(batch: Batch, opts: WorldStateOpts): WorldStateBinding | undefined {
+  const root = batch.preStateRoot;
+  if (root === undefined) {
+    if (opts.commit === true) {
+      throw new InvalidInputError(
+        'commit: only a batch on "preStateRoot" can be committed to the world state',
+        { field: 'commit' },
+      );
+    }
+    return undefined;
+  }
+  const ws = opts.worldState;
+  if (ws === undefined) {
+    throw new InvalidInputError(
+      'preStateRoot: this executor was given no world state to read it from',
+      { field: 'preStateRoot' },
+    );
+  }
+  if (!ws.hasState(root)) {
+    throw new NotFoundError(`preStateRoot: ${root} is not a state this node holds`);
+  }
+  const commit = opts.commit === true;
+  if (commit) ws.ensurePreStateRoot(root);
+  return { ws, root, commit };
+}
+
+/** Commits `sm` (opened by `binding.ws` at the batch's pre-state root) when asked to. */
+export async function commitIfAsked(
+  binding: WorldStateBinding | undefined,
+  sm: MerkleStateManager,
+): Promise<{ root: string; height: number } | undefined> {
+  if (binding?.commit !== true) return undefined;
+  const { root, height } = await binding.ws.commitFrom(sm);
+  return { root, height };
+}
