@@ -17,6 +17,7 @@ const modules = [
   await import('./cli/migrate.ts'),
   await import('./cli/audit.ts'),
   await import('./cli/exec.ts'),
+  await import('./cli/state.ts'),
   await import('./cli/signer.ts'),
   await import('./cli/backup.ts'),
 ];

@@ -1,21 +1,29 @@
 /**
- * `custody exec --batch FILE [--mode parallel|sequential] [--workers N]`: executes a batch
- * file and prints exactly one JSON object on stdout. Any bad file is one line on stderr and a
- * non-zero exit (the CLI wrapper formats errors).
+ * `custody exec --batch FILE [--mode parallel|sequential] [--workers N] [--commit]`: executes a
+ * batch file and prints exactly one JSON object on stdout. Any bad file is one line on stderr
+ * and a non-zero exit (the CLI wrapper formats errors).
+ *
+ * A batch on `preStateRoot` runs on the node's world state ($DATA_DIR/state, created from the
+ * configured genesis on first use); `--commit` then makes its post-state the new head, which
+ * the next batch names as its `preStateRoot`.
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { checkBatchChain, openNodeWorldState } from '../api/coordinator/world-state.ts';
 import { parseBatch } from '../execution/batch.ts';
 import { closeWorkerPool, runParallel } from '../execution/parallel/index.ts';
 import { runSequential } from '../execution/sequential.ts';
-import type { BatchResult } from '../execution/types.ts';
+import type { Batch, BatchResult } from '../execution/types.ts';
+import type { WorldStateOpts } from '../execution/world-state/binding.ts';
 import { InvalidInputError } from '../shared/errors.ts';
 import { bytesToHex, toQuantity } from '../shared/hex.ts';
+import { loadConfig } from './context.ts';
 
 interface ExecOpts {
   batch: string;
   mode: string;
   workers?: string;
+  commit?: boolean;
 }
 
 export function register(program: Command): void {
@@ -25,20 +33,44 @@ export function register(program: Command): void {
     .requiredOption('--batch <file>', 'batch file (JSON, see DESIGN.md "Batch file")')
     .option('--mode <mode>', 'parallel or sequential', 'parallel')
     .option('--workers <n>', 'worker threads for parallel mode (default: one per core)')
+    .option('--commit', 'make the post-state the head of the world state (preStateRoot batches)')
     .action(async (opts: ExecOpts) => {
       const mode = parseMode(opts.mode);
       const workers = opts.workers === undefined ? undefined : parseWorkers(opts.workers);
       const batch = parseBatch(await readJson(opts.batch));
-      const started = performance.now();
-      const result =
-        mode === 'sequential'
-          ? await runSequential(batch)
-          : await runParallel(batch, { workers }).finally(closeWorkerPool);
-      process.stderr.write(
-        `executed ${result.txCount} transactions (${mode}) in ${Math.round(performance.now() - started)} ms\n`,
-      );
-      process.stdout.write(`${JSON.stringify(resultJson(result, mode))}\n`);
+      const world = await worldStateFor(batch, opts.commit === true);
+      try {
+        const started = performance.now();
+        const result =
+          mode === 'sequential'
+            ? await runSequential(batch, world)
+            : await runParallel(batch, { ...world, workers }).finally(closeWorkerPool);
+        process.stderr.write(
+          `executed ${result.txCount} transactions (${mode}) in ${Math.round(performance.now() - started)} ms\n`,
+        );
+        process.stdout.write(`${JSON.stringify(resultJson(result, mode))}\n`);
+      } finally {
+        await world.worldState?.close();
+      }
     });
+}
+
+/** The node's world state, opened only for a batch that names a state root. */
+async function worldStateFor(batch: Batch, commit: boolean): Promise<WorldStateOpts> {
+  if (batch.preStateRoot === undefined) {
+    if (commit) {
+      throw new InvalidInputError('--commit: only a batch on "preStateRoot" can be committed');
+    }
+    return {};
+  }
+  const { ws, chainId } = await openNodeWorldState(loadConfig());
+  try {
+    checkBatchChain(batch, chainId);
+  } catch (error) {
+    await ws.close();
+    throw error;
+  }
+  return { worldState: ws, commit };
 }
 
 function parseMode(mode: string): 'parallel' | 'sequential' {
@@ -88,5 +120,6 @@ export function resultJson(result: BatchResult, mode: string): Record<string, un
       cumulativeGasUsed: toQuantity(r.cumulativeGasUsed),
     })),
     mode,
+    ...(result.committed === undefined ? {} : { committed: result.committed }),
   };
 }

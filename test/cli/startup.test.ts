@@ -99,6 +99,19 @@ describe('custody start refuses bad configuration', () => {
     );
   });
 
+  it('refuses a data directory whose world state belongs to another genesis', async () => {
+    const env = { DATA_DIR: path.join(dir, 'other-chain') };
+    const first = file('genesis-a.json', '{"config":{"chainId":4242},"alloc":{}}');
+    const created = await runCli(['state'], { ...base, ...env, GENESIS_FILE: first });
+    expect(created.code, created.stderr).toBe(0);
+    const other =
+      '{"config":{"chainId":4242},"alloc":{"0x00000000000000000000000000000000000000aa":{"balance":"0x1"}}}';
+    await expectRefusal(
+      { ...env, GENESIS_FILE: file('genesis-b.json', other) },
+      /^custody: .*state holds the chain of genesis 0x[0-9a-f]{64}, not 0x[0-9a-f]{64}$/m,
+    );
+  });
+
   it('refuses an unreachable PostgreSQL server with one line', async () => {
     await expectRefusal(
       { DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' },

@@ -8,6 +8,7 @@ import type { Store } from '../../store/store.ts';
 import { createHttpApp, type HttpApp } from '../http/app.ts';
 import type { ReadinessCheck } from '../http/health.ts';
 import type { Custody } from './custody.ts';
+import type { NodeWorldState } from './world-state.ts';
 
 export interface CreateCoordinatorAppOpts {
   store: Store;
@@ -15,6 +16,8 @@ export interface CreateCoordinatorAppOpts {
   version: string;
   /** The custody once its signers are up and its key is established (start-up is async). */
   custody?: () => Custody | undefined;
+  /** The node's world state (opened before the app is created). */
+  worldState?: NodeWorldState;
 }
 
 export function createCoordinatorApp(opts: CreateCoordinatorAppOpts): HttpApp {
@@ -27,7 +30,11 @@ export function createCoordinatorApp(opts: CreateCoordinatorAppOpts): HttpApp {
         'Executes rollup batches, gathers approvals and threshold signatures, and settles state roots on Bitcoin.',
     },
     routes: [],
-    checks: [...storeChecks(opts.store), ...(opts.custody ? custodyChecks(opts.custody) : [])],
+    checks: [
+      ...storeChecks(opts.store),
+      ...(opts.worldState ? [worldStateCheck(opts.worldState)] : []),
+      ...(opts.custody ? custodyChecks(opts.custody) : []),
+    ],
   });
 }
 
@@ -56,6 +63,17 @@ export function storeChecks(store: Store): ReadinessCheck[] {
       },
     },
   ];
+}
+
+/** The head is readable (the store is open and not corrupt): its height and root. */
+function worldStateCheck(node: NodeWorldState): ReadinessCheck {
+  return {
+    name: 'world-state',
+    check: async () => {
+      const head = node.ws.head();
+      return { ok: true, detail: `height ${head.height}, root ${head.root}` };
+    },
+  };
 }
 
 /** Not ready until the signers are up and the key is established; then the custody's checks. */

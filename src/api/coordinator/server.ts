@@ -12,11 +12,13 @@ import type { LaunchedSigner } from '../signer/supervisor.ts';
 import { createCoordinatorApp } from './app.ts';
 import { type Custody, openCustody } from './custody.ts';
 import { LOCAL_THRESHOLD, loadCoordinatorIdentity, startLocalSigners } from './local-signers.ts';
+import { type NodeWorldState, openNodeWorldState } from './world-state.ts';
 
 export interface RunningCoordinator {
   url: string;
   store: Store;
   custody: Custody;
+  worldState: NodeWorldState;
   close(): Promise<void>;
 }
 
@@ -31,13 +33,25 @@ export async function startCoordinator(
   let custody: Custody | undefined;
   let signers: LaunchedSigner[] = [];
   let server: Server | undefined;
+  let worldState: NodeWorldState | undefined;
   const close = async () => {
     if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
     await Promise.all(signers.map((s) => s.stop()));
+    await worldState?.ws.close();
     await store.close();
   };
   try {
-    const { app } = createCoordinatorApp({ store, log, version, custody: () => custody });
+    // Before listening: a data directory holding another chain's state must stop start-up.
+    worldState = await openNodeWorldState(config);
+    const head = worldState.ws.head();
+    log.info({ height: head.height, root: head.root }, 'world state opened');
+    const { app } = createCoordinatorApp({
+      store,
+      log,
+      version,
+      custody: () => custody,
+      worldState,
+    });
     // Listen first: a taken port fails start-up before any signer process is spawned.
     server = await listen(app, config.port);
     const { port } = server.address() as AddressInfo;
@@ -65,7 +79,7 @@ export async function startCoordinator(
       { scheme: custody.key.scheme, keyId: custody.key.id, descriptor: custody.key.descriptor },
       'custody key ready',
     );
-    return { url, store, custody, close };
+    return { url, store, custody, worldState, close };
   } catch (error) {
     await close();
     throw error;

@@ -36,6 +36,10 @@ describe('custody start with local signers', () => {
         checks: {
           signers: { ok: true, detail: '3 of 3 reachable, 2 needed' },
           'custody-key': { ok: true },
+          'world-state': {
+            ok: true,
+            detail: expect.stringMatching(/^height 0, root 0x[0-9a-f]{64}$/),
+          },
         },
       });
       const key = running.custody.key;
