@@ -27,7 +27,7 @@ import { dealerAccept, dkgEcho, dkgRound1, dkgRound2, dkgRound3 } from './dkg-se
 import { durabilityCheck } from './durability.ts';
 import { createCommitments, type SignShareRequest, signShares } from './frost-service.ts';
 import { createMultisigKey, signMultisig } from './multisig-service.ts';
-import { loadFrostKey } from './vault.ts';
+import { loadFrostKeyCached } from './vault.ts';
 
 const Body = z.record(z.string(), z.unknown());
 const ok = (json: unknown) => ({ status: 200, json });
@@ -179,7 +179,7 @@ export function signerRoutes(ctx: SignerContext): Route[] {
       'frostSign',
       'Round 2: signature share for one committed nonce',
       async (b) => {
-        const key = await loadFrostKey(ctx.db, ctx.kek, name(b.keyId, 'keyId'));
+        const key = await loadFrostKeyCached(ctx, name(b.keyId, 'keyId'));
         const [result] = await signShares(ctx, key, [parseShareRequest(b, key.groupKey, '')]);
         if (!result || 'error' in result) throw result?.error ?? new Error('no result');
         return result;
@@ -190,7 +190,7 @@ export function signerRoutes(ctx: SignerContext): Route[] {
       'frostSignBatch',
       'Round 2 for many sessions at once: one result (share or problem) per item',
       async (b) => {
-        const key = await loadFrostKey(ctx.db, ctx.kek, name(b.keyId, 'keyId'));
+        const key = await loadFrostKeyCached(ctx, name(b.keyId, 'keyId'));
         const items = expectArray(b.items, 'items', 1000).map((item, i) =>
           parseShareRequest(expectObject(item, `items[${i}]`), key.groupKey, `items[${i}].`),
         );

@@ -10,6 +10,7 @@ import { RESPONSE_SIGNATURE_HEADER, signResponse } from '../../custody/auth/resp
 import type { IdentityKey } from '../../custody/identity.ts';
 import { InvalidInputError, PayloadTooLargeError } from '../../shared/errors.ts';
 import type { Db } from '../../store/store.ts';
+import { rememberRequestId } from './signer-sql.ts';
 
 // A sign-batch of 1000 items with 3-of-5 commitment lists is about 1 MB.
 export const MAX_SIGNER_BODY_BYTES = 2 * 1024 * 1024;
@@ -87,14 +88,6 @@ export class DbReplayGuard implements ReplayGuard {
         where: { expiresAt: { lt: new Date(Date.now() - 60_000) } },
       });
     }
-    try {
-      await this.db.signerRequest.create({
-        data: { id: requestId, expiresAt: new Date(expiresAtMs) },
-      });
-      return true;
-    } catch (error) {
-      if ((error as { code?: string }).code === 'P2002') return false;
-      throw error;
-    }
+    return rememberRequestId(this.db, requestId, new Date(expiresAtMs));
   }
 }

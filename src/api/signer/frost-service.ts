@@ -25,8 +25,17 @@ import {
 } from '../../shared/errors.ts';
 import type { SignerContext } from './context.ts';
 import { newId } from './context.ts';
-import { decidePolicies, messageHash, tryBindProposal } from './policy.ts';
-import { type FrostKeyRecord, loadFrostKey } from './vault.ts';
+import { decideAgainstBindings, messageHash, policyAuditEvent } from './policy.ts';
+import {
+  appendAuditSql,
+  bindProposalSql,
+  insertNonces,
+  readNonces,
+  readProposals,
+  releaseNonce,
+  withRetry,
+} from './signer-sql.ts';
+import { type FrostKeyRecord, loadFrostKeyCached } from './vault.ts';
 
 export interface CommitmentItem {
   nonceId: string;
@@ -59,8 +68,9 @@ export async function createCommitments(
     lastExpiry.set(ctx.db, Date.now());
     await expireUnusedNonces(ctx);
   }
-  const key = await loadFrostKey(ctx.db, ctx.kek, keyId);
+  const key = await loadFrostKeyCached(ctx, keyId);
   const { items } = runCommitBatch({ share: key.share, count });
+  const createdAt = new Date();
   const rows = items.map((item) => {
     const id = newId('n');
     return {
@@ -68,10 +78,11 @@ export async function createCommitments(
       keyId,
       commitment: JSON.stringify(item.commitment),
       sealedNonces: sealJson(ctx.kek, `nonce:${id}`, item.nonces),
-      status: 'fresh',
+      createdAt,
     };
   });
-  await ctx.db.signerNonce.createMany({ data: rows });
+  // Durable (its own committed statement) before any commitment is returned.
+  await insertNonces(ctx.db, rows);
   ctx.crash('commit:after-store');
   return rows.map((r, i) => ({ nonceId: r.id, commitment: items[i]!.commitment }));
 }
@@ -107,9 +118,10 @@ export async function signShares(
   if (new Set(reqs.map((r) => r.nonceId)).size !== reqs.length) {
     throw new InvalidInputError('items: a nonce appears twice', { field: 'items' });
   }
-  const rows = await ctx.db.signerNonce.findMany({
-    where: { id: { in: reqs.map((r) => r.nonceId) } },
-  });
+  const rows = await readNonces(
+    ctx.db,
+    reqs.map((r) => r.nonceId),
+  );
   const byId = new Map(rows.map((r) => [r.id, r]));
   const results: ShareResult[] = new Array(reqs.length);
   const pending: Pending[] = [];
@@ -136,11 +148,19 @@ export async function signShares(
       });
     }
   });
-  const decisions = await decidePolicies(
-    ctx.db,
+  if (pending.length === 0) return results;
+  const policyReqs = pending.map((p) => ({
+    ...p.req,
+    keyId: key.keyId,
+    scheme: 'frost' as const,
+  }));
+  const decisions = await decideAgainstBindings(
     ctx.policy,
-    pending.map((p) => ({ ...p.req, keyId: key.keyId, scheme: 'frost' as const })),
-    ctx.name,
+    policyReqs,
+    await readProposals(
+      ctx.db,
+      pending.map((p) => p.req.proposalId),
+    ),
   );
   const allowed = pending.filter((p, i) => {
     const d = decisions[i]!;
@@ -150,7 +170,7 @@ export async function signShares(
   ctx.crash('sign:after-policy');
   for (const p of allowed) {
     const nonces = openJson<WireNonces>(ctx.kek, `nonce:${p.nonceId}`, p.sealedNonces);
-    // No own-share verifyShare here (it would double the signer's ~4 ms): a wrong share cannot
+    // No own-share verifyShare here (it would cost the signer ~4 ms): a wrong share cannot
     // leak the key with fresh nonces, and the coordinator checks the aggregate as BIP340 and,
     // only if that fails, names the culprit (bench/signing-protocol.ts has both timings).
     p.share = runSign({
@@ -163,29 +183,35 @@ export async function signShares(
     }).signatureShare;
   }
   ctx.crash('sign:after-share');
-  const outcome = await ctx.db.$transaction(async (tx) => {
+  // One transaction records the decisions in the audit log, binds the proposals and marks the
+  // nonces used with their shares: a share leaves only after all of it is durable, and a crash
+  // before the commit leaves no trace but an unused nonce.
+  const outcome = await withRetry(ctx.db, async (tx) => {
     const released: Pending[] = [];
     const lost: Pending[] = [];
     const unbound: Pending[] = [];
+    await appendAuditSql(tx, policyAuditEvent(ctx.name, policyReqs, decisions));
     for (const p of allowed) {
-      if (!(await tryBindProposal(tx, { ...p.req, keyId: key.keyId }))) {
+      const hash = messageHash(p.req.message);
+      if (
+        !(await bindProposalSql(tx, {
+          proposalId: p.req.proposalId,
+          keyId: key.keyId,
+          messageHash: hash,
+        }))
+      ) {
         unbound.push(p);
         continue;
       }
-      const { count } = await tx.signerNonce.updateMany({
-        where: { id: p.nonceId, status: 'fresh' },
-        data: {
-          status: 'used',
-          sealedNonces: null,
-          sessionId: p.req.sessionId,
-          proposalId: p.req.proposalId,
-          messageHash: messageHash(p.req.message),
-          commitmentsHash: p.listHash,
-          share: JSON.stringify(p.share),
-          usedAt: new Date(),
-        },
+      const ok = await releaseNonce(tx, {
+        nonceId: p.nonceId,
+        sessionId: p.req.sessionId,
+        proposalId: p.req.proposalId,
+        messageHash: hash,
+        commitmentsHash: p.listHash,
+        share: JSON.stringify(p.share),
       });
-      (count === 1 ? released : lost).push(p);
+      (ok ? released : lost).push(p);
     }
     return { released, lost, unbound };
   });
@@ -199,7 +225,8 @@ export async function signShares(
   }
   for (const p of outcome.lost) {
     // Another request used this nonce between our read and our write: answer as for a replay.
-    const now = await ctx.db.signerNonce.findUniqueOrThrow({ where: { id: p.nonceId } });
+    const [now] = await readNonces(ctx.db, [p.nonceId]);
+    if (!now) throw new Error(`nonce ${p.nonceId} vanished`);
     results[p.index] = replayOrRefuse(now, p.req, p.listHash);
   }
   ctx.crash('sign:after-commit');

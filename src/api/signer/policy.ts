@@ -44,6 +44,21 @@ export async function decidePolicies(
   const rows = await db.signerProposal.findMany({
     where: { id: { in: reqs.map((r) => r.proposalId) } },
   });
+  const decisions = await decideAgainstBindings(verifier, reqs, rows);
+  await appendAudit(db, policyAuditEvent(actor, reqs, decisions));
+  return decisions;
+}
+
+/**
+ * The decisions alone, given the proposals' current bindings: the binding first (a proposal
+ * already bound to another message or key, or given two messages in one batch, is refused),
+ * then the verifier. The caller records them with policyAuditEvent.
+ */
+export async function decideAgainstBindings(
+  verifier: PolicyVerifier,
+  reqs: PolicyRequest[],
+  rows: { id: string; messageHash: string; keyId: string }[],
+): Promise<PolicyDecision[]> {
   const bound = new Map(rows.map((r) => [r.id, { messageHash: r.messageHash, keyId: r.keyId }]));
   const decisions: PolicyDecision[] = [];
   for (const req of reqs) {
@@ -59,7 +74,16 @@ export async function decidePolicies(
     bound.set(req.proposalId, { messageHash: hash, keyId: req.keyId });
     decisions.push(await verifier(req));
   }
-  await appendAudit(db, {
+  return decisions;
+}
+
+/** The audit entry that records a set of decisions (one entry for a batch). */
+export function policyAuditEvent(
+  actor: string,
+  reqs: PolicyRequest[],
+  decisions: PolicyDecision[],
+): { actor: string; action: string; subject: string | null; data: Record<string, unknown> } {
+  return {
     actor,
     action: 'policy.decide',
     subject: reqs.length === 1 ? (reqs[0]?.proposalId ?? null) : `batch of ${reqs.length}`,
@@ -76,8 +100,7 @@ export async function decidePolicies(
         };
       }),
     },
-  });
-  return decisions;
+  };
 }
 
 export async function checkPolicy(

@@ -61,6 +61,42 @@ export async function loadFrostKey(
   };
 }
 
+/**
+ * loadFrostKey once per key and process: every commitment and signing request needs the share,
+ * and a query plus an AES-GCM open per request was ~1.5 ms of the signer's time. A FROST key
+ * never changes once stored (a backup restore writes back the same share, checked against its
+ * verifying share), and the decrypted share is in this process's memory during every signing
+ * anyway. Records are frozen: no caller can alter the cached copy. Never logged.
+ */
+const frostKeyCache = new WeakMap<object, Map<string, FrostKeyRecord>>();
+
+export async function loadFrostKeyCached(
+  ctx: { db: Db; kek: Uint8Array },
+  keyId: string,
+): Promise<FrostKeyRecord> {
+  let cache = frostKeyCache.get(ctx.db);
+  if (!cache) {
+    cache = new Map();
+    frostKeyCache.set(ctx.db, cache);
+  }
+  const hit = cache.get(keyId);
+  if (hit) return hit;
+  const key = await loadFrostKey(ctx.db, ctx.kek, keyId);
+  const frozen: FrostKeyRecord = Object.freeze({
+    keyId: key.keyId,
+    outputKey: key.outputKey,
+    share: Object.freeze({ ...key.share }),
+    groupKey: Object.freeze({
+      ...key.groupKey,
+      threshold: Object.freeze({ ...key.groupKey.threshold }),
+      commitments: Object.freeze([...key.groupKey.commitments]) as string[],
+      verifyingShares: Object.freeze({ ...key.groupKey.verifyingShares }),
+    }),
+  });
+  cache.set(keyId, frozen);
+  return frozen;
+}
+
 export async function storeMultisigKey(
   db: Db,
   kek: Uint8Array,

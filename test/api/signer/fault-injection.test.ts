@@ -23,6 +23,7 @@ import {
   type WireSignatureShare,
 } from '../../../src/custody/frost/wire.ts';
 import { generateIdentity } from '../../../src/custody/identity.ts';
+import { verifyAuditLog } from '../../../src/store/audit-log.ts';
 import { openStore } from '../../../src/store/store.ts';
 import {
   makeSignerHome,
@@ -188,6 +189,17 @@ describe('crash at every step of a signing round: no nonce reuse', () => {
       }
       const fresh = await store.db.signerNonce.findMany({ where: { status: 'fresh' } });
       for (const row of fresh) expect(observed.has(row.id)).toBe(false);
+      // The audit chain survived every crash, and each used nonce's proposal has its decision.
+      expect(await verifyAuditLog(store.db)).toMatchObject({ ok: true });
+      const decided = await store.db.auditEntry.findMany({ where: { action: 'policy.decide' } });
+      const allowed = new Set(
+        decided.flatMap((e) =>
+          (JSON.parse(e.data).decisions as { proposalId: string; allow: boolean }[])
+            .filter((d) => d.allow)
+            .map((d) => d.proposalId),
+        ),
+      );
+      for (const row of used) expect(allowed.has(row.proposalId!), row.id).toBe(true);
     } finally {
       await store.close();
     }

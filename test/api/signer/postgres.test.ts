@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frostRound, relayDkg, requestCommitments } from '../../../src/api/signer/driver.ts';
 import { parseCeremony } from '../../../src/custody/frost/ceremony.ts';
 import { generateIdentity } from '../../../src/custody/identity.ts';
+import { verifyAuditLog } from '../../../src/store/audit-log.ts';
+import { openStore } from '../../../src/store/store.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/databases.ts';
 import {
   makeSignerHome,
@@ -78,5 +80,34 @@ describe('signers on PostgreSQL', () => {
         nonces,
       }),
     ).rejects.toThrow(/already used/);
+  });
+
+  it('each decision is in the audit log, written with the release, and the chain verifies', async () => {
+    // Continues the first test: signers 1 and 2 (PostgreSQL) released one share each for p1.
+    for (const d of databases) {
+      const store = await openStore({ databaseUrl: d.url });
+      try {
+        expect(await verifyAuditLog(store.db)).toMatchObject({ ok: true });
+        const decided = await store.db.auditEntry.findMany({ where: { action: 'policy.decide' } });
+        const p1 = decided.filter((e) => e.subject === 'p1');
+        expect(p1).toHaveLength(1);
+        expect(JSON.parse(p1[0]!.data).decisions).toMatchObject([
+          { proposalId: 'p1', keyId: 'pg-key', scheme: 'frost', allow: true },
+        ]);
+        const used = await store.db.signerNonce.findMany({ where: { status: 'used' } });
+        expect(used.map((n) => n.proposalId)).toEqual(['p1']);
+        expect(used[0]!.usedAt).toBeInstanceOf(Date);
+        expect(used[0]!.sealedNonces).toBeNull();
+        // Nonces stored by the signer read back with their creation time (expiry compares it).
+        const fresh = await store.db.signerNonce.findMany({ where: { status: 'fresh' } });
+        for (const n of fresh)
+          expect(Math.abs(n.createdAt.getTime() - Date.now())).toBeLessThan(600_000);
+        expect(await store.db.signerProposal.findUnique({ where: { id: 'p1' } })).toMatchObject({
+          keyId: 'pg-key',
+        });
+      } finally {
+        await store.close();
+      }
+    }
   });
 });
