@@ -29,3 +29,20 @@ export class AccessListMismatchError extends CustodyError {
     this.index = index;
   }
 }
+
+/**
+ * Raised inside execution when the node itself is at fault (a corrupt or missing state node,
+ * code missing from a replica, a bug), never because of the transaction. `executeTx` lets it
+ * through instead of calling the transaction invalid.
+ */
+export class ExecutionFault extends Error {}
+
+/**
+ * The node could not execute the batch: its state is corrupt or the executor failed. This says
+ * nothing about the batch, so it is a 500, not a rejection; the node must be repaired.
+ */
+export class ExecutionFaultError extends CustodyError {
+  constructor(detail: string) {
+    super('execution-fault', 500, 'Execution fault', detail);
+  }
+}

@@ -5,9 +5,9 @@
 import { createVM } from '@ethereumjs/vm';
 import { batchWithdrawals } from './bridge/batch-withdrawals.ts';
 import { type ExecutionProfile, makeCommon } from './crypto.ts';
-import { decodeTx } from './decode.ts';
+import { decodeTx, shortMessage } from './decode.ts';
 import { historyStub, makeBlock } from './env.ts';
-import { BatchRejectedError } from './errors.ts';
+import { BatchRejectedError, ExecutionFaultError } from './errors.ts';
 import { loadPreState } from './prestate.ts';
 import { receiptsRoot, withCumulativeGas } from './receipts.ts';
 import { cumulativeGasReason, executeTx } from './txrun.ts';
@@ -43,7 +43,9 @@ export async function runSequential(
     const tx = decodeTx(batch.txs[i] as Uint8Array, i, common, batch.env.gasLimit);
     const overLimit = cumulativeGasReason(tx.gasLimit, batch.env.gasLimit - gasUsed);
     if (overLimit !== undefined) throw new BatchRejectedError(i, overLimit);
-    const outcome = await executeTx(vm, tx, block);
+    const outcome = await executeTx(vm, tx, block).catch((error: unknown) => {
+      throw new ExecutionFaultError(`transaction ${i}: ${shortMessage(error)}`);
+    });
     if (!outcome.ok) throw new BatchRejectedError(i, outcome.reason);
     partial.push(outcome.receipt);
     gasUsed += outcome.receipt.gasUsed;

@@ -19,6 +19,7 @@ import {
   bytesToBigInt,
   KECCAK256_RLP,
 } from '@ethereumjs/util';
+import { ExecutionFault } from '../errors.ts';
 import type { FeeLedger } from './fees.ts';
 import {
   type AccountValue,
@@ -250,7 +251,7 @@ export class VersionedState implements StateManagerInterface {
     const a = this.currentAccount(addrHex(address));
     if (!a.exists || a.codeHash === EMPTY_CODE_HASH) return new Uint8Array(0);
     const code = this.ctx.codes.get(a.codeHash) ?? this.ctx.pre.code(a.codeHash);
-    if (code === undefined) throw new Error(`code ${a.codeHash} not in the replica`);
+    if (code === undefined) throw new ExecutionFault(`code ${a.codeHash} not in the replica`);
     return code;
   }
 

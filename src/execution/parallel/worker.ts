@@ -13,7 +13,7 @@ import { createVM, type VM } from '@ethereumjs/vm';
 import { makeCommon } from '../crypto.ts';
 import { shortMessage } from '../decode.ts';
 import { historyStub, makeBlock } from '../env.ts';
-import { executeTx } from '../txrun.ts';
+import { executeTx, type TxOutcome } from '../txrun.ts';
 import { openWorldState, type WorldState } from '../world-state/world-state.ts';
 import { FeeLedger } from './fees.ts';
 import type { Value } from './keys.ts';
@@ -135,8 +135,15 @@ async function execute(tx: number, inc: number): Promise<Executed> {
   // An incarnation stopped by an ESTIMATE unwinds past the EVM's depth-0 clean-up, which is
   // what clears EIP-1153 transient storage: start every incarnation with a fresh one.
   resetTransientStorage(s.vm);
-  const outcome =
-    typeof t === 'string' ? { ok: false as const, reason: t } : await executeTx(s.vm, t, s.block);
+  let outcome: TxOutcome;
+  try {
+    outcome = typeof t === 'string' ? { ok: false, reason: t } : await executeTx(s.vm, t, s.block);
+  } catch (error) {
+    // A node fault. Speculation may have read an inconsistent state, so it is a value here:
+    // validation re-executes the incarnation if its reads were stale, and the coordinator
+    // fails the batch loudly if the validated incarnation still ends in a fault.
+    outcome = { ok: false, reason: shortMessage(error), fault: true };
+  }
   if (s.state.blockedBy !== undefined) return { t: 'done', tx, inc, blockedBy: s.state.blockedBy };
   const fee = outcome.ok ? outcome.minerValue : 0n;
   const writes = outcome.ok ? s.state.writeSet(fee) : [];

@@ -6,6 +6,7 @@
  */
 import { RLP } from '@ethereumjs/rlp';
 import { bytesToBigInt, bytesToUnprefixedHex, KECCAK256_RLP } from '@ethereumjs/util';
+import { ExecutionFault } from '../errors.ts';
 import { type GetNode, trieGet } from './trie-reader.ts';
 
 export interface SnapshotAccount {
@@ -80,7 +81,7 @@ export class StateSnapshot {
 function decodeAccount(raw: Uint8Array): Loaded {
   const fields = RLP.decode(raw) as Uint8Array[];
   if (!Array.isArray(fields) || fields.length !== 4) {
-    throw new Error('world state is corrupt: an account leaf is not a 4-item list');
+    throw new ExecutionFault('world state is corrupt: an account leaf is not a 4-item list');
   }
   const [nonce, balance, storageRoot, codeHash] = fields as [
     Uint8Array,

@@ -3,10 +3,17 @@
  * nodes; writes only ever reach the overlay. Nothing touches the disk while a batch executes;
  * `WorldState.commitFrom` moves the overlay to disk in one transaction with the new head.
  */
-import type { BatchDBOp, DB } from '@ethereumjs/util';
+import { type BatchDBOp, bytesToUnprefixedHex, type DB, KECCAK256_RLP } from '@ethereumjs/util';
+import { ExecutionFault } from '../errors.ts';
 import type { NodeStore, NodeWrites } from './node-store.ts';
 
 type Value = string | Uint8Array;
+
+/** MerkleStateManager's code keys: "c" (0x63) followed by the 32-byte code hash, as hex. */
+const CODE_PREFIX = '63';
+const CODE_KEY_LENGTH = 66;
+const NODE_KEY_LENGTH = 64;
+const EMPTY_TRIE = bytesToUnprefixedHex(KECCAK256_RLP);
 
 function toBytes(value: Value): Uint8Array {
   // The trie is opened with ValueEncoding.Bytes; a string would be hex from another encoding.
@@ -25,7 +32,19 @@ export class StagedTrieDB implements DB<string, Value> {
   async get(key: string): Promise<Uint8Array | undefined> {
     const staged = this.#staged.get(key);
     if (staged !== undefined) return staged ?? undefined;
-    return this.#store.getNode(key);
+    const value = this.#store.getNode(key);
+    // The state manager asks for code only for accounts whose code hash is not the empty
+    // one, and would run a missing code as empty code: a corrupt state must not pass as that.
+    if (value === undefined && key.length === CODE_KEY_LENGTH && key.startsWith(CODE_PREFIX)) {
+      throw new ExecutionFault(`world state is corrupt: code ${key.slice(2)} is missing`);
+    }
+    // @ethereumjs/mpt reads a missing node as "key absent" (findPath swallows "Missing node in
+    // DB"): a slot would read as zero. A node key is only asked for when a parent (or the
+    // root) refers to it, so a miss is a corrupt state.
+    if (value === undefined && key.length === NODE_KEY_LENGTH && key !== EMPTY_TRIE) {
+      throw new ExecutionFault(`world state is corrupt: trie node ${key} is missing`);
+    }
+    return value;
   }
 
   async put(key: string, value: Value): Promise<void> {

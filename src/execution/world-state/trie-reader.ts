@@ -13,11 +13,12 @@
  */
 import { RLP } from '@ethereumjs/rlp';
 import { bytesToUnprefixedHex } from '@ethereumjs/util';
+import { ExecutionFault } from '../errors.ts';
 
 type Decoded = Uint8Array | Decoded[];
 
 /** A node the trie refers to is not in the store: the state is corrupt, not the input. */
-export class MissingNodeError extends Error {
+export class MissingNodeError extends ExecutionFault {
   constructor(hash: string) {
     super(`world state is corrupt: trie node ${hash} is missing`);
   }
@@ -43,7 +44,8 @@ export function trieGet(
       node = resolve(getNode, child);
       continue;
     }
-    if (node.length !== 2) throw new Error(`world state is corrupt: a ${node.length}-item node`);
+    if (node.length !== 2)
+      throw new ExecutionFault(`world state is corrupt: a ${node.length}-item node`);
     const { path, leaf } = decodeHexPrefix(node[0] as Uint8Array);
     for (let i = 0; i < path.length; i++) {
       if (nibbles[at + i] !== path[i]) return undefined;
@@ -62,7 +64,7 @@ function resolve(getNode: GetNode, ref: Decoded): Decoded[] {
   if (bytes === undefined) throw new MissingNodeError(hash);
   const decoded = RLP.decode(bytes) as Decoded;
   if (!Array.isArray(decoded))
-    throw new Error(`world state is corrupt: node ${hash} is not a list`);
+    throw new ExecutionFault(`world state is corrupt: node ${hash} is not a list`);
   return decoded;
 }
 
@@ -83,7 +85,7 @@ function toNibbles(key: Uint8Array): Uint8Array {
 function decodeHexPrefix(encoded: Uint8Array): { path: Uint8Array; leaf: boolean } {
   const all = toNibbles(encoded);
   const flag = all[0] as number;
-  if (flag > 3) throw new Error('world state is corrupt: bad hex-prefix flag');
+  if (flag > 3) throw new ExecutionFault('world state is corrupt: bad hex-prefix flag');
   const odd = (flag & 1) === 1;
   return { path: all.subarray(odd ? 1 : 2), leaf: flag >= 2 };
 }
