@@ -4,7 +4,8 @@
  * `fastTps`), then runParallel on a warm pool (`parallelTps`); `speedup` is parallel over fast,
  * `speedupVsDefault` parallel over default; `peakRssMb` is the bench process's peak RSS so
  * far (workers are threads of this process), except for `memory10k`, measured in a fresh
- * process per mode. Every parallel result is checked
+ * process per mode, and `erc20-world-state`, the erc20 batch on a persisted root
+ * (execution-world-state.ts). Every parallel result is checked
  * against the sequential root: a fast wrong answer is not a result.
  */
 import { execFile } from 'node:child_process';
@@ -18,6 +19,7 @@ import { runSequential } from '../src/execution/sequential.ts';
 import type { Batch, BatchResult } from '../src/execution/types.ts';
 import { bytesToHex } from '../src/shared/hex.ts';
 import { makeWorkload, makeWorkloadFile, type Workload } from './execution-workloads.ts';
+import { measureOnWorldState } from './execution-world-state.ts';
 
 const N = 2_000;
 const MEMORY_N = 10_000;
@@ -82,6 +84,8 @@ export async function run(): Promise<Record<string, unknown>> {
   }
   process.stderr.write('execution: verify\n');
   out.verify = await measureVerify(makeWorkload('erc20', N));
+  process.stderr.write('execution: erc20 on the world state\n');
+  out['erc20-world-state'] = await measureOnWorldState('erc20', N);
   await closeWorkerPool();
   process.stderr.write(`execution: memory (${MEMORY_N} txs, each mode in a fresh process)\n`);
   out.memory10k = await measureMemory(MEMORY_N);
