@@ -21,7 +21,7 @@ import type { Store } from '../../store/store.ts';
 import { storeChecks } from '../coordinator/app.ts';
 import { createHttpApp, type HttpApp } from '../http/app.ts';
 import { defineRoute, type Route } from '../http/routes.ts';
-import { signerAuth } from './auth.ts';
+import { type RequestRecord, signerAuth, withRequestRecord } from './auth.ts';
 import type { SignerContext } from './context.ts';
 import { dealerAccept, dkgEcho, dkgRound1, dkgRound2, dkgRound3 } from './dkg-service.ts';
 import { durabilityCheck } from './durability.ts';
@@ -72,6 +72,37 @@ function post(
     request: { body: Body },
     responses,
     handler: async ({ body }) => ok(await handler(body)),
+  });
+}
+
+/**
+ * The hot protocol routes record their request id in the transaction that makes their work
+ * durable (auth.ts RequestRecord), saving a commit per request; every other route has it
+ * recorded by the authentication step before its handler runs.
+ */
+export const ROUTES_RECORDING_OWN_REQUEST_ID: ReadonlySet<string> = new Set([
+  '/v1/frost/commitments',
+  '/v1/frost/sign',
+  '/v1/frost/sign-batch',
+]);
+
+function postRecorded(
+  path: string,
+  operationId: string,
+  summary: string,
+  handler: (body: Record<string, unknown>, record: RequestRecord | undefined) => Promise<unknown>,
+): Route {
+  if (!ROUTES_RECORDING_OWN_REQUEST_ID.has(path)) throw new Error(`${path} is not listed`);
+  return defineRoute({
+    method: 'post',
+    path,
+    operationId,
+    summary,
+    auth: true,
+    request: { body: Body },
+    responses,
+    handler: async ({ body, req }) =>
+      ok(await withRequestRecord(req, (record) => handler(body, record))),
   });
 }
 
@@ -162,39 +193,45 @@ export function signerRoutes(ctx: SignerContext): Route[] {
           envelope: parseDealerShareEnvelope(b.envelope),
         }),
     ),
-    post(
+    postRecorded(
       '/v1/frost/commitments',
       'frostCommitments',
       'Round 1: nonce commitments (one, or a preprocessed batch)',
-      async (b) => ({
+      async (b, record) => ({
         items: await createCommitments(
           ctx,
           name(b.keyId, 'keyId'),
           b.count === undefined ? 1 : expectInteger(b.count, 'count', 1, 1000),
+          record,
         ),
       }),
     ),
-    post(
+    postRecorded(
       '/v1/frost/sign',
       'frostSign',
       'Round 2: signature share for one committed nonce',
-      async (b) => {
+      async (b, record) => {
         const key = await loadFrostKeyCached(ctx, name(b.keyId, 'keyId'));
-        const [result] = await signShares(ctx, key, [parseShareRequest(b, key.groupKey, '')]);
+        const [result] = await signShares(
+          ctx,
+          key,
+          [parseShareRequest(b, key.groupKey, '')],
+          record,
+        );
         if (!result || 'error' in result) throw result?.error ?? new Error('no result');
         return result;
       },
     ),
-    post(
+    postRecorded(
       '/v1/frost/sign-batch',
       'frostSignBatch',
       'Round 2 for many sessions at once: one result (share or problem) per item',
-      async (b) => {
+      async (b, record) => {
         const key = await loadFrostKeyCached(ctx, name(b.keyId, 'keyId'));
         const items = expectArray(b.items, 'items', 1000).map((item, i) =>
           parseShareRequest(expectObject(item, `items[${i}]`), key.groupKey, `items[${i}].`),
         );
-        const results = await signShares(ctx, key, items);
+        const results = await signShares(ctx, key, items, record);
         return { results: results.map((r) => ('error' in r ? { error: r.error.toProblem() } : r)) };
       },
     ),
@@ -249,6 +286,8 @@ export function createSignerApp(opts: CreateSignerAppOpts): HttpApp {
       db: opts.ctx.db,
       identity: opts.ctx.identity,
       coordinatorKeys: opts.coordinatorKeys,
+      recordsOwnRequestId: (req) =>
+        req.method === 'POST' && ROUTES_RECORDING_OWN_REQUEST_ID.has(req.path),
     }),
   });
 }

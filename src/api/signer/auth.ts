@@ -7,10 +7,11 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { HEADER, type ReplayGuard, verifyRequest } from '../../custody/auth/request.ts';
 import { RESPONSE_SIGNATURE_HEADER, signResponse } from '../../custody/auth/response.ts';
+import { ReplayedRequestError } from '../../custody/errors.ts';
 import type { IdentityKey } from '../../custody/identity.ts';
 import { InvalidInputError, PayloadTooLargeError } from '../../shared/errors.ts';
 import type { Db } from '../../store/store.ts';
-import { rememberRequestId } from './signer-sql.ts';
+import { rememberRequestId, type Sql } from './signer-sql.ts';
 
 // A sign-batch of 1000 items with 3-of-5 commitment lists is about 1 MB.
 export const MAX_SIGNER_BODY_BYTES = 2 * 1024 * 1024;
@@ -19,6 +20,68 @@ export interface SignerAuthOpts {
   db: Db;
   identity: IdentityKey;
   coordinatorKeys: readonly string[];
+  /**
+   * Routes whose handler records the request id itself, inside the transaction that makes its
+   * work durable (one commit instead of two per request); see RequestRecord.
+   */
+  recordsOwnRequestId?: (req: Request) => boolean;
+}
+
+/**
+ * A verified request whose id is not recorded yet. The handler records it with `inTx` inside
+ * its own durable transaction (a seen id throws ReplayedRequestError and rolls the work back)
+ * and calls `committed` once that transaction has committed; `settle` records it on its own if
+ * the handler never got there (an error, or an answer that needed no write), so every request
+ * id is durable before any response to it leaves.
+ */
+export class RequestRecord {
+  private recorded = false;
+  constructor(
+    private readonly db: Db,
+    readonly requestId: string,
+    readonly expiresAt: Date,
+  ) {}
+
+  async inTx(tx: Sql): Promise<void> {
+    if (this.recorded) return;
+    if (!(await rememberRequestId(tx, this.requestId, this.expiresAt))) {
+      throw new ReplayedRequestError(this.requestId);
+    }
+  }
+
+  committed(): void {
+    this.recorded = true;
+  }
+
+  async settle(): Promise<void> {
+    if (this.recorded) return;
+    await this.inTx(this.db);
+    this.recorded = true;
+  }
+}
+
+const records = new WeakMap<Request, RequestRecord>();
+
+/** The pending record of this request, for routes listed in recordsOwnRequestId. */
+export function requestRecordOf(req: Request): RequestRecord | undefined {
+  return records.get(req);
+}
+
+/** Runs a handler that records its request id itself, and makes sure the id is recorded. */
+export async function withRequestRecord<T>(
+  req: Request,
+  work: (record: RequestRecord | undefined) => Promise<T>,
+): Promise<T> {
+  const record = requestRecordOf(req);
+  let result: T;
+  try {
+    result = await work(record);
+  } catch (error) {
+    await record?.settle(); // a replayed request is refused as such, not with this error
+    throw error;
+  }
+  await record?.settle();
+  return result;
 }
 
 export function signerAuth(opts: SignerAuthOpts): RequestHandler {
@@ -26,6 +89,8 @@ export function signerAuth(opts: SignerAuthOpts): RequestHandler {
   return async (req, res, next) => {
     signResponses(req, res, opts.identity);
     const body = await readRawBody(req);
+    const deferred = opts.recordsOwnRequestId?.(req) ?? false;
+    let pending: { requestId: string; expiresAtMs: number } | undefined;
     await verifyRequest({
       headers: req.headers,
       method: req.method,
@@ -33,15 +98,33 @@ export function signerAuth(opts: SignerAuthOpts): RequestHandler {
       body,
       audience: opts.identity.publicKey,
       trustedKeys: opts.coordinatorKeys,
-      replayGuard,
+      replayGuard: deferred
+        ? {
+            remember: (requestId, expiresAtMs) => {
+              pending = { requestId, expiresAtMs };
+              return true;
+            },
+          }
+        : replayGuard,
     });
-    if (body.length > 0) {
-      try {
-        req.body = JSON.parse(Buffer.from(body).toString('utf8'));
-      } catch {
-        throw new InvalidInputError('the request body is not valid JSON');
-      }
+    const record = pending
+      ? new RequestRecord(opts.db, pending.requestId, new Date(pending.expiresAtMs))
+      : undefined;
+    let parsed: unknown;
+    try {
+      parsed = body.length > 0 ? JSON.parse(Buffer.from(body).toString('utf8')) : undefined;
+    } catch {
+      await record?.settle();
+      throw new InvalidInputError('the request body is not valid JSON');
     }
+    if (record) {
+      // Only a request that reaches its handler can leave the recording to it: one the later
+      // checks (content type, a JSON object body) will refuse is recorded here and now.
+      const isObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+      if (!isObject || !req.is('application/json')) await record.settle();
+      else records.set(req, record);
+    }
+    if (body.length > 0) req.body = parsed;
     next();
   };
 }

@@ -23,6 +23,7 @@ import {
   InvalidInputError,
   NotFoundError,
 } from '../../shared/errors.ts';
+import type { RequestRecord } from './auth.ts';
 import type { SignerContext } from './context.ts';
 import { newId } from './context.ts';
 import { decideAgainstBindings, messageHash, policyAuditEvent } from './policy.ts';
@@ -62,6 +63,7 @@ export async function createCommitments(
   ctx: SignerContext,
   keyId: string,
   count: number,
+  record?: RequestRecord,
 ): Promise<CommitmentItem[]> {
   // Housekeeping, at most once a minute, off the signing path.
   if (Date.now() - (lastExpiry.get(ctx.db) ?? 0) > 60_000) {
@@ -81,8 +83,16 @@ export async function createCommitments(
       createdAt,
     };
   });
-  // Durable (its own committed statement) before any commitment is returned.
-  await insertNonces(ctx.db, rows);
+  // Durable before any commitment is returned; with the request id in the same transaction.
+  if (record) {
+    await withRetry(ctx.db, async (tx) => {
+      await insertNonces(tx, rows);
+      await record.inTx(tx);
+    });
+    record.committed();
+  } else {
+    await insertNonces(ctx.db, rows);
+  }
   ctx.crash('commit:after-store');
   return rows.map((r, i) => ({ nonceId: r.id, commitment: items[i]!.commitment }));
 }
@@ -114,6 +124,7 @@ export async function signShares(
   ctx: SignerContext,
   key: FrostKeyRecord,
   reqs: SignShareRequest[],
+  record?: RequestRecord,
 ): Promise<ShareResult[]> {
   if (new Set(reqs.map((r) => r.nonceId)).size !== reqs.length) {
     throw new InvalidInputError('items: a nonce appears twice', { field: 'items' });
@@ -190,6 +201,7 @@ export async function signShares(
     const released: Pending[] = [];
     const lost: Pending[] = [];
     const unbound: Pending[] = [];
+    await record?.inTx(tx);
     await appendAuditSql(tx, policyAuditEvent(ctx.name, policyReqs, decisions));
     for (const p of allowed) {
       const hash = messageHash(p.req.message);
@@ -215,6 +227,7 @@ export async function signShares(
     }
     return { released, lost, unbound };
   });
+  record?.committed();
   for (const p of outcome.released) results[p.index] = { signatureShare: p.share! };
   for (const p of outcome.unbound) {
     results[p.index] = {

@@ -10,6 +10,7 @@ import {
   frostRound,
   frostRoundBatch,
   type Member,
+  type NonceRef,
   relayDkg,
   requestCommitments,
 } from '../../../src/api/signer/driver.ts';
@@ -231,6 +232,51 @@ describe('attacks on the coordinator-signer channel', () => {
     const again = await s.client.send('POST', path, body, headers);
     expect(again.status).toBe(409);
     expect(((await again.json()) as { type: string }).type).toMatch(/replayed-request/);
+  });
+
+  it('replayed request on the FROST routes, which record the id with their own work: refused', async () => {
+    const members = signers.slice(0, 3);
+    const keyId = 'frost-replay';
+    await relayDkg(asMembers(members), ceremonyFor(keyId, 2, members));
+    const [a, b] = [members[0]!, members[1]!];
+    const replayed = async (s: SignerProcess, route: string, payload: Uint8Array) => {
+      const headers = s.client.signHeaders('POST', route, payload);
+      const first = await s.client.send('POST', route, payload, headers);
+      const again = await s.client.send('POST', route, payload, headers);
+      expect(again.status, route).toBe(409);
+      expect(((await again.json()) as { type: string }).type).toMatch(/replayed-request/);
+      return first;
+    };
+    const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+    // Round 1: the first answer is a commitment, the replay makes none.
+    const first = await replayed(a, '/v1/frost/commitments', json({ keyId, count: 1 }));
+    expect(first.status).toBe(200);
+    // Round 2 on a fresh nonce: a share once, then the replay is refused (not answered again).
+    const nonces = [
+      ((await first.json()) as { items: NonceRef[] }).items[0]!,
+      (await requestCommitments(asMembers([b])[0]!, keyId, 1))[0]!,
+    ];
+    const signBody = json({
+      keyId,
+      nonceId: nonces[0]!.nonceId,
+      sessionId: 'replay-1',
+      proposalId: 'replay-1',
+      message: `0x${'33'.repeat(32)}`,
+      commitments: nonces.map((n) => n.commitment),
+    });
+    expect((await replayed(a, '/v1/frost/sign', signBody)).status).toBe(200);
+    // Requests refused before or inside the handler are recorded too.
+    const unknownNonce = json({
+      keyId,
+      nonceId: 'n_missing',
+      sessionId: 'replay-2',
+      proposalId: 'replay-2',
+      message: `0x${'44'.repeat(32)}`,
+      commitments: nonces.map((n) => n.commitment),
+    });
+    expect((await replayed(a, '/v1/frost/sign', unknownNonce)).status).toBe(404);
+    expect((await replayed(a, '/v1/frost/sign', new TextEncoder().encode('{'))).status).toBe(400);
+    expect((await replayed(a, '/v1/frost/sign-batch', json([1]))).status).toBe(400);
   });
 
   it('replayed request: a request for one signer replayed to another is refused', async () => {
