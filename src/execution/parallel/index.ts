@@ -17,6 +17,7 @@ import type { Batch, BatchResult, TxReceipt } from '../types.ts';
 import {
   bindWorldState,
   commitIfAsked,
+  commitNodesIfAsked,
   type WorldStateBinding,
   type WorldStateOpts,
 } from '../world-state/binding.ts';
@@ -28,6 +29,7 @@ import { acquireWorkers, defaultWorkerCount, exclusive, type WorkerHandle } from
 import { explicitPreView, type PreView, snapshotPreView } from './preView.ts';
 import type { BatchState } from './protocol.ts';
 import { BlockStm, type StmStats } from './scheduler.ts';
+import { worldStateRoot } from './worldRoot.ts';
 
 export { closeWorkerPool } from './pool.ts';
 
@@ -37,8 +39,9 @@ export interface RunParallelOpts extends WorldStateOpts {
   /** fall back to sequential execution when speculation is measured to be wasted (default on) */
   fallback?: boolean;
   /**
-   * How the post-state root of a batch with an explicit `pre` is computed (default `bulk`;
-   * both give the same root). A batch on the world state always applies its writes to it.
+   * How the post-state root is computed (both give the same root). `bulk` (default): in one
+   * pass, from `pre` (trie.ts) or from the stored tries (world-state/trie-update.ts);
+   * `stateManager`: the writes applied through a MerkleStateManager (a cross-check).
    */
   rootVia?: 'bulk' | 'stateManager';
   /** receives scheduler statistics (benchmarks, tests) */
@@ -139,6 +142,18 @@ export async function finishBatch(input: FinishBatchInput): Promise<BatchResult>
   let committed: BatchResult['committed'];
   if (input.rootVia === 'bulk' && input.world === undefined) {
     stateRoot = finalStateRoot(batch.pre, input.mv, coinbase, preCoinbase, totalFees, keccak);
+  } else if (input.rootVia === 'bulk' && input.world !== undefined) {
+    const { root, nodes } = worldStateRoot({
+      snapshot: input.world.ws.snapshot(input.world.root),
+      mv: input.mv,
+      createdCode: (hash) => input.createdCodes.get(hash),
+      coinbase,
+      preCoinbase,
+      totalFees,
+      keccak,
+    });
+    stateRoot = root;
+    committed = await commitNodesIfAsked(input.world, root, nodes);
   } else {
     const sm =
       input.world === undefined

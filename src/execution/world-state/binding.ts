@@ -58,3 +58,14 @@ export async function commitIfAsked(
   const { root, height } = await binding.ws.commitFrom(sm);
   return { root, height };
 }
+
+/** Commits a post-state built as new nodes on the batch's pre-state root, when asked to. */
+export async function commitNodesIfAsked(
+  binding: WorldStateBinding | undefined,
+  root: Uint8Array,
+  nodes: ReadonlyMap<string, Uint8Array>,
+): Promise<{ root: string; height: number } | undefined> {
+  if (binding?.commit !== true) return undefined;
+  const committed = await binding.ws.commitNodes(binding.root, root, nodes);
+  return { root: committed.root, height: committed.height };
+}

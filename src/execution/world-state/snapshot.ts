@@ -30,15 +30,17 @@ const CODE_KEY_PREFIX = '63';
 const EMPTY_TRIE_HEX = bytesToUnprefixedHex(KECCAK256_RLP);
 
 export class StateSnapshot {
-  readonly #getNode: GetNode;
-  readonly #root: Uint8Array;
+  /** The store's node lookup (hex key), for building on this state (trie-update.ts). */
+  readonly getNode: GetNode;
+  /** The state root this snapshot reads. */
+  readonly root: Uint8Array;
   readonly #keccak: Keccak;
   readonly #accounts = new Map<string, Loaded | null>();
   readonly #slots = new Map<string, bigint>();
 
   constructor(getNode: GetNode, root: Uint8Array, keccak: Keccak) {
-    this.#getNode = getNode;
-    this.#root = root;
+    this.getNode = getNode;
+    this.root = root;
     this.#keccak = keccak;
   }
 
@@ -55,22 +57,28 @@ export class StateSnapshot {
     const loaded = this.#load(addr);
     let value = 0n;
     if (loaded?.account.hasStorage) {
-      const raw = trieGet(this.#getNode, loaded.storageRoot, this.#keccak(hexToBytes(slot)));
+      const raw = trieGet(this.getNode, loaded.storageRoot, this.#keccak(hexToBytes(slot)));
       if (raw !== undefined) value = bytesToBigInt(RLP.decode(raw) as Uint8Array);
     }
     this.#slots.set(key, value);
     return value;
   }
 
+  /** The account's storage trie root, or null when its storage is empty (or it is absent). */
+  storageRoot(addr: string): Uint8Array | null {
+    const loaded = this.#load(addr);
+    return loaded?.account.hasStorage === true ? loaded.storageRoot : null;
+  }
+
   /** The code with this hash (hex without 0x), if the store holds it. */
   code(codeHash: string): Uint8Array | undefined {
-    return this.#getNode(CODE_KEY_PREFIX + codeHash);
+    return this.getNode(CODE_KEY_PREFIX + codeHash);
   }
 
   #load(addr: string): Loaded | undefined {
     const cached = this.#accounts.get(addr);
     if (cached !== undefined) return cached ?? undefined;
-    const raw = trieGet(this.#getNode, this.#root, this.#keccak(hexToBytes(addr)));
+    const raw = trieGet(this.getNode, this.root, this.#keccak(hexToBytes(addr)));
     const loaded = raw === undefined ? undefined : decodeAccount(raw);
     this.#accounts.set(addr, loaded ?? null);
     return loaded;

@@ -160,6 +160,37 @@ export class WorldState {
     return this.#commit(opened, next);
   }
 
+  /**
+   * Makes `root` the head, given the new nodes that build it on `baseRoot` (trie-update.ts),
+   * in one atomic, durable transaction, only if the head is still `baseRoot`. The nodes are
+   * checked to complete the new state with what is stored; only those it needs are written.
+   */
+  async commitNodes(
+    baseRoot: string,
+    root: Uint8Array,
+    nodes: ReadonlyMap<string, Uint8Array>,
+  ): Promise<CommitResult> {
+    this.#assertOpen();
+    if (this.#readOnly) throw new Error('world state was opened read-only: it cannot commit');
+    const base = parseRoot(baseRoot, 'baseRoot');
+    const current = this.#head();
+    const next: HeadRecord = {
+      root: bytesToHex(root),
+      height: current.height + 1,
+      genesisRoot: current.genesisRoot,
+    };
+    const writes = reachableWrites(next.root, nodes, (key) => this.#store.hasNode(key));
+    await this.#store.commit(writes, next, base, (actual) => {
+      return new StalePreStateError(base, actual?.root);
+    });
+    return {
+      root: next.root,
+      height: next.height,
+      nodesWritten: writes.size,
+      nodesStaged: nodes.size,
+    };
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -73,6 +73,10 @@ describe('a batch on preStateRoot equals the same batch with that state as pre',
         );
         expect(got, `${label}, ${workers} workers`).toEqual(expected);
       }
+      const viaStateManager = await outcome(() =>
+        runParallel(batch, { worldState, rootVia: 'stateManager' }),
+      );
+      expect(viaStateManager, `${label}, root through a state manager`).toEqual(expected);
       expect(ws.headRoot(), 'nothing commits unless asked').toBe(genesis);
       const committed = await outcome(() => runParallel(batch, { worldState, commit: true }));
       expect(committed, label).toEqual(expected);
@@ -81,6 +85,31 @@ describe('a batch on preStateRoot equals the same batch with that state as pre',
       } else {
         expect(ws.headRoot(), 'a rejected batch commits nothing').toBe(genesis);
       }
+    }
+  });
+});
+
+describe('storage wipes on the world state', () => {
+  it('an empty account with storage, touched (EIP-161 deletes it) then funded, comes back without its storage', async () => {
+    const k = newKey();
+    const ghost = `0x${'5e'.repeat(20)}`;
+    const alloc: GenesisAlloc = {
+      [k.address]: { balance: '0xde0b6b3a7640000' },
+      [ghost]: { balance: '0x0', storage: { '0x1': '0x5', '0x2': '0x7' } },
+    };
+    const txs = [
+      signTx(k, { nonce: 0n, to: ghost, value: 0n }),
+      signTx(k, { nonce: 1n, to: ghost, value: 1n }),
+    ];
+    const f = { ...(randomBatch(1, 1) as BatchFile), pre: alloc, txs } as BatchFile;
+    const expected = await outcome(() => runSequential(parseBatch(f)));
+    const ws = await openWs(alloc);
+    const batch = onRoot(f, ws.headRoot());
+    expect(await outcome(() => runSequential(batch, { worldState: ws }))).toEqual(expected);
+    for (const rootVia of ['bulk', 'stateManager'] as const) {
+      expect(await outcome(() => runParallel(batch, { worldState: ws, rootVia }))).toEqual(
+        expected,
+      );
     }
   });
 });
