@@ -26,8 +26,13 @@ export function toNibbles(key: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Hex-prefix encoding (appendix C). */
-function hexPrefix(nibbles: Uint8Array, from: number, to: number, leaf: boolean): Uint8Array {
+/** Hex-prefix encoding (appendix C) of nibbles[from, to). */
+export function hexPrefix(
+  nibbles: Uint8Array,
+  from: number,
+  to: number,
+  leaf: boolean,
+): Uint8Array {
   const len = to - from;
   const odd = len % 2;
   const out = new Uint8Array(1 + (len >> 1));
@@ -42,7 +47,7 @@ function hexPrefix(nibbles: Uint8Array, from: number, to: number, leaf: boolean)
   return out;
 }
 
-function compareNibbles(a: Uint8Array, b: Uint8Array): number {
+export function compareNibbles(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
   return a.length - b.length;

@@ -18,7 +18,13 @@
  */
 import { RLP } from '@ethereumjs/rlp';
 import { bytesToUnprefixedHex } from '@ethereumjs/util';
-import { encodeList, encodeString, toNibbles } from '../trie.ts';
+import {
+  compareNibbles as compare,
+  encodeList,
+  encodeString,
+  hexPrefix,
+  toNibbles,
+} from '../trie.ts';
 import { MissingNodeError } from './trie-reader.ts';
 
 type Decoded = Uint8Array | Decoded[];
@@ -256,9 +262,15 @@ class Encoder {
 
   encode(n: TrieNode): Uint8Array {
     if (n.t === 'leaf')
-      return encodeList([encodeString(hexPrefix(n.path, true)), encodeString(n.value)]);
+      return encodeList([
+        encodeString(hexPrefix(Uint8Array.from(n.path), 0, n.path.length, true)),
+        encodeString(n.value),
+      ]);
     if (n.t === 'ext') {
-      return encodeList([encodeString(hexPrefix(n.path, false)), this.reference(n.child)]);
+      return encodeList([
+        encodeString(hexPrefix(Uint8Array.from(n.path), 0, n.path.length, false)),
+        this.reference(n.child),
+      ]);
     }
     const items = n.children.map((c) => (c === null ? EMPTY_STRING : this.reference(c)));
     items.push(encodeString(n.value ?? new Uint8Array(0)));
@@ -274,28 +286,6 @@ class Encoder {
     this.nodes.set(bytesToUnprefixedHex(hash), encoded);
     return encodeString(hash);
   }
-}
-
-/** Hex-prefix encoding (yellow paper, appendix C). */
-function hexPrefix(path: number[], leaf: boolean): Uint8Array {
-  const odd = path.length % 2;
-  const out = new Uint8Array(1 + (path.length >> 1));
-  out[0] = ((leaf ? 2 : 0) + odd) << 4;
-  let i = 0;
-  if (odd === 1) {
-    out[0] = (out[0] as number) | (path[0] as number);
-    i = 1;
-  }
-  for (let j = 1; i < path.length; i += 2, j++) {
-    out[j] = ((path[i] as number) << 4) | (path[i + 1] as number);
-  }
-  return out;
-}
-
-function compare(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
-  return a.length - b.length;
 }
 
 const EMPTY_STRING = new Uint8Array([0x80]);
