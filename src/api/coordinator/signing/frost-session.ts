@@ -49,7 +49,8 @@ export async function runFrostSession(opts: RunFrostSessionOpts): Promise<RunFro
   const timeoutMs = opts.roundTimeoutMs ?? 10_000;
   const maxAttempts = opts.maxAttempts ?? opts.signers.length - t + 2;
   const message = bytesToHex(opts.message);
-  const session = await SessionRecord.create(opts.db, {
+  // The row's insert overlaps round 1 (nonce commitments only); it is awaited before round 2.
+  const session = SessionRecord.begin(opts.db, {
     scheme: 'frost',
     message,
     settlementId: opts.settlementId,
@@ -70,15 +71,19 @@ export async function runFrostSession(opts: RunFrostSessionOpts): Promise<RunFro
     const commitments: WireNonceCommitment[] = round1.answers
       .map((a) => a.value)
       .sort((a, b) => (a.identifier < b.identifier ? -1 : 1));
-    await session.round(
-      'round2',
-      attempt,
-      chosen.map((s) => s.signerId),
-    );
+    await session.persisted();
     const request = { sessionId: attemptId, keyId: opts.keyId, proposalId: opts.proposalId };
-    const round2 = await firstAnswers(chosen, t, timeoutMs, (s, signal) =>
-      s.sign({ ...request, message, commitments }, signal),
-    );
+    // Recording who was chosen does not gate the signers: the update runs beside round 2.
+    const [round2] = await Promise.all([
+      firstAnswers(chosen, t, timeoutMs, (s, signal) =>
+        s.sign({ ...request, message, commitments }, signal),
+      ),
+      session.round(
+        'round2',
+        attempt,
+        chosen.map((s) => s.signerId),
+      ),
+    ]);
     if (round2.answers.length < t) {
       for (const f of round2.failures) session.unresponsive.add(f.key.signerId);
       continue;

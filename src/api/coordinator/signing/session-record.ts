@@ -28,24 +28,50 @@ export class SessionRecord {
   private constructor(
     private readonly db: Db,
     readonly id: string,
-  ) {}
+    /** The session row's insert; every later write waits for it. */
+    private readonly inserted: Promise<void>,
+  ) {
+    // Awaited by the writes below and by `persisted`; this only keeps a failure that nobody
+    // has awaited yet from counting as an unhandled rejection.
+    inserted.catch(() => undefined);
+  }
 
   static async create(
     db: Db,
     opts: { scheme: SessionScheme; message: string; settlementId?: string | undefined },
   ): Promise<SessionRecord> {
+    const session = SessionRecord.begin(db, opts);
+    await session.persisted();
+    return session;
+  }
+
+  /**
+   * Starts writing the session row and returns at once, so the row's commit overlaps work
+   * that needs no record yet (FROST round 1 only draws nonce commitments). Anything that asks
+   * a signer to sign must await `persisted()` first.
+   */
+  static begin(
+    db: Db,
+    opts: { scheme: SessionScheme; message: string; settlementId?: string | undefined },
+  ): SessionRecord {
     const id = newId(ID_PREFIXES.signingSession);
-    await db.signingSession.create({
-      data: {
-        id,
-        settlementId: opts.settlementId ?? null,
-        scheme: opts.scheme,
-        messageHash: opts.message,
-        status: 'round1',
-        participants: '[]',
-      },
-    });
-    return new SessionRecord(db, id);
+    const inserted = db.signingSession
+      .create({
+        data: {
+          id,
+          settlementId: opts.settlementId ?? null,
+          scheme: opts.scheme,
+          messageHash: opts.message,
+          status: 'round1',
+          participants: '[]',
+        },
+      })
+      .then(() => undefined);
+    return new SessionRecord(db, id, inserted);
+  }
+
+  persisted(): Promise<void> {
+    return this.inserted;
   }
 
   eligible<T extends { signerId: string }>(signers: readonly T[]): T[] {
@@ -55,6 +81,7 @@ export class SessionRecord {
   }
 
   async round(status: 'round1' | 'round2', attempt: number, participants: string[]) {
+    await this.inserted;
     await this.db.signingSession.update({
       where: { id: this.id },
       data: { status, attempt, participants: JSON.stringify(participants) },
@@ -63,6 +90,7 @@ export class SessionRecord {
 
   async blame(attempt: number, culprits: string[], detail: Record<string, unknown> = {}) {
     for (const id of culprits) this.culprits.add(id);
+    await this.inserted;
     await appendAudit(this.db, {
       actor: ACTOR,
       action: 'signing.bad-share',
@@ -72,6 +100,7 @@ export class SessionRecord {
   }
 
   async signed(signature: string, data: Record<string, unknown>) {
+    await this.inserted;
     await this.db.signingSession.update({
       where: { id: this.id },
       data: { status: 'signed', signature, culprits: JSON.stringify([...this.culprits]) },
@@ -82,6 +111,7 @@ export class SessionRecord {
   async fail(detail: string): Promise<never> {
     const culprits = [...this.culprits];
     const unresponsive = [...this.unresponsive];
+    await this.inserted;
     await this.db.signingSession.update({
       where: { id: this.id },
       data: { status: 'failed', reason: detail, culprits: JSON.stringify(culprits) },
