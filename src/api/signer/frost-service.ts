@@ -32,7 +32,7 @@ import {
   bindProposalSql,
   insertNonces,
   readNonces,
-  readProposals,
+  readNoncesAndProposals,
   releaseNonce,
   withRetry,
 } from './signer-sql.ts';
@@ -129,9 +129,11 @@ export async function signShares(
   if (new Set(reqs.map((r) => r.nonceId)).size !== reqs.length) {
     throw new InvalidInputError('items: a nonce appears twice', { field: 'items' });
   }
-  const rows = await readNonces(
+  // Bindings are read for every request, including those the nonce checks below refuse.
+  const { nonces: rows, proposals } = await readNoncesAndProposals(
     ctx.db,
     reqs.map((r) => r.nonceId),
+    reqs.map((r) => r.proposalId),
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
   const results: ShareResult[] = new Array(reqs.length);
@@ -165,14 +167,7 @@ export async function signShares(
     keyId: key.keyId,
     scheme: 'frost' as const,
   }));
-  const decisions = await decideAgainstBindings(
-    ctx.policy,
-    policyReqs,
-    await readProposals(
-      ctx.db,
-      pending.map((p) => p.req.proposalId),
-    ),
-  );
+  const decisions = await decideAgainstBindings(ctx.policy, policyReqs, proposals);
   const allowed = pending.filter((p, i) => {
     const d = decisions[i]!;
     if (!d.allow) results[p.index] = { error: new ForbiddenError(`policy refused: ${d.reason}`) };

@@ -72,6 +72,37 @@ export interface ProposalRow {
   keyId: string;
 }
 
+/**
+ * The nonces a signing request names and the current bindings of its proposals, in one
+ * statement (a UNION ALL of the two tables, told apart by "kind").
+ */
+export async function readNoncesAndProposals(
+  db: Sql,
+  nonceIds: string[],
+  proposalIds: string[],
+): Promise<{ nonces: NonceRow[]; proposals: ProposalRow[] }> {
+  if (nonceIds.length === 0 || proposalIds.length === 0) {
+    return {
+      nonces: await readNonces(db, nonceIds),
+      proposals: await readProposals(db, proposalIds),
+    };
+  }
+  const rows = await db.$queryRaw<(NonceRow & { kind: string })[]>`
+    SELECT 'n' AS "kind", "id", "keyId", "commitment", "sealedNonces", "status", "sessionId",
+           "messageHash", "commitmentsHash", "share"
+    FROM "SignerNonce" WHERE "id" IN (${Prisma.join(nonceIds)})
+    UNION ALL
+    SELECT 'p' AS "kind", "id", "keyId", NULL, NULL, NULL, NULL, "messageHash", NULL, NULL
+    FROM "SignerProposal" WHERE "id" IN (${Prisma.join([...new Set(proposalIds)])})`;
+  const nonces: NonceRow[] = [];
+  const proposals: ProposalRow[] = [];
+  for (const { kind, ...row } of rows) {
+    if (kind === 'n') nonces.push(row);
+    else proposals.push({ id: row.id, keyId: row.keyId, messageHash: row.messageHash as string });
+  }
+  return { nonces, proposals };
+}
+
 export async function readProposals(db: Sql, ids: string[]): Promise<ProposalRow[]> {
   if (ids.length === 0) return [];
   return db.$queryRaw<ProposalRow[]>`

@@ -6,6 +6,7 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frostRound, relayDkg, requestCommitments } from '../../../src/api/signer/driver.ts';
 import { parseCeremony } from '../../../src/custody/frost/ceremony.ts';
+import { parseGroupKey } from '../../../src/custody/frost/wire.ts';
 import { generateIdentity } from '../../../src/custody/identity.ts';
 import { verifyAuditLog } from '../../../src/store/audit-log.ts';
 import { openStore } from '../../../src/store/store.ts';
@@ -109,5 +110,31 @@ describe('signers on PostgreSQL', () => {
         await store.close();
       }
     }
+  });
+
+  it('a proposal stays bound to its first message (read with the nonces, bound with the release)', async () => {
+    const keyId = 'pg-key';
+    const pair = procs.slice(0, 2).map((p) => ({ client: p.client, identifier: p.identifier }));
+    const fresh = () =>
+      Promise.all(pair.map(async (m) => (await requestCommitments(m, keyId, 1))[0]!));
+    const groupKey = parseGroupKey(
+      (await procs[0]!.client.get<{ publicInfo: unknown }>(`/v1/keys/${keyId}`)).publicInfo,
+    );
+    const round = async (message: Uint8Array, sessionId: string) =>
+      frostRound({
+        members: pair,
+        keyId,
+        groupKey,
+        message,
+        sessionId,
+        proposalId: 'p-bind',
+        nonces: await fresh(),
+      });
+    const message = crypto.getRandomValues(new Uint8Array(32));
+    await round(message, 'b1');
+    await expect(round(new Uint8Array(32).fill(9), 'b2')).rejects.toThrow(
+      /bound to another message/,
+    );
+    await expect(round(message, 'b3')).resolves.toMatchObject({ signature: expect.any(String) });
   });
 });
