@@ -168,10 +168,6 @@ export async function run(): Promise<Record<string, unknown>> {
     out['frost-2of3-100-messages-one-session'] = { ms: Math.round(performance.now() - t) };
 
     const sk = schnorr.utils.randomSecretKey();
-    // The coordinator no longer runs noble's point arithmetic (native points since the FROST
-    // fast path), so noble is cold here: warm it as long as it is measured, or the floor reads
-    // up to twice its steady value and stops being a reference for the machine's speed.
-    for (let i = 0; i < SAMPLES; i++) schnorr.sign(crypto.getRandomValues(new Uint8Array(32)), sk);
     const floor = await timed(SAMPLES, async () => {
       schnorr.sign(crypto.getRandomValues(new Uint8Array(32)), sk);
     });
