@@ -243,34 +243,3 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
   return diff === 0;
 }
-
-const FIELD_P = secp256k1.Point.Fp.ORDER;
-
-/**
- * BIP340 Verify(pk, m, sig), exactly as the BIP specifies it, with libsecp256k1 points:
- * P = lift_x(pk) (fails if x >= p or not on the curve), r < p, s < n, e = H_challenge(r||pk||m),
- * R = s·G − e·P; valid iff R is not infinity, has even y, and x(R) = r. 0.1 ms instead of
- * noble's 1.1 ms; test/custody/frost/tr-native.test.ts runs the BIP340 vectors and a
- * differential test against noble's schnorr.verify.
- */
-export function bip340Verify(sig: Uint8Array, msg: Uint8Array, pubX: Uint8Array): boolean {
-  if (sig.length !== 64 || pubX.length !== 32) return false;
-  const P = concat(Uint8Array.of(2), pubX);
-  if (bytesToNumberBE(pubX) >= FIELD_P || !native.publicKeyVerify(P)) return false;
-  const r = sig.subarray(0, 32);
-  if (bytesToNumberBE(r) >= FIELD_P) return false;
-  const s = bytesToNumberBE(sig.subarray(32));
-  if (s >= Fn.ORDER) return false;
-  const e = Fn.create(bytesToNumberBE(schnorr.utils.taggedHash('BIP0340/challenge', r, pubX, msg)));
-  const terms: Uint8Array[] = [];
-  if (s !== 0n) terms.push(native.publicKeyCreate(Fn.toBytes(s), true));
-  if (e !== 0n) terms.push(native.publicKeyTweakMul(P, Fn.toBytes(Fn.neg(e)), true));
-  if (terms.length === 0) return false; // R = infinity
-  let R: Uint8Array;
-  try {
-    R = terms.length === 1 ? (terms[0] as Uint8Array) : native.publicKeyCombine(terms, true);
-  } catch {
-    return false; // s·G = e·P: R is the point at infinity
-  }
-  return R[0] === 2 && equalBytes(R.subarray(1), r);
-}
