@@ -9,7 +9,6 @@ import { InvalidInputError } from '../../shared/errors.ts';
 import { InvalidSignatureShareError } from '../errors.ts';
 import { hexToBytes, toHex } from '../wire-check.ts';
 import { frostSuite } from './suite.ts';
-import { trAggregateUnchecked } from './tr-native.ts';
 import { verifyGroupSignature } from './verify.ts';
 import {
   fromNobleId,
@@ -17,7 +16,6 @@ import {
   toNobleCommitment,
   toNobleId,
   toNoblePublic,
-  toTrCommitment,
   type WireGroupKey,
   type WireNonceCommitment,
   type WireSignatureShare,
@@ -38,29 +36,6 @@ export interface AggregateResult {
 export function runAggregate(opts: AggregateOpts): AggregateResult {
   const { groupKey, commitments, message } = opts;
   const shares = sharesBySigner(opts.shares, commitments);
-  if (groupKey.suite === 'secp256k1-tr') {
-    // Fast path: the group commitment with native points (tr-native.ts), the sum of the shares,
-    // and the BIP340 check below. Only if that fails does noble's aggregate run, which checks
-    // every share and names the culprits.
-    // Anything unusual (a foreign participant, a malformed point) is left to noble's checks.
-    if (commitments.every((c) => c.identifier in groupKey.verifyingShares)) {
-      let candidate: Uint8Array | undefined;
-      try {
-        candidate = trAggregateUnchecked({
-          signers: groupKey.threshold,
-          groupKey: hexToBytes(groupKey.commitments[0] as string),
-          list: commitments.map(toTrCommitment),
-          msg: message,
-          shares: commitments.map((c) => shares[toNobleId(c.identifier)] as Uint8Array),
-        });
-      } catch {
-        candidate = undefined;
-      }
-      if (candidate && verifyGroupSignature(groupKey, message, candidate)) {
-        return { signature: toHex(candidate) };
-      }
-    }
-  }
   const frost = frostSuite(groupKey.suite);
   let signature: Uint8Array;
   try {

@@ -5,9 +5,7 @@
  */
 import type { RNG } from '@noble/curves/abstract/frost.js';
 import { InvalidInputError } from '../../shared/errors.ts';
-import { hexToBytes, toHex } from '../wire-check.ts';
 import { frostSuite } from './suite.ts';
-import { trCommit } from './tr-native.ts';
 import {
   fromNobleCommitment,
   fromNobleNonces,
@@ -30,21 +28,6 @@ export interface CommitResult {
 }
 
 export function runCommit(opts: CommitOpts): CommitResult {
-  if (opts.share.suite === 'secp256k1-tr') {
-    // Native point arithmetic (tr-native.ts): the same nonces and commitments, ~10x faster.
-    const c = trCommit(hexToBytes(opts.share.signingShare), opts.rng);
-    const result = {
-      nonces: { hiding: toHex(c.hiding), binding: toHex(c.binding) },
-      commitment: {
-        identifier: opts.share.identifier,
-        hiding: toHex(c.hidingCommitment),
-        binding: toHex(c.bindingCommitment),
-      },
-    };
-    c.hiding.fill(0);
-    c.binding.fill(0);
-    return result;
-  }
   const frost = frostSuite(opts.share.suite);
   const generated = frost.commit(toNobleSecret(opts.share), opts.rng);
   const result = {

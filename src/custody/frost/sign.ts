@@ -7,14 +7,12 @@
 import { InvalidInputError } from '../../shared/errors.ts';
 import { hexToBytes, toHex } from '../wire-check.ts';
 import { frostSuite } from './suite.ts';
-import { trSignShare } from './tr-native.ts';
 import {
   toNobleCommitment,
   toNobleId,
   toNobleNonces,
   toNoblePublic,
   toNobleSecret,
-  toTrCommitment,
   type WireGroupKey,
   type WireKeyShare,
   type WireNonceCommitment,
@@ -56,26 +54,14 @@ export function runSign(opts: SignOpts): SignResult {
   const commitments = opts.commitments.map(toNobleCommitment);
   let bytes: Uint8Array;
   try {
-    // Both reject a commitment list whose entry for us does not match these nonces.
-    bytes =
-      share.suite === 'secp256k1-tr'
-        ? trSignShare({
-            signers: groupKey.threshold,
-            groupKey: hexToBytes(groupKey.commitments[0] as string),
-            identifier: hexToBytes(share.identifier),
-            signingShare: hexToBytes(share.signingShare),
-            hiding: hexToBytes(opts.nonces.hiding),
-            binding: hexToBytes(opts.nonces.binding),
-            list: opts.commitments.map(toTrCommitment),
-            msg: opts.message,
-          })
-        : frost.signShare(
-            toNobleSecret(share),
-            pub,
-            toNobleNonces(opts.nonces),
-            commitments,
-            opts.message,
-          );
+    // noble rejects a commitment list whose entry for us does not match these nonces.
+    bytes = frost.signShare(
+      toNobleSecret(share),
+      pub,
+      toNobleNonces(opts.nonces),
+      commitments,
+      opts.message,
+    );
   } catch (error) {
     throw new InvalidInputError(`signShare: ${(error as Error).message}`, { field: 'commitments' });
   }

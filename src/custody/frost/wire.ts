@@ -225,19 +225,6 @@ export function toNobleCommitment(c: WireNonceCommitment): NonceCommitments {
   };
 }
 
-/** The byte form tr-native.ts works on (identifier as its 32-byte scalar). */
-export function toTrCommitment(c: WireNonceCommitment): {
-  identifier: Uint8Array;
-  hiding: Uint8Array;
-  binding: Uint8Array;
-} {
-  return {
-    identifier: hexToBytes(c.identifier),
-    hiding: hexToBytes(c.hiding),
-    binding: hexToBytes(c.binding),
-  };
-}
-
 export function fromNobleCommitment(c: NonceCommitments): WireNonceCommitment {
   return {
     identifier: fromNobleId(c.identifier),
