@@ -47,6 +47,13 @@ export function hexPrefix(
   return out;
 }
 
+/** Where `a` and `b` (sorted items' first and last keys) stop agreeing, from `depth` on. */
+export function sharedPrefixEnd(a: Uint8Array, b: Uint8Array, depth: number): number {
+  let shared = depth;
+  while (shared < a.length && shared < b.length && a[shared] === b[shared]) shared++;
+  return shared;
+}
+
 export function compareNibbles(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
@@ -84,15 +91,7 @@ export class TrieBuilder {
       const path = hexPrefix(first.nibbles, depth, first.nibbles.length, true);
       return encodeList([encodeString(path), encodeString(first.value)]);
     }
-    const last = items[hi - 1] as Item;
-    let shared = depth;
-    while (
-      shared < first.nibbles.length &&
-      shared < last.nibbles.length &&
-      first.nibbles[shared] === last.nibbles[shared]
-    ) {
-      shared++;
-    }
+    const shared = sharedPrefixEnd(first.nibbles, (items[hi - 1] as Item).nibbles, depth);
     if (shared > depth) {
       const path = hexPrefix(first.nibbles, depth, shared, false);
       return encodeList([encodeString(path), this.ref(this.branch(items, lo, hi, shared))]);

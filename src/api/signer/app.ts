@@ -57,42 +57,18 @@ function parseShareRequest(
   };
 }
 
-function post(
-  path: string,
-  operationId: string,
-  summary: string,
-  handler: (body: Record<string, unknown>) => Promise<unknown>,
-): Route {
-  return defineRoute({
-    method: 'post',
-    path,
-    operationId,
-    summary,
-    auth: true,
-    request: { body: Body },
-    responses,
-    handler: async ({ body }) => ok(await handler(body)),
-  });
-}
-
 /**
- * The hot protocol routes record their request id in the transaction that makes their work
- * durable (auth.ts RequestRecord), saving a commit per request; every other route has it
- * recorded by the authentication step before its handler runs.
+ * A POST route. The hot protocol routes (ROUTES_RECORDING_OWN_REQUEST_ID) get a RequestRecord
+ * and record their request id in the transaction that makes their work durable; every other
+ * route has it recorded by the authentication step before its handler runs.
  */
-export const ROUTES_RECORDING_OWN_REQUEST_ID: ReadonlySet<string> = new Set([
-  '/v1/frost/commitments',
-  '/v1/frost/sign',
-  '/v1/frost/sign-batch',
-]);
-
-function postRecorded(
+function post(
   path: string,
   operationId: string,
   summary: string,
   handler: (body: Record<string, unknown>, record: RequestRecord | undefined) => Promise<unknown>,
 ): Route {
-  if (!ROUTES_RECORDING_OWN_REQUEST_ID.has(path)) throw new Error(`${path} is not listed`);
+  const recorded = ROUTES_RECORDING_OWN_REQUEST_ID.has(path);
   return defineRoute({
     method: 'post',
     path,
@@ -102,9 +78,20 @@ function postRecorded(
     request: { body: Body },
     responses,
     handler: async ({ body, req }) =>
-      ok(await withRequestRecord(req, (record) => handler(body, record))),
+      ok(
+        recorded
+          ? await withRequestRecord(req, (record) => handler(body, record))
+          : await handler(body, undefined),
+      ),
   });
 }
+
+/** Routes that record their own request id (see post). */
+export const ROUTES_RECORDING_OWN_REQUEST_ID: ReadonlySet<string> = new Set([
+  '/v1/frost/commitments',
+  '/v1/frost/sign',
+  '/v1/frost/sign-batch',
+]);
 
 export function signerRoutes(ctx: SignerContext): Route[] {
   return [
@@ -193,7 +180,7 @@ export function signerRoutes(ctx: SignerContext): Route[] {
           envelope: parseDealerShareEnvelope(b.envelope),
         }),
     ),
-    postRecorded(
+    post(
       '/v1/frost/commitments',
       'frostCommitments',
       'Round 1: nonce commitments (one, or a preprocessed batch)',
@@ -206,7 +193,7 @@ export function signerRoutes(ctx: SignerContext): Route[] {
         ),
       }),
     ),
-    postRecorded(
+    post(
       '/v1/frost/sign',
       'frostSign',
       'Round 2: signature share for one committed nonce',
@@ -222,7 +209,7 @@ export function signerRoutes(ctx: SignerContext): Route[] {
         return result;
       },
     ),
-    postRecorded(
+    post(
       '/v1/frost/sign-batch',
       'frostSignBatch',
       'Round 2 for many sessions at once: one result (share or problem) per item',

@@ -23,6 +23,7 @@ import {
   encodeList,
   encodeString,
   hexPrefix,
+  sharedPrefixEnd,
   toNibbles,
 } from '../trie.ts';
 import { MissingNodeError } from './trie-reader.ts';
@@ -201,15 +202,7 @@ function buildLive(items: Item[], lo: number, hi: number, depth: number): Ref {
     const path = [...first.nibbles.subarray(depth)];
     return node({ t: 'leaf', path, value: first.value as Uint8Array });
   }
-  const last = items[hi - 1] as Item;
-  let shared = depth;
-  while (
-    shared < first.nibbles.length &&
-    shared < last.nibbles.length &&
-    first.nibbles[shared] === last.nibbles[shared]
-  ) {
-    shared++;
-  }
+  const shared = sharedPrefixEnd(first.nibbles, (items[hi - 1] as Item).nibbles, depth);
   const children: (Ref | null)[] = new Array(16).fill(null);
   let value: Uint8Array | null = null;
   let i = lo;
