@@ -46,44 +46,65 @@ export function hashAuditEntry(
   return createHash('sha256').update(`${prevHash}\n${body}`).digest('hex');
 }
 
-const MAX_APPEND_ATTEMPTS = 20;
+/** What appendAudit and appendAuditInTx need of a client or a transaction: raw statements. */
+export type Sql = Pick<Db, '$queryRaw' | '$executeRaw'>;
 
-/** Appends one entry; concurrent appenders are serialised by the primary key on `seq`. */
-export async function appendAudit(db: Db, event: AuditEvent): Promise<AuditRecord> {
+/** Appends one entry in its own transaction; concurrent appenders are serialised. */
+export function appendAudit(db: Db, event: AuditEvent): Promise<AuditRecord> {
+  return withRetry(db, (tx) => appendAuditInTx(tx, event));
+}
+
+/**
+ * Appends one entry inside the caller's transaction (so an action and its audit entry commit
+ * together). The head row is locked first (a no-op UPDATE), so on PostgreSQL a concurrent
+ * appender waits here instead of racing for the same seq; the very first entry can still
+ * race, which surfaces as a unique violation that withRetry retries. Plain SQL: a Prisma model
+ * query costs about 1 ms of client work, and signers append on their signing path.
+ */
+export async function appendAuditInTx(tx: Sql, event: AuditEvent): Promise<AuditRecord> {
+  const [head] = await tx.$queryRaw<{ seq: number | bigint; hash: string }[]>`
+    UPDATE "AuditHead" SET "seq" = "seq" WHERE "id" = 1 RETURNING "seq", "hash"`;
+  const entry = {
+    seq: Number(head?.seq ?? 0) + 1,
+    at: new Date(),
+    actor: event.actor,
+    action: event.action,
+    subject: event.subject ?? null,
+    data: canonicalJson(event.data ?? {}),
+  };
+  const prevHash = head?.hash ?? GENESIS_HASH;
+  const record = { ...entry, prevHash, hash: hashAuditEntry(prevHash, entry) };
+  await tx.$executeRaw`
+    INSERT INTO "AuditEntry" ("seq", "at", "actor", "action", "subject", "data", "prevHash", "hash")
+    VALUES (${record.seq}, ${record.at}, ${record.actor}, ${record.action}, ${record.subject},
+            ${record.data}, ${prevHash}, ${record.hash})`;
+  await tx.$executeRaw`
+    INSERT INTO "AuditHead" ("id", "seq", "hash") VALUES (1, ${record.seq}, ${record.hash})
+    ON CONFLICT ("id") DO UPDATE SET "seq" = excluded."seq", "hash" = excluded."hash"`;
+  return record;
+}
+
+const MAX_ATTEMPTS = 20;
+
+/** Runs `fn` in one transaction, again from the start when it lost a race with another writer. */
+export async function withRetry<T>(db: Db, fn: (tx: Sql) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.$transaction(async (tx) => {
-        const head = await tx.auditHead.findUnique({ where: { id: 1 } });
-        const entry = {
-          seq: (head?.seq ?? 0) + 1,
-          at: new Date(),
-          actor: event.actor,
-          action: event.action,
-          subject: event.subject ?? null,
-          data: canonicalJson(event.data ?? {}),
-        };
-        const prevHash = head?.hash ?? GENESIS_HASH;
-        const record = { ...entry, prevHash, hash: hashAuditEntry(prevHash, entry) };
-        await tx.auditEntry.create({ data: record });
-        await tx.auditHead.upsert({
-          where: { id: 1 },
-          create: { id: 1, seq: record.seq, hash: record.hash },
-          update: { seq: record.seq, hash: record.hash },
-        });
-        return record;
-      });
+      return await db.$transaction((tx) => fn(tx));
     } catch (error) {
-      if (attempt >= MAX_APPEND_ATTEMPTS || !isContention(error)) throw error;
+      if (attempt >= MAX_ATTEMPTS || !isContention(error)) throw error;
       await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
     }
   }
 }
 
-/** A lost race with another writer: the same seq taken, or the database busy. */
+/** A lost race with another writer: the same key taken, or the database busy. */
 function isContention(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   if (e.code === 'P2002' || e.code === 'P2034') return true;
-  return /database is locked|SQLITE_BUSY|could not serialize|deadlock/i.test(e.message ?? '');
+  return /23505|40001|40P01|unique constraint|database is locked|SQLITE_BUSY|could not serialize|deadlock/i.test(
+    e.message ?? '',
+  );
 }
 
 export type AuditProblemKind = 'edited' | 'missing' | 'reordered' | 'head-mismatch';

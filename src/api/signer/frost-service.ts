@@ -28,7 +28,7 @@ import type { SignerContext } from './context.ts';
 import { newId } from './context.ts';
 import { decideAgainstBindings, messageHash, policyAuditEvent } from './policy.ts';
 import {
-  appendAuditSql,
+  appendAuditInTx,
   bindProposalSql,
   insertNonces,
   readNonces,
@@ -197,7 +197,7 @@ export async function signShares(
     const lost: Pending[] = [];
     const unbound: Pending[] = [];
     await record?.inTx(tx);
-    await appendAuditSql(tx, policyAuditEvent(ctx.name, policyReqs, decisions));
+    await appendAuditInTx(tx, policyAuditEvent(ctx.name, policyReqs, decisions));
     for (const p of allowed) {
       const hash = messageHash(p.req.message);
       if (

@@ -6,12 +6,10 @@
  * INSERT ... ON CONFLICT, UPDATE ... RETURNING); DateTime values are bound as Date, which the
  * adapters store exactly as Prisma's own writes do (Prisma reads them back unchanged).
  */
-import { canonicalJson } from '../../shared/canonical-json.ts';
-import { GENESIS_HASH, hashAuditEntry } from '../../store/audit-log.ts';
+import type { Sql } from '../../store/audit-log.ts';
 import { Prisma } from '../../store/generated/sqlite/client.ts';
-import type { Db } from '../../store/store.ts';
 
-export type Sql = Pick<Db, '$queryRaw' | '$executeRaw'>;
+export { appendAuditInTx, type Sql, withRetry } from '../../store/audit-log.ts';
 
 /** Records a request id; false if it was already recorded (a replay). */
 export async function rememberRequestId(
@@ -143,62 +141,4 @@ export async function releaseNonce(tx: Sql, r: Release): Promise<boolean> {
       "share" = ${r.share}, "usedAt" = ${new Date()}
     WHERE "id" = ${r.nonceId} AND "status" = 'fresh'`;
   return updated === 1;
-}
-
-export interface AuditEventSql {
-  actor: string;
-  action: string;
-  subject: string | null;
-  data: Record<string, unknown>;
-}
-
-/**
- * Appends one entry to the audit chain inside the caller's transaction: the same entry, hash
- * and head row as appendAudit (store/audit-log.ts), so verifyAuditLog checks it the same way.
- * The head row is locked first (UPDATE), so on PostgreSQL a concurrent appender waits here
- * instead of racing for the same seq; the very first entry can still race, which surfaces as
- * a unique violation that withRetry below retries.
- */
-export async function appendAuditSql(tx: Sql, event: AuditEventSql): Promise<void> {
-  const [head] = await tx.$queryRaw<{ seq: number | bigint; hash: string }[]>`
-    UPDATE "AuditHead" SET "seq" = "seq" WHERE "id" = 1 RETURNING "seq", "hash"`;
-  const entry = {
-    seq: Number(head?.seq ?? 0) + 1,
-    at: new Date(),
-    actor: event.actor,
-    action: event.action,
-    subject: event.subject,
-    data: canonicalJson(event.data),
-  };
-  const prevHash = head?.hash ?? GENESIS_HASH;
-  const hash = hashAuditEntry(prevHash, entry);
-  await tx.$executeRaw`
-    INSERT INTO "AuditEntry" ("seq", "at", "actor", "action", "subject", "data", "prevHash", "hash")
-    VALUES (${entry.seq}, ${entry.at}, ${entry.actor}, ${entry.action}, ${entry.subject},
-            ${entry.data}, ${prevHash}, ${hash})`;
-  await tx.$executeRaw`
-    INSERT INTO "AuditHead" ("id", "seq", "hash") VALUES (1, ${entry.seq}, ${hash})
-    ON CONFLICT ("id") DO UPDATE SET "seq" = excluded."seq", "hash" = excluded."hash"`;
-}
-
-const MAX_ATTEMPTS = 20;
-
-/** Runs `fn` in one transaction, again from the start when it lost a race with another writer. */
-export async function withRetry<T>(db: Db, fn: (tx: Sql) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.$transaction((tx) => fn(tx));
-    } catch (error) {
-      if (attempt >= MAX_ATTEMPTS || !isContention(error)) throw error;
-      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
-    }
-  }
-}
-
-function isContention(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  if (e.code === 'P2002' || e.code === 'P2034') return true;
-  return /23505|40001|40P01|unique constraint|database is locked|SQLITE_BUSY|could not serialize|deadlock/i.test(
-    e.message ?? '',
-  );
 }
