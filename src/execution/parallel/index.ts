@@ -102,9 +102,9 @@ export interface FinishBatchInput {
   mv: MVMemory;
   createdCodes: Map<string, Uint8Array>;
   fees: bigint[];
-  /** `bulk`: one-pass trie build from pre + writes; `stateManager`: writes applied to a MerkleStateManager */
+  /** `bulk`: one pass over pre (or the stored tries) + writes; `stateManager`: through a MerkleStateManager */
   rootVia: 'bulk' | 'stateManager';
-  /** set for a batch on the world state: the writes go to a state manager at its root */
+  /** set for a batch on the world state: the writes build on its root, committed if asked */
   world: WorldStateBinding | undefined;
   view: PreView;
 }
