@@ -23,18 +23,22 @@ import {
   InvalidInputError,
   NotFoundError,
 } from '../../shared/errors.ts';
+import { appendAuditInTx, withRetry } from '../../store/audit-log.ts';
 import type { RequestRecord } from './auth.ts';
 import type { SignerContext } from './context.ts';
 import { newId } from './context.ts';
-import { decideAgainstBindings, messageHash, policyAuditEvent } from './policy.ts';
 import {
-  appendAuditInTx,
+  boundElsewhereError,
+  decideAgainstBindings,
+  messageHash,
+  policyAuditEvent,
+} from './policy.ts';
+import {
   bindProposalSql,
   insertNonces,
   readNonces,
   readNoncesAndProposals,
   releaseNonce,
-  withRetry,
 } from './signer-sql.ts';
 import { type FrostKeyRecord, loadFrostKeyCached } from './vault.ts';
 
@@ -225,11 +229,7 @@ export async function signShares(
   record?.committed();
   for (const p of outcome.released) results[p.index] = { signatureShare: p.share! };
   for (const p of outcome.unbound) {
-    results[p.index] = {
-      error: new ForbiddenError(
-        `policy refused: proposal ${p.req.proposalId} is bound to another message`,
-      ),
-    };
+    results[p.index] = { error: boundElsewhereError(p.req.proposalId) };
   }
   for (const p of outcome.lost) {
     // Another request used this nonce between our read and our write: answer as for a replay.

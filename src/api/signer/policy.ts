@@ -7,8 +7,9 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ForbiddenError } from '../../shared/errors.ts';
-import { appendAudit } from '../../store/audit-log.ts';
+import { appendAudit, type Sql } from '../../store/audit-log.ts';
 import type { Db } from '../../store/store.ts';
+import { bindProposalSql, readProposals } from './signer-sql.ts';
 
 export interface PolicyRequest {
   keyId: string;
@@ -41,9 +42,10 @@ export async function decidePolicies(
   reqs: PolicyRequest[],
   actor: string,
 ): Promise<PolicyDecision[]> {
-  const rows = await db.signerProposal.findMany({
-    where: { id: { in: reqs.map((r) => r.proposalId) } },
-  });
+  const rows = await readProposals(
+    db,
+    reqs.map((r) => r.proposalId),
+  );
   const decisions = await decideAgainstBindings(verifier, reqs, rows);
   await appendAudit(db, policyAuditEvent(actor, reqs, decisions));
   return decisions;
@@ -114,27 +116,20 @@ export async function checkPolicy(
     throw new ForbiddenError(`policy refused: ${decision?.reason ?? 'no decision'}`);
 }
 
-/** Inside the releasing transaction: bind, or confirm an existing binding is this message. */
-export async function tryBindProposal(
-  tx: Pick<Db, 'signerProposal'>,
-  req: { proposalId: string; keyId: string; message: Uint8Array },
-): Promise<boolean> {
-  const hash = messageHash(req.message);
-  const bound = await tx.signerProposal.findUnique({ where: { id: req.proposalId } });
-  if (bound) return bound.messageHash === hash && bound.keyId === req.keyId;
-  await tx.signerProposal.create({
-    data: { id: req.proposalId, messageHash: hash, keyId: req.keyId },
-  });
-  return true;
+/** The refusal of a second, different message for an already bound proposal. */
+export function boundElsewhereError(proposalId: string): ForbiddenError {
+  return new ForbiddenError(`policy refused: proposal ${proposalId} is bound to another message`);
 }
 
+/** Inside the releasing transaction: bind the proposal, or refuse if it is bound elsewhere. */
 export async function bindProposal(
-  tx: Pick<Db, 'signerProposal'>,
+  tx: Sql,
   req: { proposalId: string; keyId: string; message: Uint8Array },
 ): Promise<void> {
-  if (!(await tryBindProposal(tx, req))) {
-    throw new ForbiddenError(
-      `policy refused: proposal ${req.proposalId} is bound to another message`,
-    );
-  }
+  const bound = await bindProposalSql(tx, {
+    proposalId: req.proposalId,
+    keyId: req.keyId,
+    messageHash: messageHash(req.message),
+  });
+  if (!bound) throw boundElsewhereError(req.proposalId);
 }

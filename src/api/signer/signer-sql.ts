@@ -9,7 +9,7 @@
 import type { Sql } from '../../store/audit-log.ts';
 import { Prisma } from '../../store/generated/sqlite/client.ts';
 
-export { appendAuditInTx, type Sql, withRetry } from '../../store/audit-log.ts';
+export type { Sql } from '../../store/audit-log.ts';
 
 /** Records a request id; false if it was already recorded (a replay). */
 export async function rememberRequestId(
