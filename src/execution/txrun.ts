@@ -9,7 +9,7 @@ import type { Block } from '@ethereumjs/block';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { runTx, type VM } from '@ethereumjs/vm';
 import { shortMessage } from './decode.ts';
-import { ExecutionFault } from './errors.ts';
+import { ExecutionFault, ExecutionFaultError } from './errors.ts';
 import { toLog } from './receipts.ts';
 import type { TxReceipt } from './types.ts';
 
@@ -61,4 +61,11 @@ export function isNodeFault(error: unknown): boolean {
 export function cumulativeGasReason(txGasLimit: bigint, gasLeft: bigint): string | undefined {
   if (txGasLimit <= gasLeft) return undefined;
   return `gas limit ${txGasLimit} exceeds the ${gasLeft} gas left in the batch`;
+}
+
+/** A worker's node fault on transaction `tx` fails the whole run (it says nothing of the batch). */
+export function throwIfFault(tx: number, outcome: TxOutcome | undefined): void {
+  if (outcome?.ok === false && outcome.fault === true) {
+    throw new ExecutionFaultError(`transaction ${tx}: ${outcome.reason}`);
+  }
 }

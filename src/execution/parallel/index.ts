@@ -9,10 +9,10 @@ import type { AccessList } from '../accessList.ts';
 import { batchWithdrawals } from '../bridge/batch-withdrawals.ts';
 import { makeCommon } from '../crypto.ts';
 import { shortMessage, unsupportedTypeReason } from '../decode.ts';
-import { BatchRejectedError, ExecutionFaultError } from '../errors.ts';
+import { BatchRejectedError } from '../errors.ts';
 import { loadPreState } from '../prestate.ts';
 import { receiptsRootBulk, withCumulativeGas } from '../receipts.ts';
-import { cumulativeGasReason, type TxOutcome } from '../txrun.ts';
+import { cumulativeGasReason, type TxOutcome, throwIfFault } from '../txrun.ts';
 import type { Batch, BatchResult, TxReceipt } from '../types.ts';
 import {
   bindWorldState,
@@ -124,9 +124,7 @@ export async function finishBatch(input: FinishBatchInput): Promise<BatchResult>
     );
     if (overLimit !== undefined) throw new BatchRejectedError(i, overLimit);
     const outcome = input.outcomes[i];
-    if (outcome?.ok === false && outcome.fault === true) {
-      throw new ExecutionFaultError(`transaction ${i}: ${outcome.reason}`);
-    }
+    throwIfFault(i, outcome);
     if (outcome === undefined || !outcome.ok)
       throw new BatchRejectedError(i, outcome?.reason ?? 'not executed');
     partial.push(outcome.receipt);

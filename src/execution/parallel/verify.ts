@@ -9,7 +9,8 @@
  */
 import type { AccessList, TxAccess } from '../accessList.ts';
 import { makeCommon } from '../crypto.ts';
-import { AccessListMismatchError, ExecutionFaultError } from '../errors.ts';
+import { AccessListMismatchError } from '../errors.ts';
+import { throwIfFault } from '../txrun.ts';
 import type { Batch, BatchResult } from '../types.ts';
 import { bindWorldState, type WorldStateOpts } from '../world-state/binding.ts';
 import { finishBatch, firstStaticFailure, openBatch, preViewOf } from './index.ts';
@@ -59,10 +60,7 @@ async function verifyExclusive(
   const mv = new MVMemory();
   const createdCodes = new Map<string, Uint8Array>();
   for (let tx = 0; tx < limit; tx++) {
-    const outcome = (results[tx] as Executed).outcome;
-    if (outcome?.ok === false && outcome.fault === true) {
-      throw new ExecutionFaultError(`transaction ${tx}: ${outcome.reason}`);
-    }
+    throwIfFault(tx, (results[tx] as Executed).outcome);
     const problem = mismatch(list[tx] as TxAccess, results[tx] as Executed);
     if (problem !== undefined) throw new AccessListMismatchError(tx, problem);
     const entry = list[tx] as TxAccess;
