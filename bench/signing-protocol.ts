@@ -76,29 +76,24 @@ const message = crypto.getRandomValues(new Uint8Array(32));
 const rounds = Array.from({ length: N }, () =>
   shares.map((share) => ({ share, ...runCommit({ share }) })),
 );
+/** Signs round i's message with the first share, checking its own share or not. */
+function signRound(verifyOwnShare: boolean) {
+  return (i: number) => {
+    const r = rounds[i]!;
+    runSign({
+      groupKey,
+      share: r[0]!.share,
+      nonces: { ...r[0]!.nonces },
+      commitments: r.map((x) => x.commitment),
+      message,
+      verifyOwnShare,
+    });
+  };
+}
 const result: Record<string, unknown> = {
   commit: time(N, () => runCommit({ share: shares[0]! })),
-  'sign (with own-share check)': time(N, (i) => {
-    const r = rounds[i]!;
-    runSign({
-      groupKey,
-      share: r[0]!.share,
-      nonces: { ...r[0]!.nonces },
-      commitments: r.map((x) => x.commitment),
-      message,
-    });
-  }),
-  'sign (no own-share check)': time(N, (i) => {
-    const r = rounds[i]!;
-    runSign({
-      groupKey,
-      share: r[0]!.share,
-      nonces: { ...r[0]!.nonces },
-      commitments: r.map((x) => x.commitment),
-      message,
-      verifyOwnShare: false,
-    });
-  }),
+  'sign (with own-share check)': time(N, signRound(true)),
+  'sign (no own-share check)': time(N, signRound(false)),
 };
 const signed = rounds.map((r) => ({
   commitments: r.map((x) => x.commitment),

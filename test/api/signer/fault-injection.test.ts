@@ -72,34 +72,15 @@ async function restartVictim(crashAt?: CrashPoint): Promise<void> {
   running[0] = await startSignerProcess(homes[0]!, coordinator);
 }
 
-async function askShare(
+/** A share from signer `who` (0: the one being crashed, 1: its healthy partner). */
+async function shareFrom(
+  who: 0 | 1,
   nonce: NonceRef,
   commitments: NonceRef[],
   message: Uint8Array,
   session: string,
 ) {
-  const share = await running[0]!.client.post<{ signatureShare: unknown }>('/v1/frost/sign', {
-    keyId,
-    nonceId: nonce.nonceId,
-    sessionId: session,
-    proposalId: session,
-    message: hex(message),
-    commitments: commitments.map((c) => c.commitment),
-  });
-  const parsed = parseSignatureShare(share.signatureShare);
-  const seen = observed.get(nonce.nonceId) ?? new Set<string>();
-  seen.add(messageHash(message));
-  observed.set(nonce.nonceId, seen);
-  return parsed;
-}
-
-async function helperShare(
-  nonce: NonceRef,
-  commitments: NonceRef[],
-  message: Uint8Array,
-  session: string,
-) {
-  const r = await running[1]!.client.post<{ signatureShare: unknown }>('/v1/frost/sign', {
+  const r = await running[who]!.client.post<{ signatureShare: unknown }>('/v1/frost/sign', {
     keyId,
     nonceId: nonce.nonceId,
     sessionId: session,
@@ -109,6 +90,27 @@ async function helperShare(
   });
   return parseSignatureShare(r.signatureShare);
 }
+
+/** A share from the crashed signer, remembering which messages each nonce signed. */
+async function askShare(
+  nonce: NonceRef,
+  commitments: NonceRef[],
+  message: Uint8Array,
+  session: string,
+) {
+  const parsed = await shareFrom(0, nonce, commitments, message, session);
+  const seen = observed.get(nonce.nonceId) ?? new Set<string>();
+  seen.add(messageHash(message));
+  observed.set(nonce.nonceId, seen);
+  return parsed;
+}
+
+const helperShare = (
+  nonce: NonceRef,
+  commitments: NonceRef[],
+  message: Uint8Array,
+  session: string,
+) => shareFrom(1, nonce, commitments, message, session);
 
 function aggregateOk(
   nonces: NonceRef[],

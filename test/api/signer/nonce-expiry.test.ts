@@ -44,17 +44,21 @@ describe.each(DATABASE_KINDS)('nonce expiry on %s', (kind) => {
     const [stale, fresh, used] = await createCommitments(ctx, keyId, 3);
     const other = runCommit({ share: dkg.results[1]!.share }).commitment;
     const key = await loadFrostKey(ctx.db, ctx.kek, keyId);
-    const [signed] = await signShares(ctx, key, [
-      {
-        nonceId: used!.nonceId,
-        sessionId: 'session-1',
-        proposalId: 'proposal-1',
-        message: new Uint8Array(32).fill(5),
-        commitments: [used!.commitment, other].sort((a, b) =>
-          a.identifier < b.identifier ? -1 : 1,
-        ),
-      },
-    ]);
+    const signWith = async (nonce: typeof used, n: number) => {
+      const [result] = await signShares(ctx, key, [
+        {
+          nonceId: nonce!.nonceId,
+          sessionId: `session-${n}`,
+          proposalId: `proposal-${n}`,
+          message: new Uint8Array(32).fill(4 + n),
+          commitments: [nonce!.commitment, other].sort((a, b) =>
+            a.identifier < b.identifier ? -1 : 1,
+          ),
+        },
+      ]);
+      return result;
+    };
+    const signed = await signWith(used, 1);
     expect(signed).toHaveProperty('signatureShare');
 
     const old = new Date(Date.now() - UNUSED_NONCE_TTL_MS - 60_000);
@@ -66,17 +70,7 @@ describe.each(DATABASE_KINDS)('nonce expiry on %s', (kind) => {
     const left = await ctx.db.signerNonce.findMany({ where: { keyId } });
     expect(left.map((n) => n.id).sort()).toEqual([fresh!.nonceId, used!.nonceId].sort());
 
-    const [refused] = await signShares(ctx, key, [
-      {
-        nonceId: stale!.nonceId,
-        sessionId: 'session-2',
-        proposalId: 'proposal-2',
-        message: new Uint8Array(32).fill(6),
-        commitments: [stale!.commitment, other].sort((a, b) =>
-          a.identifier < b.identifier ? -1 : 1,
-        ),
-      },
-    ]);
+    const refused = await signWith(stale, 2);
     expect(refused).toMatchObject({ error: { status: 404 } });
   });
 });
