@@ -154,10 +154,11 @@ export class WorldState {
         field: 'stateManager',
       });
     }
-    const root = bytesToHex(await sm.getStateRoot());
-    const current = this.#head();
-    const next: HeadRecord = { root, height: current.height + 1, genesisRoot: current.genesisRoot };
-    return this.#commit(opened, next);
+    const next = this.#nextHead(bytesToHex(await sm.getStateRoot()));
+    const result = await this.#write(opened.db.stagedWrites(), next, opened.baseRoot);
+    opened.db.persisted();
+    opened.baseRoot = next.root;
+    return result;
   }
 
   /**
@@ -171,24 +172,8 @@ export class WorldState {
     nodes: ReadonlyMap<string, Uint8Array>,
   ): Promise<CommitResult> {
     this.#assertOpen();
-    if (this.#readOnly) throw new Error('world state was opened read-only: it cannot commit');
-    const base = parseRoot(baseRoot, 'baseRoot');
-    const current = this.#head();
-    const next: HeadRecord = {
-      root: bytesToHex(root),
-      height: current.height + 1,
-      genesisRoot: current.genesisRoot,
-    };
-    const writes = reachableWrites(next.root, nodes, (key) => this.#store.hasNode(key));
-    await this.#store.commit(writes, next, base, (actual) => {
-      return new StalePreStateError(base, actual?.root);
-    });
-    return {
-      root: next.root,
-      height: next.height,
-      nodesWritten: writes.size,
-      nodesStaged: nodes.size,
-    };
+    const next = this.#nextHead(bytesToHex(root));
+    return this.#write(nodes, next, parseRoot(baseRoot, 'baseRoot'));
   }
 
   async close(): Promise<void> {
@@ -202,19 +187,30 @@ export class WorldState {
     const sm = this.stateManagerAt(EMPTY_ROOT);
     await applyGenesisAlloc(sm, alloc);
     const root = bytesToHex(await sm.getStateRoot());
-    return this.#commit(this.#opened.get(sm)!, { root, height: 0, genesisRoot: root }, true);
+    const staged = this.#opened.get(sm)!.db.stagedWrites();
+    return this.#write(staged, { root, height: 0, genesisRoot: root }, undefined);
   }
 
-  async #commit(opened: Opened, next: HeadRecord, genesis = false): Promise<CommitResult> {
+  /** The head after the current one, at `root`. */
+  #nextHead(root: string): HeadRecord {
+    const current = this.#head();
+    return { root, height: current.height + 1, genesisRoot: current.genesisRoot };
+  }
+
+  /**
+   * The nodes of `staged` that `next.root` needs (and that the store lacks), with the new head,
+   * in one durable transaction, if the head is still `expectedRoot` (undefined: no head yet).
+   */
+  async #write(
+    staged: ReadonlyMap<string, Uint8Array | null>,
+    next: HeadRecord,
+    expectedRoot: string | undefined,
+  ): Promise<CommitResult> {
     if (this.#readOnly) throw new Error('world state was opened read-only: it cannot commit');
-    const staged = opened.db.stagedWrites();
     const writes = reachableWrites(next.root, staged, (key) => this.#store.hasNode(key));
-    const expected = genesis ? undefined : opened.baseRoot;
-    await this.#store.commit(writes, next, expected, (actual) => {
-      return new StalePreStateError(opened.baseRoot, actual?.root);
+    await this.#store.commit(writes, next, expectedRoot, (actual) => {
+      return new StalePreStateError(expectedRoot ?? EMPTY_ROOT, actual?.root);
     });
-    opened.db.persisted();
-    opened.baseRoot = next.root;
     return {
       root: next.root,
       height: next.height,
