@@ -8,6 +8,7 @@
  * predecessor, and a deleted tail disagrees with the head row written in the same transaction.
  */
 import { createHash } from 'node:crypto';
+import type BetterSqlite3 from 'better-sqlite3';
 import { canonicalJson } from '../shared/canonical-json.ts';
 import type { Db } from './store.ts';
 
@@ -82,6 +83,64 @@ export async function appendAuditInTx(tx: Sql, event: AuditEvent): Promise<Audit
     INSERT INTO "AuditHead" ("id", "seq", "hash") VALUES (1, ${record.seq}, ${record.hash})
     ON CONFLICT ("id") DO UPDATE SET "seq" = excluded."seq", "hash" = excluded."hash"`;
   return record;
+}
+
+/** A DateTime as Prisma's SQLite adapter stores it (ISO 8601, `+00:00`), so Prisma reads it back. */
+export function sqliteDateTime(d: Date): string {
+  return d.toISOString().replace('Z', '+00:00');
+}
+
+const sqliteAppenders = new WeakMap<BetterSqlite3.Database, (event: AuditEvent) => AuditRecord>();
+
+/**
+ * appendAuditInTx for a better-sqlite3 connection, synchronous, with prepared statements: the
+ * same rows (same columns, same DateTime text, same chain) as the Prisma path writes. The
+ * caller runs it inside its own write transaction (BEGIN IMMEDIATE), which serialises appenders.
+ */
+export function sqliteAuditAppender(
+  db: BetterSqlite3.Database,
+): (event: AuditEvent) => AuditRecord {
+  const cached = sqliteAppenders.get(db);
+  if (cached) return cached;
+  const lockHead = db.prepare<[], { seq: number; hash: string }>(
+    'UPDATE "AuditHead" SET "seq" = "seq" WHERE "id" = 1 RETURNING "seq", "hash"',
+  );
+  const insertEntry = db.prepare(
+    `INSERT INTO "AuditEntry" ("seq", "at", "actor", "action", "subject", "data", "prevHash", "hash")
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const writeHead = db.prepare(
+    `INSERT INTO "AuditHead" ("id", "seq", "hash") VALUES (1, ?, ?)
+     ON CONFLICT ("id") DO UPDATE SET "seq" = excluded."seq", "hash" = excluded."hash"`,
+  );
+  const append = (event: AuditEvent): AuditRecord => {
+    if (!db.inTransaction) throw new Error('sqliteAuditAppender: not inside a transaction');
+    const head = lockHead.get();
+    const entry = {
+      seq: Number(head?.seq ?? 0) + 1,
+      at: new Date(),
+      actor: event.actor,
+      action: event.action,
+      subject: event.subject ?? null,
+      data: canonicalJson(event.data ?? {}),
+    };
+    const prevHash = head?.hash ?? GENESIS_HASH;
+    const record = { ...entry, prevHash, hash: hashAuditEntry(prevHash, entry) };
+    insertEntry.run(
+      record.seq,
+      sqliteDateTime(record.at),
+      record.actor,
+      record.action,
+      record.subject,
+      record.data,
+      prevHash,
+      record.hash,
+    );
+    writeHead.run(record.seq, record.hash);
+    return record;
+  };
+  sqliteAppenders.set(db, append);
+  return append;
 }
 
 const MAX_ATTEMPTS = 20;

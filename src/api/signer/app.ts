@@ -255,6 +255,8 @@ export function signerRoutes(ctx: SignerContext): Route[] {
 export interface CreateSignerAppOpts {
   ctx: SignerContext;
   store: Store;
+  /** The SQLite hot-path connection, when the signer has one: its durability is checked too. */
+  hotPath?: { synchronousLevel(): number };
   coordinatorKeys: readonly string[];
   version: string;
 }
@@ -268,9 +270,10 @@ export function createSignerApp(opts: CreateSignerAppOpts): HttpApp {
       description: 'One signer service: holds one key share or key, its nonces and its own policy.',
     },
     routes: signerRoutes(opts.ctx),
-    checks: [...storeChecks(opts.store), durabilityCheck(opts.store)],
+    checks: [...storeChecks(opts.store), durabilityCheck(opts.store, opts.hotPath)],
     authenticate: signerAuth({
       db: opts.ctx.db,
+      ...(opts.ctx.sql ? { sql: opts.ctx.sql } : {}),
       identity: opts.ctx.identity,
       coordinatorKeys: opts.coordinatorKeys,
       recordsOwnRequestId: (req) =>

@@ -11,13 +11,15 @@ import { ReplayedRequestError } from '../../custody/errors.ts';
 import type { IdentityKey } from '../../custody/identity.ts';
 import { InvalidInputError, PayloadTooLargeError } from '../../shared/errors.ts';
 import type { Db } from '../../store/store.ts';
-import { rememberRequestId, type Sql } from './signer-sql.ts';
+import { type PendingRequestId, prismaSignerSql, type SignerSql } from './signer-sql.ts';
 
 // A sign-batch of 1000 items with 3-of-5 commitment lists is about 1 MB.
 export const MAX_SIGNER_BODY_BYTES = 2 * 1024 * 1024;
 
 export interface SignerAuthOpts {
   db: Db;
+  /** Where request ids are recorded (the Prisma client's connection when absent). */
+  sql?: SignerSql;
   identity: IdentityKey;
   coordinatorKeys: readonly string[];
   /**
@@ -28,25 +30,23 @@ export interface SignerAuthOpts {
 }
 
 /**
- * A verified request whose id is not recorded yet. The handler records it with `inTx` inside
- * its own durable transaction (a seen id throws ReplayedRequestError and rolls the work back)
- * and calls `committed` once that transaction has committed; `settle` records it on its own if
- * the handler never got there (an error, or an answer that needed no write), so every request
- * id is durable before any response to it leaves.
+ * A verified request whose id is not recorded yet. The handler passes `pending` to the
+ * SignerSql transaction that makes its work durable (a seen id throws ReplayedRequestError and
+ * rolls the work back) and calls `committed` once that transaction has committed; `settle`
+ * records it on its own if the handler never got there (an error, or an answer that needed no
+ * write), so every request id is durable before any response to it leaves.
  */
 export class RequestRecord {
   private recorded = false;
   constructor(
-    private readonly db: Db,
+    private readonly sql: SignerSql,
     readonly requestId: string,
     readonly expiresAt: Date,
   ) {}
 
-  async inTx(tx: Sql): Promise<void> {
-    if (this.recorded) return;
-    if (!(await rememberRequestId(tx, this.requestId, this.expiresAt))) {
-      throw new ReplayedRequestError(this.requestId);
-    }
+  /** The id for the handler's transaction; undefined once it is recorded. */
+  get pending(): PendingRequestId | undefined {
+    return this.recorded ? undefined : { requestId: this.requestId, expiresAt: this.expiresAt };
   }
 
   committed(): void {
@@ -55,7 +55,9 @@ export class RequestRecord {
 
   async settle(): Promise<void> {
     if (this.recorded) return;
-    await this.inTx(this.db);
+    if (!(await this.sql.rememberRequestId(this.requestId, this.expiresAt))) {
+      throw new ReplayedRequestError(this.requestId);
+    }
     this.recorded = true;
   }
 }
@@ -85,7 +87,8 @@ export async function withRequestRecord<T>(
 }
 
 export function signerAuth(opts: SignerAuthOpts): RequestHandler {
-  const replayGuard = new DbReplayGuard(opts.db);
+  const sql = opts.sql ?? prismaSignerSql(opts.db);
+  const replayGuard = new DbReplayGuard(opts.db, sql);
   return async (req, res, next) => {
     signResponses(req, res, opts.identity);
     const body = await readRawBody(req);
@@ -108,7 +111,7 @@ export function signerAuth(opts: SignerAuthOpts): RequestHandler {
         : replayGuard,
     });
     const record = pending
-      ? new RequestRecord(opts.db, pending.requestId, new Date(pending.expiresAtMs))
+      ? new RequestRecord(sql, pending.requestId, new Date(pending.expiresAtMs))
       : undefined;
     let parsed: unknown;
     try {
@@ -162,7 +165,10 @@ async function readRawBody(req: Request): Promise<Uint8Array> {
 /** Request ids in the signer's own database; expired ones are pruned as new ones arrive. */
 export class DbReplayGuard implements ReplayGuard {
   private lastPrune = 0;
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly sql: SignerSql = prismaSignerSql(db),
+  ) {}
   async remember(requestId: string, expiresAtMs: number): Promise<boolean> {
     // Pruning is housekeeping, not a check: once every 10 s keeps it off the request path.
     if (Date.now() - this.lastPrune > 10_000) {
@@ -171,6 +177,6 @@ export class DbReplayGuard implements ReplayGuard {
         where: { expiresAt: { lt: new Date(Date.now() - 60_000) } },
       });
     }
-    return rememberRequestId(this.db, requestId, new Date(expiresAtMs));
+    return this.sql.rememberRequestId(requestId, new Date(expiresAtMs));
   }
 }

@@ -4,10 +4,13 @@ import type { Logger } from '../../shared/logger.ts';
 import type { Db } from '../../store/store.ts';
 import type { CrashPoint } from './config.ts';
 import type { PolicyVerifier } from './policy.ts';
+import { prismaSignerSql, type SignerSql } from './signer-sql.ts';
 
 export interface SignerContext {
   name: string;
   db: Db;
+  /** The hot-path statements (signer-sqlite.ts on SQLite); through `db` when absent. */
+  sql?: SignerSql;
   kek: Uint8Array;
   identity: IdentityKey;
   policy: PolicyVerifier;
@@ -24,4 +27,17 @@ export function crashHook(crashAt: CrashPoint | undefined): (point: CrashPoint) 
 
 export function newId(prefix: string): string {
   return `${prefix}_${Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex')}`;
+}
+
+const prismaSql = new WeakMap<object, SignerSql>();
+
+/** The context's SignerSql: its own, or one over its Prisma client. */
+export function signerSqlOf(ctx: Pick<SignerContext, 'db' | 'sql'>): SignerSql {
+  if (ctx.sql) return ctx.sql;
+  let sql = prismaSql.get(ctx.db);
+  if (!sql) {
+    sql = prismaSignerSql(ctx.db);
+    prismaSql.set(ctx.db, sql);
+  }
+  return sql;
 }

@@ -16,14 +16,18 @@ export async function requireDurableCommits(store: Store): Promise<void> {
   if (Number(row?.synchronous) < 2) throw new Error('SQLite refused synchronous = FULL');
 }
 
-export function durabilityCheck(store: Store): ReadinessCheck {
+export function durabilityCheck(
+  store: Store,
+  hotPath?: { synchronousLevel(): number },
+): ReadinessCheck {
   return {
     name: 'durable-commits',
     check: async () => {
       if (store.provider !== 'sqlite') return { ok: true, detail: store.provider };
       const [row] =
         await store.db.$queryRawUnsafe<{ synchronous: bigint | number }[]>('PRAGMA synchronous');
-      const level = Number(row?.synchronous);
+      // Both connections that commit signing state must sync every commit.
+      const level = Math.min(Number(row?.synchronous), hotPath?.synchronousLevel() ?? 3);
       return level >= 2
         ? { ok: true, detail: 'synchronous=FULL' }
         : { ok: false, detail: `synchronous=${level}` };

@@ -23,23 +23,15 @@ import {
   InvalidInputError,
   NotFoundError,
 } from '../../shared/errors.ts';
-import { appendAuditInTx, withRetry } from '../../store/audit-log.ts';
 import type { RequestRecord } from './auth.ts';
 import type { SignerContext } from './context.ts';
-import { newId } from './context.ts';
+import { newId, signerSqlOf } from './context.ts';
 import {
   boundElsewhereError,
   decideAgainstBindings,
   messageHash,
   policyAuditEvent,
 } from './policy.ts';
-import {
-  bindProposalSql,
-  insertNonces,
-  readNonces,
-  readNoncesAndProposals,
-  releaseNonce,
-} from './signer-sql.ts';
 import { type FrostKeyRecord, loadFrostKeyCached } from './vault.ts';
 
 export interface CommitmentItem {
@@ -88,15 +80,8 @@ export async function createCommitments(
     };
   });
   // Durable before any commitment is returned; with the request id in the same transaction.
-  if (record) {
-    await withRetry(ctx.db, async (tx) => {
-      await insertNonces(tx, rows);
-      await record.inTx(tx);
-    });
-    record.committed();
-  } else {
-    await insertNonces(ctx.db, rows);
-  }
+  await signerSqlOf(ctx).storeNonces(rows, record?.pending);
+  record?.committed();
   ctx.crash('commit:after-store');
   return rows.map((r, i) => ({ nonceId: r.id, commitment: items[i]!.commitment }));
 }
@@ -133,9 +118,9 @@ export async function signShares(
   if (new Set(reqs.map((r) => r.nonceId)).size !== reqs.length) {
     throw new InvalidInputError('items: a nonce appears twice', { field: 'items' });
   }
+  const sql = signerSqlOf(ctx);
   // Bindings are read for every request, including those the nonce checks below refuse.
-  const { nonces: rows, proposals } = await readNoncesAndProposals(
-    ctx.db,
+  const { nonces: rows, proposals } = await sql.readNoncesAndProposals(
     reqs.map((r) => r.nonceId),
     reqs.map((r) => r.proposalId),
   );
@@ -196,46 +181,31 @@ export async function signShares(
   // One transaction records the decisions in the audit log, binds the proposals and marks the
   // nonces used with their shares: a share leaves only after all of it is durable, and a crash
   // before the commit leaves no trace but an unused nonce.
-  const outcome = await withRetry(ctx.db, async (tx) => {
-    const released: Pending[] = [];
-    const lost: Pending[] = [];
-    const unbound: Pending[] = [];
-    await record?.inTx(tx);
-    await appendAuditInTx(tx, policyAuditEvent(ctx.name, policyReqs, decisions));
-    for (const p of allowed) {
-      const hash = messageHash(p.req.message);
-      if (
-        !(await bindProposalSql(tx, {
-          proposalId: p.req.proposalId,
-          keyId: key.keyId,
-          messageHash: hash,
-        }))
-      ) {
-        unbound.push(p);
-        continue;
-      }
-      const ok = await releaseNonce(tx, {
-        nonceId: p.nonceId,
-        sessionId: p.req.sessionId,
-        proposalId: p.req.proposalId,
-        messageHash: hash,
-        commitmentsHash: p.listHash,
-        share: JSON.stringify(p.share),
-      });
-      (ok ? released : lost).push(p);
-    }
-    return { released, lost, unbound };
+  const outcomes = await sql.release({
+    record: record?.pending,
+    audit: policyAuditEvent(ctx.name, policyReqs, decisions),
+    items: allowed.map((p) => ({
+      proposalId: p.req.proposalId,
+      keyId: key.keyId,
+      messageHash: messageHash(p.req.message),
+      nonceId: p.nonceId,
+      sessionId: p.req.sessionId,
+      commitmentsHash: p.listHash,
+      share: JSON.stringify(p.share),
+    })),
   });
   record?.committed();
-  for (const p of outcome.released) results[p.index] = { signatureShare: p.share! };
-  for (const p of outcome.unbound) {
-    results[p.index] = { error: boundElsewhereError(p.req.proposalId) };
-  }
-  for (const p of outcome.lost) {
-    // Another request used this nonce between our read and our write: answer as for a replay.
-    const [now] = await readNonces(ctx.db, [p.nonceId]);
-    if (!now) throw new Error(`nonce ${p.nonceId} vanished`);
-    results[p.index] = replayOrRefuse(now, p.req, p.listHash);
+  for (const [i, p] of allowed.entries()) {
+    const outcome = outcomes[i];
+    if (outcome === 'released') results[p.index] = { signatureShare: p.share! };
+    else if (outcome === 'unbound')
+      results[p.index] = { error: boundElsewhereError(p.req.proposalId) };
+    else {
+      // Another request used this nonce between our read and our write: answer as for a replay.
+      const [now] = await sql.readNonces([p.nonceId]);
+      if (!now) throw new Error(`nonce ${p.nonceId} vanished`);
+      results[p.index] = replayOrRefuse(now, p.req, p.listHash);
+    }
   }
   ctx.crash('sign:after-commit');
   return results;

@@ -12,6 +12,7 @@ import type { SignerConfig } from './config.ts';
 import { crashHook, type SignerContext } from './context.ts';
 import { requireDurableCommits } from './durability.ts';
 import { allowAll, type PolicyVerifier } from './policy.ts';
+import { openSqliteSignerSql, type SqliteSignerSql } from './signer-sqlite.ts';
 import { loadOrCreateIdentity } from './vault.ts';
 
 export interface RunningSigner {
@@ -28,12 +29,16 @@ export async function startSigner(
   policy: PolicyVerifier = allowAll,
 ): Promise<RunningSigner> {
   const store = await openStore({ databaseUrl: config.databaseUrl });
+  let sql: SqliteSignerSql | undefined;
   try {
     await requireDurableCommits(store);
+    // SQLite: the hot path on its own connection with prepared statements (signer-sqlite.ts).
+    if (store.target.provider === 'sqlite') sql = openSqliteSignerSql(store.target.file);
     const identity = await loadOrCreateIdentity(store.db, config.kek);
     const ctx: SignerContext = {
       name: config.name,
       db: store.db,
+      ...(sql ? { sql } : {}),
       kek: config.kek,
       identity,
       policy,
@@ -43,6 +48,7 @@ export async function startSigner(
     const { app } = createSignerApp({
       ctx,
       store,
+      ...(sql ? { hotPath: sql } : {}),
       coordinatorKeys: config.coordinatorKeys,
       version,
     });
@@ -61,10 +67,12 @@ export async function startSigner(
       close: async () => {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        sql?.close();
         await store.close();
       },
     };
   } catch (error) {
+    sql?.close();
     await store.close();
     throw error;
   }

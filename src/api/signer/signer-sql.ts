@@ -6,10 +6,92 @@
  * INSERT ... ON CONFLICT, UPDATE ... RETURNING); DateTime values are bound as Date, which the
  * adapters store exactly as Prisma's own writes do (Prisma reads them back unchanged).
  */
-import type { Sql } from '../../store/audit-log.ts';
+import { ReplayedRequestError } from '../../custody/errors.ts';
+import { type AuditEvent, appendAuditInTx, type Sql, withRetry } from '../../store/audit-log.ts';
 import { Prisma } from '../../store/generated/sqlite/client.ts';
+import type { Db } from '../../store/store.ts';
 
 export type { Sql } from '../../store/audit-log.ts';
+
+/** A request id to record in the same transaction as the work it asked for. */
+export interface PendingRequestId {
+  requestId: string;
+  expiresAt: Date;
+}
+
+/** One share to release: the proposal binding it needs and the nonce it uses up. */
+export interface ReleaseItem extends Release {
+  keyId: string;
+}
+
+/**
+ * What each item of a release came to: `released` (bound, nonce marked used with its share),
+ * `unbound` (the proposal is bound to another message or key; nothing written for it) or `lost`
+ * (the nonce was no longer fresh: another request used it first).
+ */
+export type ReleaseOutcome = 'released' | 'unbound' | 'lost';
+
+/**
+ * The signer's hot-path storage, as whole transactions (never a transaction left open across
+ * an await by a caller): the Prisma implementation below serves PostgreSQL and any caller that
+ * has no other; signer-sqlite.ts serves an SQLite signer with prepared statements.
+ *
+ * Every method that takes a PendingRequestId records it in the same transaction and, if it was
+ * already recorded, throws ReplayedRequestError and writes nothing.
+ */
+export interface SignerSql {
+  /** Records a request id on its own; false if it was already recorded (a replay). */
+  rememberRequestId(requestId: string, expiresAt: Date): Promise<boolean>;
+  /** Stores fresh nonces durably (with the request id). */
+  storeNonces(rows: NewNonceRow[], record?: PendingRequestId): Promise<void>;
+  readNonces(ids: string[]): Promise<NonceRow[]>;
+  readNoncesAndProposals(
+    nonceIds: string[],
+    proposalIds: string[],
+  ): Promise<{ nonces: NonceRow[]; proposals: ProposalRow[] }>;
+  /**
+   * One durable transaction: the request id, the audit entry, then for each item its proposal
+   * binding and the release of its nonce. Returns one outcome per item, in order.
+   */
+  release(opts: {
+    record?: PendingRequestId;
+    audit: AuditEvent;
+    items: ReleaseItem[];
+  }): Promise<ReleaseOutcome[]>;
+}
+
+/** SignerSql through the Prisma client (raw statements; PostgreSQL, or SQLite without a fast path). */
+export function prismaSignerSql(db: Db): SignerSql {
+  const remember = async (tx: Sql, record: PendingRequestId | undefined) => {
+    if (record && !(await rememberRequestId(tx, record.requestId, record.expiresAt))) {
+      throw new ReplayedRequestError(record.requestId);
+    }
+  };
+  return {
+    rememberRequestId: (requestId, expiresAt) => rememberRequestId(db, requestId, expiresAt),
+    async storeNonces(rows, record) {
+      if (!record) return insertNonces(db, rows);
+      await withRetry(db, async (tx) => {
+        await insertNonces(tx, rows);
+        await remember(tx, record);
+      });
+    },
+    readNonces: (ids) => readNonces(db, ids),
+    readNoncesAndProposals: (nonceIds, proposalIds) =>
+      readNoncesAndProposals(db, nonceIds, proposalIds),
+    release: ({ record, audit, items }) =>
+      withRetry(db, async (tx) => {
+        await remember(tx, record);
+        await appendAuditInTx(tx, audit);
+        const outcomes: ReleaseOutcome[] = [];
+        for (const item of items) {
+          if (!(await bindProposalSql(tx, item))) outcomes.push('unbound');
+          else outcomes.push((await releaseNonce(tx, item)) ? 'released' : 'lost');
+        }
+        return outcomes;
+      }),
+  };
+}
 
 /** Records a request id; false if it was already recorded (a replay). */
 export async function rememberRequestId(
