@@ -2,7 +2,8 @@
  * A batch access list in the spirit of EIP-7928 (block-level access lists): for every
  * transaction, the locations it read and the values it wrote, plus its coinbase fee and the
  * code it created. Locations use the executor's keys (parallel/keys.ts):
- *   `a<addr>` account header, `s<addr><slot>` storage slot, `r<addr>` storage wipe.
+ *   `e|n|b|c<addr>` an account's existence, nonce, balance or code hash, `s<addr><slot>` a
+ *   storage slot, `r<addr>` a storage wipe.
  * With such a list every transaction can be re-executed at once, in parallel and without
  * speculation, against the pre-state plus the declared writes of the transactions before it.
  */

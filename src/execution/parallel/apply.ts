@@ -1,11 +1,21 @@
 /**
  * The batch's net effect, applied to the pre-state trie once: the last write of every
  * location, per account in the order wipe → header → slots written after the wipe. This is
- * the only trie work of a parallel run (none happens per transaction).
+ * the only trie work of a parallel run (none happens per transaction). The header is the
+ * pre-state account with the last write of each of its fields (keys.ts) laid over it.
  */
 import type { MerkleStateManager } from '@ethereumjs/statemanager';
 import { Account, Address, bigIntToBytes, hexToBytes } from '@ethereumjs/util';
-import { type AccountValue, EMPTY_CODE_HASH, keyAddress, keySlot, type Value } from './keys.ts';
+import {
+  type AccountField,
+  type AccountValue,
+  EMPTY_CODE_HASH,
+  keyAddress,
+  keyField,
+  keySlot,
+  NO_ACCOUNT,
+  type Value,
+} from './keys.ts';
 import type { MVMemory } from './mvmemory.ts';
 
 export interface AccountChanges {
@@ -14,23 +24,28 @@ export interface AccountChanges {
   slots: [string, bigint, number][];
 }
 
+/** The pre-state account of an address (hex without 0x), undefined if it has none. */
+export type PreAccount = (addr: string) => AccountValue | undefined;
+
 export async function applyFinalWrites(
   sm: MerkleStateManager,
   mv: MVMemory,
   codes: (hash: string) => Uint8Array | undefined,
+  preAccount: PreAccount,
   coinbase: string,
-  preCoinbase: AccountValue,
   totalFees: bigint,
 ): Promise<void> {
-  const byAccount = groupByAccount(mv.finalWrites());
-  coinbaseWithFees(byAccount, coinbase, preCoinbase, totalFees);
+  const byAccount = groupByAccount(mv.finalWrites(), preAccount);
+  coinbaseWithFees(byAccount, coinbase, preAccount(coinbase) ?? NO_ACCOUNT, totalFees);
   for (const [addr, changes] of byAccount) await applyAccount(sm, addr, changes, codes);
 }
 
 export function groupByAccount(
   writes: Iterable<[string, Value, number]>,
+  preAccount: PreAccount,
 ): Map<string, AccountChanges> {
   const out = new Map<string, AccountChanges>();
+  const fields = new Map<string, Partial<Record<AccountField, Value>>>();
   for (const [key, value, tx] of writes) {
     const addr = keyAddress(key);
     let c = out.get(addr);
@@ -38,9 +53,22 @@ export function groupByAccount(
       c = { slots: [] };
       out.set(addr, c);
     }
-    if (key[0] === 'a') c.header = value as AccountValue;
-    else if (key[0] === 'r') c.wipeTx = tx;
+    const field = keyField(key);
+    if (field !== undefined) {
+      const f = fields.get(addr) ?? {};
+      f[field] = value;
+      fields.set(addr, f);
+    } else if (key[0] === 'r') c.wipeTx = tx;
     else c.slots.push([keySlot(key), value as bigint, tx]);
+  }
+  for (const [addr, f] of fields) {
+    const base = preAccount(addr) ?? NO_ACCOUNT;
+    (out.get(addr) as AccountChanges).header = {
+      exists: (f.e as boolean | undefined) ?? base.exists,
+      nonce: (f.n as bigint | undefined) ?? base.nonce,
+      balance: (f.b as bigint | undefined) ?? base.balance,
+      codeHash: (f.c as string | undefined) ?? base.codeHash,
+    };
   }
   return out;
 }

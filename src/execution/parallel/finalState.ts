@@ -6,28 +6,27 @@
 import { bigIntToUnpaddedBytes } from '@ethereumjs/util';
 import { encodeList, encodeString, type Keccak, TrieBuilder } from '../trie.ts';
 import type { PreState } from '../types.ts';
-import { type AccountChanges, coinbaseWithFees, groupByAccount } from './apply.ts';
-import { type AccountValue, EMPTY_CODE_HASH } from './keys.ts';
+import { type AccountChanges, coinbaseWithFees, groupByAccount, type PreAccount } from './apply.ts';
+import { NO_ACCOUNT } from './keys.ts';
 import type { MVMemory } from './mvmemory.ts';
 
 export function finalStateRoot(
   pre: PreState,
+  preAccount: PreAccount,
   mv: MVMemory,
   coinbase: string,
-  preCoinbase: AccountValue,
   totalFees: bigint,
   keccak: Keccak,
 ): Uint8Array {
   const trie = new TrieBuilder(keccak);
-  const changes = groupByAccount(mv.finalWrites());
-  coinbaseWithFees(changes, coinbase, preCoinbase, totalFees);
+  const changes = groupByAccount(mv.finalWrites(), preAccount);
+  coinbaseWithFees(changes, coinbase, preAccount(coinbase) ?? NO_ACCOUNT, totalFees);
   const accounts: [Uint8Array, Uint8Array][] = [];
   const addresses = new Set<string>([...[...pre.keys()].map((a) => a.slice(2)), ...changes.keys()]);
   for (const addr of addresses) {
     const p = pre.get(`0x${addr}`);
     const c = changes.get(addr);
-    const header =
-      c?.header ?? (p === undefined ? undefined : preHeader(p.code, p.nonce, p.balance, keccak));
+    const header = c?.header ?? preAccount(addr);
     if (header === undefined || !header.exists) continue;
     const storageRoot = trie.secureRoot(finalSlots(p?.storage, c));
     const body = encodeList([
@@ -39,11 +38,6 @@ export function finalStateRoot(
     accounts.push([Buffer.from(addr, 'hex'), body]);
   }
   return trie.secureRoot(accounts);
-}
-
-function preHeader(code: Uint8Array, nonce: bigint, balance: bigint, keccak: Keccak): AccountValue {
-  const codeHash = code.length === 0 ? EMPTY_CODE_HASH : Buffer.from(keccak(code)).toString('hex');
-  return { exists: true, nonce, balance, codeHash };
 }
 
 /** Storage after the batch: a wipe drops everything written before it, zero values vanish. */

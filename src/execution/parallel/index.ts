@@ -134,19 +134,19 @@ export async function finishBatch(input: FinishBatchInput): Promise<BatchResult>
 
   const coinbase = Buffer.from(batch.env.coinbase).toString('hex');
   const totalFees = input.fees.slice(0, limit).reduce((a, b) => a + b, 0n);
-  const preCoinbase = input.view.account(coinbase) ?? NO_ACCOUNT;
+  const preAccount = input.view.account;
   const keccak = common.customCrypto.keccak256 as (d: Uint8Array) => Uint8Array;
   let stateRoot: Uint8Array;
   let committed: BatchResult['committed'];
   if (input.rootVia === 'bulk' && input.world === undefined) {
-    stateRoot = finalStateRoot(batch.pre, input.mv, coinbase, preCoinbase, totalFees, keccak);
+    stateRoot = finalStateRoot(batch.pre, preAccount, input.mv, coinbase, totalFees, keccak);
   } else if (input.rootVia === 'bulk' && input.world !== undefined) {
     const { root, nodes } = worldStateRoot({
       snapshot: input.world.ws.snapshot(input.world.root),
       mv: input.mv,
       createdCode: (hash) => input.createdCodes.get(hash),
       coinbase,
-      preCoinbase,
+      preAccount,
       totalFees,
       keccak,
     });
@@ -158,7 +158,7 @@ export async function finishBatch(input: FinishBatchInput): Promise<BatchResult>
         ? await loadPreState(batch.pre, common, 'fast')
         : input.world.ws.stateManagerAt(input.world.root, { common });
     const code = (hash: string) => input.createdCodes.get(hash) ?? input.view.code(hash);
-    await applyFinalWrites(sm, input.mv, code, coinbase, preCoinbase, totalFees);
+    await applyFinalWrites(sm, input.mv, code, preAccount, coinbase, totalFees);
     stateRoot = await sm.getStateRoot();
     committed = await commitIfAsked(input.world, sm);
   }

@@ -1,15 +1,29 @@
 /**
- * Locations of multi-version memory. Block-STM tracks reads and writes per location; ours are
- *   `a<addr>`          an account header (existence, nonce, balance, code hash)
- *   `s<addr><slot>`    one storage slot (addr: 40 hex chars, slot: 64 hex chars)
+ * Locations of multi-version memory. Block-STM tracks reads and writes per location, and ours
+ * are one per account field and one per storage slot (addr: 40 hex chars, slot: 64):
+ *   `e<addr>`          whether the account exists (boolean)
+ *   `n<addr>`          its nonce (bigint)
+ *   `b<addr>`          its balance (bigint)
+ *   `c<addr>`          its code hash (hex without 0x)
+ *   `s<addr><slot>`    one storage slot (bigint)
  *   `r<addr>`          a storage wipe (CREATE over an address, SELFDESTRUCT, empty-account
  *                      deletion): slots of `addr` last written before the wipe read as zero
- * Code is content-addressed by hash and needs no versioning.
+ * A transaction that reads only an account's code therefore does not depend on one that only
+ * moved value into it. Code itself is content-addressed by hash and needs no versioning.
  *
- * The coinbase's account header holds its balance *without* the priority fees of the batch
- * (they are kept per transaction and added on read), so paying fees writes no shared location.
+ * Invariant: the fields of an account that does not exist are zero (nonce 0, balance 0, empty
+ * code). A transaction that deletes an account writes `e` false and zeroes the fields it does
+ * not know to be zero already; so a field can be read, and a final state assembled, without
+ * looking at existence first.
+ *
+ * The coinbase is the exception: its `b` holds its balance *without* the priority fees of the
+ * batch (they are kept per transaction and added on read, so paying fees writes no shared
+ * location) and may be negative; its `e` excludes an existence that only those fees cause.
  */
 
+export type AccountField = 'e' | 'n' | 'b' | 'c';
+
+/** An account with every field resolved. */
 export interface AccountValue {
   exists: boolean;
   nonce: bigint;
@@ -19,7 +33,8 @@ export interface AccountValue {
   codeHash: string;
 }
 
-export type Value = AccountValue | bigint | true;
+/** bigint: nonce, balance, slot; boolean: existence; string: code hash; true: a wipe. */
+export type Value = bigint | boolean | string;
 
 export const EMPTY_CODE_HASH = 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470';
 
@@ -30,7 +45,11 @@ export const NO_ACCOUNT: AccountValue = {
   codeHash: EMPTY_CODE_HASH,
 };
 
-export const accountKey = (addr: string): string => `a${addr}`;
+export const fieldKey = (field: AccountField, addr: string): string => `${field}${addr}`;
+export const existsKey = (addr: string): string => `e${addr}`;
+export const nonceKey = (addr: string): string => `n${addr}`;
+export const balanceKey = (addr: string): string => `b${addr}`;
+export const codeKey = (addr: string): string => `c${addr}`;
 export const slotKey = (addr: string, slot: string): string => `s${addr}${slot}`;
 export const wipeKey = (addr: string): string => `r${addr}`;
 
@@ -42,17 +61,26 @@ export function keySlot(key: string): string {
   return key.slice(41);
 }
 
-export function sameAccount(a: AccountValue, b: AccountValue): boolean {
-  return (
-    a.exists === b.exists &&
-    a.nonce === b.nonce &&
-    a.balance === b.balance &&
-    a.codeHash === b.codeHash
-  );
+/** The account field a location holds, if it is one. */
+export function keyField(key: string): AccountField | undefined {
+  const k = key[0];
+  return k === 'e' || k === 'n' || k === 'b' || k === 'c' ? k : undefined;
+}
+
+/** The value of `field` in `account`, as multi-version memory stores it. */
+export function fieldOf(account: AccountValue, field: AccountField): Value {
+  switch (field) {
+    case 'e':
+      return account.exists;
+    case 'n':
+      return account.nonce;
+    case 'b':
+      return account.balance;
+    case 'c':
+      return account.codeHash;
+  }
 }
 
 export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
-  if (a === b) return true;
-  if (typeof a === 'object' && typeof b === 'object') return sameAccount(a, b);
-  return false;
+  return a === b;
 }

@@ -16,7 +16,7 @@
  */
 import type { TxOutcome } from '../txrun.ts';
 import { FeeLedger } from './fees.ts';
-import { type AccountValue, accountKey, NO_ACCOUNT } from './keys.ts';
+import { type AccountValue, balanceKey } from './keys.ts';
 import { MVMemory, PRE } from './mvmemory.ts';
 import type { WorkerHandle } from './pool.ts';
 import type { Executed, ToWorker } from './protocol.ts';
@@ -228,15 +228,15 @@ export class BlockStm {
     }
     if (reads.feeSum !== undefined && reads.feeSum !== this.feesBelow(tx)) return false;
     if (reads.feeNonZero !== undefined) {
-      const base = this.coinbaseBase(tx);
-      if (reads.feeNonZero !== base.balance + this.feesBelow(tx) > 0n) return false;
+      if (reads.feeNonZero !== this.coinbaseBalance(tx) + this.feesBelow(tx) > 0n) return false;
     }
     return true;
   }
 
-  private coinbaseBase(tx: number): AccountValue {
-    const r = this.mv.read(accountKey(this.coinbase), tx);
-    return r.kind === 'value' ? (r.value as AccountValue) : (this.preCoinbase ?? NO_ACCOUNT);
+  /** The coinbase's stored (fee-less) balance as transaction `tx` sees it. */
+  private coinbaseBalance(tx: number): bigint {
+    const r = this.mv.read(balanceKey(this.coinbase), tx);
+    return r.kind === 'value' ? (r.value as bigint) : this.preCoinbase.balance;
   }
 
   private feesBelow(tx: number): bigint {

@@ -1,15 +1,17 @@
 /**
  * The state manager a worker gives @ethereumjs/vm for one incarnation of one transaction.
  * Reads go to the worker's replica of multi-version memory (as seen by transaction `tx`) and
- * are recorded with the version they saw; writes stay in a checkpointed overlay and become the
- * incarnation's write set. Reading an ESTIMATE marker stops the incarnation: `blockedBy` names
- * the transaction to wait for.
+ * are recorded with the version they saw, one location per account field and storage slot
+ * (keys.ts); accounts are handed out lazily (lazyAccount.ts), so a field the EVM never looks
+ * at is never read. Writes stay in a checkpointed overlay and become the incarnation's write
+ * set. Reading an ESTIMATE marker stops the incarnation: `blockedBy` names the transaction to
+ * wait for.
  *
  * The coinbase is special (see keys.ts): its stored balance excludes the batch's fees. A read
  * during the transaction proper sees every earlier fee (`feeSum` is recorded and validated by
  * value); the read-modify-write that pays this transaction's own fee, after execution, only
  * needs to know whether the account is empty (`feeNonZero`), so paying fees does not make
- * consecutive transactions depend on each other.
+ * consecutive transactions depend on each other. The coinbase is always read whole.
  */
 import type { AccountFields, StateManagerInterface } from '@ethereumjs/common';
 import {
@@ -22,15 +24,18 @@ import {
 import { ExecutionFault } from '../errors.ts';
 import type { FeeLedger } from './fees.ts';
 import {
+  type AccountField,
   type AccountValue,
-  accountKey,
   EMPTY_CODE_HASH,
+  existsKey,
+  fieldKey,
+  fieldOf,
   NO_ACCOUNT,
-  sameAccount,
   slotKey,
   type Value,
   wipeKey,
 } from './keys.ts';
+import { type CommittedFields, type KnownFields, LazyAccount } from './lazyAccount.ts';
 import { type MVMemory, PRE } from './mvmemory.ts';
 import type { PreView } from './preView.ts';
 
@@ -43,11 +48,24 @@ export interface ReadSet {
   feeNonZero?: boolean;
 }
 
+/** An account as this transaction left it: existence always, a field once it was set. */
+interface OverlayAccount extends KnownFields {
+  exists: boolean;
+}
+
 interface Layer {
-  accounts: Map<string, AccountValue>;
+  accounts: Map<string, OverlayAccount>;
   slots: Map<string, bigint>;
   wipes: Set<string>;
 }
+
+const FIELDS: AccountField[] = ['e', 'n', 'b', 'c'];
+const DELETED: OverlayAccount = {
+  exists: false,
+  nonce: 0n,
+  balance: 0n,
+  codeHash: EMPTY_CODE_HASH,
+};
 
 /** Any non-empty-trie marker: only compared against KECCAK256_RLP (EIP-7610 collision). */
 const NON_EMPTY_STORAGE = new Uint8Array(32).fill(1);
@@ -67,8 +85,9 @@ export interface VersionedContext {
   keccak256(data: Uint8Array): Uint8Array;
 }
 
-export class VersionedState implements StateManagerInterface {
+export class VersionedState implements StateManagerInterface, CommittedFields {
   tx = 0;
+  epoch = 0;
   reads: ReadSet = { versions: new Map() };
   blockedBy: number | undefined;
   /** set once the top-level call returned: what follows is fee payment and clean-up */
@@ -78,8 +97,9 @@ export class VersionedState implements StateManagerInterface {
   private stack: Layer[] = [];
   private readCache = new Map<string, Value>();
   private resolvedSlots = new Map<string, bigint>();
+  /** committed field values already resolved, by location */
+  private resolvedFields = new Map<string, Value>();
   private coinbaseView: { account: AccountValue; offset: bigint } | undefined;
-  private baseAccounts = new Map<string, AccountValue>();
   readonly newCodes = new Map<string, Uint8Array>();
 
   readonly originalStorageCache = {
@@ -93,6 +113,7 @@ export class VersionedState implements StateManagerInterface {
   /** Start an incarnation of transaction `tx`. */
   begin(tx: number): void {
     this.tx = tx;
+    this.epoch++;
     this.reads = { versions: new Map() };
     this.blockedBy = undefined;
     this.postPhase = false;
@@ -100,7 +121,7 @@ export class VersionedState implements StateManagerInterface {
     this.stack = [{ accounts: new Map(), slots: new Map(), wipes: new Set() }];
     this.readCache.clear();
     this.resolvedSlots.clear();
-    this.baseAccounts.clear();
+    this.resolvedFields.clear();
     this.newCodes.clear();
     this.coinbaseView = undefined;
   }
@@ -125,14 +146,36 @@ export class VersionedState implements StateManagerInterface {
     return r.value;
   }
 
-  /** The account as the batch left it before this transaction (coinbase: without fees). */
-  private committedAccount(addr: string): AccountValue {
-    const cached = this.baseAccounts.get(addr);
+  /** A field as the batch left it before this transaction (coinbase: without fees). */
+  committedField(addr: string, field: AccountField): Value {
+    const key = fieldKey(field, addr);
+    const cached = this.resolvedFields.get(key);
     if (cached !== undefined) return cached;
-    const v = this.readLocation(accountKey(addr)) as AccountValue | undefined;
-    const acc = v ?? this.ctx.pre.account(addr) ?? NO_ACCOUNT;
-    this.baseAccounts.set(addr, acc);
-    return acc;
+    const value =
+      this.readLocation(key) ?? fieldOf(this.ctx.pre.account(addr) ?? NO_ACCOUNT, field);
+    this.resolvedFields.set(key, value);
+    return value;
+  }
+
+  private committedAccount(addr: string): AccountValue {
+    return {
+      exists: this.committedField(addr, 'e') as boolean,
+      nonce: this.committedField(addr, 'n') as bigint,
+      balance: this.committedField(addr, 'b') as bigint,
+      codeHash: this.committedField(addr, 'c') as string,
+    };
+  }
+
+  /**
+   * A committed field this incarnation already knows without a new read: resolved before, or
+   * zero because the account is known not to exist (the invariant of keys.ts).
+   */
+  private knownCommitted(addr: string, field: AccountField): Value | undefined {
+    const resolved = this.resolvedFields.get(fieldKey(field, addr));
+    if (resolved !== undefined || field === 'e') return resolved;
+    return this.resolvedFields.get(existsKey(addr)) === false
+      ? fieldOf(NO_ACCOUNT, field)
+      : undefined;
   }
 
   private committedSlot(addr: string, slot: string): bigint {
@@ -153,6 +196,13 @@ export class VersionedState implements StateManagerInterface {
     if (wipeWriter > slotWriter) return 0n;
     if (written !== undefined) return written;
     return wipeWriter === PRE ? this.ctx.pre.slot(addr, slot) : 0n;
+  }
+
+  /** The committed storage is empty: none in the pre-state, or wiped earlier in the batch. */
+  committedStorageEmpty(addr: string): boolean {
+    if (!this.ctx.pre.hasStorage(addr)) return true;
+    this.readLocation(wipeKey(addr));
+    return (this.reads.versions.get(wipeKey(addr))?.[0] ?? PRE) !== PRE;
   }
 
   private earlierFees(): bigint {
@@ -186,34 +236,53 @@ export class VersionedState implements StateManagerInterface {
     return this.stack[this.stack.length - 1] as Layer;
   }
 
-  private currentAccount(addr: string): AccountValue {
+  /** A field as this transaction sees it now. */
+  private currentField(addr: string, field: AccountField): Value {
     const overlay = this.top().accounts.get(addr);
-    if (overlay !== undefined) return overlay;
-    if (addr === this.ctx.coinbase) return this.coinbaseAccount();
-    return this.committedAccount(addr);
+    const set = overlay === undefined ? undefined : overlayField(overlay, field);
+    if (set !== undefined) return set;
+    if (addr === this.ctx.coinbase) return fieldOf(this.coinbaseAccount(), field);
+    return this.committedField(addr, field);
+  }
+
+  /** The coinbase, read whole (its balance is a view over the fees, see above). */
+  private coinbaseNow(): AccountValue {
+    const addr = this.ctx.coinbase;
+    return {
+      exists: this.currentField(addr, 'e') as boolean,
+      nonce: this.currentField(addr, 'n') as bigint,
+      balance: this.currentField(addr, 'b') as bigint,
+      codeHash: this.currentField(addr, 'c') as string,
+    };
   }
 
   private storageIsEmpty(addr: string): boolean {
-    if (!this.ctx.pre.hasStorage(addr)) return true;
-    if (this.top().wipes.has(addr)) return true;
-    this.readLocation(wipeKey(addr));
-    return (this.reads.versions.get(wipeKey(addr))?.[0] ?? PRE) !== PRE;
+    return this.top().wipes.has(addr) || this.committedStorageEmpty(addr);
   }
 
   // ---- StateManagerInterface -----------------------------------------------------------
 
   async getAccount(address: Address): Promise<Account | undefined> {
     const addr = addrHex(address);
-    const a = this.currentAccount(addr);
-    if (!a.exists) return undefined;
-    const storageRoot = this.storageIsEmpty(addr) ? KECCAK256_RLP : NON_EMPTY_STORAGE;
-    return new Account(a.nonce, a.balance, storageRoot, hexBytes(a.codeHash));
+    if (addr === this.ctx.coinbase) {
+      const a = this.coinbaseNow();
+      if (!a.exists) return undefined;
+      const storageRoot = this.storageIsEmpty(addr) ? KECCAK256_RLP : NON_EMPTY_STORAGE;
+      return new Account(a.nonce, a.balance, storageRoot, hexBytes(a.codeHash));
+    }
+    if (!(this.currentField(addr, 'e') as boolean)) return undefined;
+    const layer = this.top();
+    return new LazyAccount(this, addr, layer.accounts.get(addr) ?? {}, layer.wipes.has(addr));
   }
 
   async putAccount(address: Address, account?: Account): Promise<void> {
     const addr = addrHex(address);
     if (account === undefined) {
-      this.top().accounts.set(addr, NO_ACCOUNT);
+      this.top().accounts.set(addr, DELETED);
+      return;
+    }
+    if (account instanceof LazyAccount) {
+      this.top().accounts.set(addr, this.fromLazy(addr, account));
       return;
     }
     this.top().accounts.set(addr, {
@@ -224,9 +293,23 @@ export class VersionedState implements StateManagerInterface {
     });
   }
 
+  /**
+   * A lazy account's unloaded fields are the committed values: the overlay had no newer ones
+   * when the account was read. The put replaces the overlay entry whole, so leaving them out
+   * of it restores exactly the values the object held, as putting an eager account would.
+   */
+  private fromLazy(addr: string, account: LazyAccount): OverlayAccount {
+    if (!account.belongsTo(this) || account.addr !== addr) {
+      throw new ExecutionFault(
+        `account 0x${account.addr} put outside the incarnation that read it`,
+      );
+    }
+    return { exists: true, ...account.loaded() };
+  }
+
   async deleteAccount(address: Address): Promise<void> {
     const addr = addrHex(address);
-    this.top().accounts.set(addr, NO_ACCOUNT);
+    this.top().accounts.set(addr, DELETED);
     this.wipe(addr);
   }
 
@@ -248,10 +331,11 @@ export class VersionedState implements StateManagerInterface {
   }
 
   async getCode(address: Address): Promise<Uint8Array> {
-    const a = this.currentAccount(addrHex(address));
-    if (!a.exists || a.codeHash === EMPTY_CODE_HASH) return new Uint8Array(0);
-    const code = this.ctx.codes.get(a.codeHash) ?? this.ctx.pre.code(a.codeHash);
-    if (code === undefined) throw new ExecutionFault(`code ${a.codeHash} not in the replica`);
+    // No existence check: an account that does not exist has the empty code hash (keys.ts).
+    const codeHash = this.currentField(addrHex(address), 'c') as string;
+    if (codeHash === EMPTY_CODE_HASH) return new Uint8Array(0);
+    const code = this.ctx.codes.get(codeHash) ?? this.ctx.pre.code(codeHash);
+    if (code === undefined) throw new ExecutionFault(`code ${codeHash} not in the replica`);
     return code;
   }
 
@@ -326,10 +410,9 @@ export class VersionedState implements StateManagerInterface {
     const layer = this.stack[0] as Layer;
     const writes: [string, Value][] = [];
     for (const addr of layer.wipes) writes.push([wipeKey(addr), true]);
-    for (const [addr, finalAcc] of layer.accounts) {
-      const base = this.committedAccount(addr);
-      const value = addr === this.ctx.coinbase ? this.coinbaseBase(finalAcc, base, fee) : finalAcc;
-      if (!sameAccount(value, base)) writes.push([accountKey(addr), value]);
+    for (const [addr, final] of layer.accounts) {
+      if (addr === this.ctx.coinbase) this.coinbaseWrites(final, fee, writes);
+      else this.accountWrites(addr, final, writes);
     }
     for (const [key, value] of layer.slots) {
       const addr = key.slice(1, 41);
@@ -338,6 +421,37 @@ export class VersionedState implements StateManagerInterface {
       }
     }
     return writes;
+  }
+
+  /**
+   * The fields this transaction set, except those known to be unchanged. A field whose old
+   * value this incarnation never read is written as it is: a redundant write costs at most a
+   * re-validation, while a read taken only to compare would add a dependency.
+   */
+  private accountWrites(addr: string, final: OverlayAccount, writes: [string, Value][]): void {
+    for (const field of FIELDS) {
+      const value = overlayField(final, field);
+      if (value === undefined) continue;
+      if (this.knownCommitted(addr, field) !== value) writes.push([fieldKey(field, addr), value]);
+    }
+  }
+
+  /** The coinbase's final fields, turned back into their stored (fee-less) form. */
+  private coinbaseWrites(final: OverlayAccount, fee: bigint, writes: [string, Value][]): void {
+    const addr = this.ctx.coinbase;
+    const view = this.coinbaseAccount();
+    const finalAcc: AccountValue = {
+      exists: final.exists,
+      nonce: final.nonce ?? view.nonce,
+      balance: final.balance ?? view.balance,
+      codeHash: final.codeHash ?? view.codeHash,
+    };
+    const base = this.committedAccount(addr);
+    const stored = this.coinbaseBase(finalAcc, base, fee);
+    for (const field of FIELDS) {
+      const value = fieldOf(stored, field);
+      if (value !== fieldOf(base, field)) writes.push([fieldKey(field, addr), value]);
+    }
   }
 
   /** Turn the coinbase's final account back into its stored (fee-less) form. */
@@ -352,6 +466,19 @@ export class VersionedState implements StateManagerInterface {
         finalAcc.nonce > 0n ||
         finalAcc.codeHash !== EMPTY_CODE_HASH);
     return { exists, nonce: finalAcc.nonce, balance, codeHash: finalAcc.codeHash };
+  }
+}
+
+function overlayField(account: OverlayAccount, field: AccountField): Value | undefined {
+  switch (field) {
+    case 'e':
+      return account.exists;
+    case 'n':
+      return account.nonce;
+    case 'b':
+      return account.balance;
+    case 'c':
+      return account.codeHash;
   }
 }
 

@@ -9,6 +9,7 @@ import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import type { EVM } from '@ethereumjs/evm';
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
+import type { Account, Address } from '@ethereumjs/util';
 import { createVM, type VM } from '@ethereumjs/vm';
 import { makeCommon } from '../crypto.ts';
 import { shortMessage } from '../decode.ts';
@@ -66,6 +67,7 @@ async function openBatch(msg: Extract<ToWorker, { t: 'batch' }>): Promise<void> 
       if (state.callDepth === 0) state.postPhase = true;
     }
   };
+  skipZeroCreditRead(vm.evm as EVM, common);
   msg.known?.forEach((entry, tx) => {
     ctx.mv.record(tx, 0, entry.writes);
     ctx.fees.set(tx, entry.fee);
@@ -81,6 +83,24 @@ async function openBatch(msg: Extract<ToWorker, { t: 'batch' }>): Promise<void> 
     decoded: new Array(msg.txs.length),
   };
   send({ t: 'ready', id: msg.id });
+}
+
+type Credit = (toAccount: Account, message: { to: Address; value: bigint }) => Promise<void>;
+
+/**
+ * EVM._addToBalance reads the callee's balance even to add zero, so every call would depend on
+ * any earlier transfer into the callee. Adding zero changes nothing but the touch, which
+ * journal.putAccount records: that is all this does for a zero value. The original still runs
+ * for any other value, and whenever EIP-7928 access lists are on (they record the address).
+ */
+function skipZeroCreditRead(evm: EVM, common: Common): void {
+  if (common.isActivatedEIP(7928)) return;
+  const target = evm as unknown as { _addToBalance: Credit };
+  const credit = target._addToBalance.bind(evm);
+  target._addToBalance = async (toAccount, message) => {
+    if (message.value !== 0n) return credit(toAccount, message);
+    await evm.journal.putAccount(message.to, toAccount);
+  };
 }
 
 /** The read-only world state last used, kept open across batches (opening maps the file). */

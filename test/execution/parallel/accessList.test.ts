@@ -9,7 +9,6 @@ import { touched } from '../../../src/execution/accessList.ts';
 import { parseBatch } from '../../../src/execution/batch.ts';
 import { AccessListMismatchError } from '../../../src/execution/errors.ts';
 import { closeWorkerPool, runParallel } from '../../../src/execution/parallel/index.ts';
-import type { AccountValue } from '../../../src/execution/parallel/keys.ts';
 import { verifyWithAccessList } from '../../../src/execution/parallel/verify.ts';
 import { runSequential } from '../../../src/execution/sequential.ts';
 import type { Batch } from '../../../src/execution/types.ts';
@@ -67,11 +66,11 @@ describe('verifyWithAccessList', () => {
 
   it('catches a forged balance in an account write', async () => {
     const lying = clone(list);
-    const w = (lying[0] as AccessList[number]).writes.find(([k]) => k.startsWith('a')) as [
+    const w = (lying[0] as AccessList[number]).writes.find(([k]) => k.startsWith('b')) as [
       string,
-      AccountValue,
+      bigint,
     ];
-    w[1] = { ...w[1], balance: w[1].balance + 10n ** 18n };
+    w[1] = w[1] + 10n ** 18n;
     await expectCaught(lying, 0, /different value/);
   });
 

@@ -7,6 +7,7 @@
  *   setter  slot [key] = [value]: calldata [key][value] (value 0 clears, with refund)
  *   factory CREATE2 with calldata [salt][initcode]
  *   reader  slot 0 = BALANCE(COINBASE), slot 1 = BALANCE(calldata[0])
+ *   prober  slot 0 = EXTCODEHASH(calldata[0]), slot 1 = EXTCODESIZE(calldata[0])
  *   destructor SELFDESTRUCT to the caller (a pre-existing contract: EIP-6780 keeps it)
  *   reverter, spinner (burns all gas)
  */
@@ -27,6 +28,8 @@ const OPS: Record<string, number> = {
   CALLDATASIZE: 0x36,
   CALLDATACOPY: 0x37,
   CODECOPY: 0x39,
+  EXTCODESIZE: 0x3b,
+  EXTCODEHASH: 0x3f,
   BALANCE: 0x31,
   COINBASE: 0x41,
   POP: 0x50,
@@ -117,6 +120,10 @@ export const FACTORY = asm(`
 export const READER = asm(`
   COINBASE BALANCE 0x00 SSTORE
   0x00 CALLDATALOAD BALANCE 0x01 SSTORE STOP`);
+
+export const PROBER = asm(`
+  0x00 CALLDATALOAD EXTCODEHASH 0x00 SSTORE
+  0x00 CALLDATALOAD EXTCODESIZE 0x01 SSTORE STOP`);
 
 export const DESTRUCTOR = asm('CALLER SELFDESTRUCT');
 

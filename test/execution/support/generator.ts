@@ -4,7 +4,9 @@
  * Each batch mixes the hazards the issue lists: shared recipients, a hot counter, creation
  * followed by calls, CREATE2 (with colliding salts), SELFDESTRUCT in both EIP-6780 cases,
  * reverts, out-of-gas, nonce chains, senders funded earlier in the batch, coinbase transfers
- * and reads, zero-value touches of empty accounts, storage clears with refunds.
+ * and reads, zero-value touches of empty accounts, storage clears with refunds; and, for the
+ * per-field memory, value sent into contracts that others call, and code and balance probes of
+ * accounts whose other fields change.
  */
 import { generateAddress, privateToAddress } from '@ethereumjs/util';
 import { keccak_256 } from '@noble/hashes/sha3.js';
@@ -17,6 +19,7 @@ import {
   FACTORY,
   initCode,
   POOL,
+  PROBER,
   READER,
   REVERTER,
   SETTER,
@@ -54,6 +57,7 @@ export const C = {
   reverter: addr('a7'),
   spinner: addr('a8'),
   pool: addr('a9'),
+  prober: addr('aa'),
   empty1: addr('e1'),
   empty2: addr('e2'),
 };
@@ -87,6 +91,7 @@ export function randomBatch(seed: number, size: number): Record<string, unknown>
     [C.reverter]: { code: REVERTER },
     [C.spinner]: { code: SPINNER },
     [C.pool]: { code: POOL, storage: { '0x0': '0xf4240', '0x1': '0xf4240' } },
+    [C.prober]: { code: PROBER },
     [C.empty1]: {},
     [C.empty2]: {},
   };
@@ -100,6 +105,17 @@ export function randomBatch(seed: number, size: number): Record<string, unknown>
   const senders = [...funded];
   const created: string[] = [];
   const txs: string[] = [];
+
+  // accounts whose code, balance or nonce other transactions change
+  const probed = (): string[] => [
+    ...shared,
+    C.token,
+    C.factory,
+    C.destructor,
+    C.empty1,
+    coinbase,
+    ...created,
+  ];
 
   const send = (k: Key, spec: Omit<TxSpec, 'nonce'>): void => {
     const nonce = nonces.get(k.address) ?? 0n;
@@ -162,7 +178,17 @@ export function randomBatch(seed: number, size: number): Record<string, unknown>
         }),
     ],
     [3, (k) => send(k, { to: coinbase, value: 1000n })],
-    [3, (k) => send(k, { to: C.reader, data: hex(word(pick(shared))) })],
+    [3, (k) => send(k, { to: C.reader, data: hex(word(pick(probed()))) })],
+    [
+      3,
+      (k) =>
+        send(k, {
+          to: pick([C.token, C.counter, C.pool, ...created]),
+          value: BigInt(1 + Math.floor(rand() * 1000)),
+          data: hex(word(pick(shared)) + word(BigInt(Math.floor(rand() * 10)))),
+        }),
+    ],
+    [3, (k) => send(k, { to: C.prober, data: hex(word(pick(probed()))) })],
     [3, (k) => send(k, { to: pick([C.empty1, C.empty2, keyFrom(rand).address]), value: 0n })],
     [4, (k) => send(k, { to: C.pool, data: hex(word(BigInt(1 + Math.floor(rand() * 5000)))) })],
     [

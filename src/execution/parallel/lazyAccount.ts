@@ -1,0 +1,130 @@
+/**
+ * The `Account` a worker's state manager hands to @ethereumjs/vm: every field is read from
+ * multi-version memory only when the EVM first looks at it, so a transaction depends on the
+ * fields it used (keys.ts) rather than on the whole account.
+ *
+ * A field known when the account was read (this transaction had set it) is given up front;
+ * every other field is the committed value, the state the batch left before this transaction,
+ * which does not change during an incarnation. Resolving it later therefore yields exactly what
+ * an eager read would have returned at `getAccount` time.
+ */
+import { Account, equalsBytes, KECCAK256_NULL, KECCAK256_RLP } from '@ethereumjs/util';
+import { ExecutionFault } from '../errors.ts';
+import type { AccountField } from './keys.ts';
+
+/** What a lazy account reads through: the state manager of the incarnation that made it. */
+export interface CommittedFields {
+  /** incremented by every new incarnation: a lazy account must not outlive its own */
+  readonly epoch: number;
+  committedField(addr: string, field: AccountField): bigint | boolean | string;
+  /** the committed storage is empty (a wipe, or none in the pre-state) */
+  committedStorageEmpty(addr: string): boolean;
+}
+
+export interface KnownFields {
+  nonce?: bigint;
+  balance?: bigint;
+  codeHash?: string;
+}
+
+/** Any non-empty-trie marker: only compared against KECCAK256_RLP (EIP-7610 collision). */
+const NON_EMPTY_STORAGE = new Uint8Array(32).fill(1);
+
+export class LazyAccount extends Account {
+  private readonly source: CommittedFields;
+  private readonly epoch: number;
+
+  constructor(
+    source: CommittedFields,
+    readonly addr: string,
+    known: KnownFields,
+    /** storage wiped by this transaction before the account was read */
+    private readonly wipedHere: boolean,
+  ) {
+    // null marks a field as not loaded yet (the partial-account convention of Account).
+    super(
+      known.nonce ?? null,
+      known.balance ?? null,
+      null,
+      known.codeHash === undefined ? null : bytesOf(known.codeHash),
+      null,
+      0,
+    );
+    this.source = source;
+    this.epoch = source.epoch;
+  }
+
+  private committed(field: AccountField): bigint | boolean | string {
+    if (this.source.epoch !== this.epoch) {
+      throw new ExecutionFault(`account 0x${this.addr} read after its transaction ended`);
+    }
+    return this.source.committedField(this.addr, field);
+  }
+
+  override get nonce(): bigint {
+    if (this._nonce === null) this._nonce = this.committed('n') as bigint;
+    return this._nonce;
+  }
+  override set nonce(value: bigint) {
+    this._nonce = value;
+  }
+
+  override get balance(): bigint {
+    if (this._balance === null) this._balance = this.committed('b') as bigint;
+    return this._balance;
+  }
+  override set balance(value: bigint) {
+    this._balance = value;
+  }
+
+  override get codeHash(): Uint8Array {
+    if (this._codeHash === null) {
+      this._codeHash = bytesOf(this.committed('c') as string);
+    }
+    return this._codeHash;
+  }
+  override set codeHash(value: Uint8Array) {
+    this._codeHash = value;
+  }
+
+  override get storageRoot(): Uint8Array {
+    if (this._storageRoot === null) {
+      const empty = this.wipedHere || this.source.committedStorageEmpty(this.addr);
+      this._storageRoot = empty ? KECCAK256_RLP : NON_EMPTY_STORAGE;
+    }
+    return this._storageRoot;
+  }
+  override set storageRoot(value: Uint8Array) {
+    this._storageRoot = value;
+  }
+
+  override isContract(): boolean {
+    return !equalsBytes(this.codeHash, KECCAK256_NULL);
+  }
+
+  /**
+   * EIP-161 emptiness. The same conjunction as Account.isEmpty, tested code first: a contract
+   * is decided by its code alone, so the end-of-transaction check of an account touched by a
+   * call does not read (and depend on) its balance.
+   */
+  override isEmpty(): boolean {
+    return !this.isContract() && this.nonce === 0n && this.balance === 0n;
+  }
+
+  /** The fields set or loaded so far; the others still mean "the committed value". */
+  loaded(): KnownFields {
+    const out: KnownFields = {};
+    if (this._nonce !== null) out.nonce = this._nonce;
+    if (this._balance !== null) out.balance = this._balance;
+    if (this._codeHash !== null) out.codeHash = Buffer.from(this._codeHash).toString('hex');
+    return out;
+  }
+
+  belongsTo(source: CommittedFields): boolean {
+    return this.source === source && this.epoch === source.epoch;
+  }
+}
+
+function bytesOf(hex: string): Uint8Array {
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
