@@ -91,6 +91,7 @@ export const ROUTES_RECORDING_OWN_REQUEST_ID: ReadonlySet<string> = new Set([
   '/v1/frost/commitments',
   '/v1/frost/sign',
   '/v1/frost/sign-batch',
+  '/v1/multisig/sign',
 ]);
 
 export function signerRoutes(ctx: SignerContext): Route[] {
@@ -232,21 +233,25 @@ export function signerRoutes(ctx: SignerContext): Route[] {
       '/v1/multisig/sign',
       'multisigSign',
       'Partial signature over a sighash (ECDSA for P2WSH, BIP340 for tapscript)',
-      async (b) => {
+      async (b, record) => {
         if (b.scriptType !== 'p2wsh' && b.scriptType !== 'tapscript') {
           throw new InvalidInputError('scriptType: expected p2wsh or tapscript', {
             field: 'scriptType',
           });
         }
-        return signMultisig(ctx, {
-          keyId: name(b.keyId, 'keyId'),
-          proposalId: name(b.proposalId, 'proposalId'),
-          scriptType: b.scriptType,
-          sighash: Uint8Array.from(parseHexBytes(b.sighash, 'sighash', 32)),
-          ...(b.sighashType === undefined
-            ? {}
-            : { sighashType: expectInteger(b.sighashType, 'sighashType', 0, 255) }),
-        });
+        return signMultisig(
+          ctx,
+          {
+            keyId: name(b.keyId, 'keyId'),
+            proposalId: name(b.proposalId, 'proposalId'),
+            scriptType: b.scriptType,
+            sighash: Uint8Array.from(parseHexBytes(b.sighash, 'sighash', 32)),
+            ...(b.sighashType === undefined
+              ? {}
+              : { sighashType: expectInteger(b.sighashType, 'sighashType', 0, 255) }),
+          },
+          record,
+        );
       },
     ),
   ];

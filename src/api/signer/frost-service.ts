@@ -188,10 +188,12 @@ export async function signShares(
       proposalId: p.req.proposalId,
       keyId: key.keyId,
       messageHash: messageHash(p.req.message),
-      nonceId: p.nonceId,
-      sessionId: p.req.sessionId,
-      commitmentsHash: p.listHash,
-      share: JSON.stringify(p.share),
+      nonce: {
+        nonceId: p.nonceId,
+        sessionId: p.req.sessionId,
+        commitmentsHash: p.listHash,
+        share: JSON.stringify(p.share),
+      },
     })),
   });
   record?.committed();

@@ -1,10 +1,17 @@
 /** Multi-sig keys on the signer: generate one (only the public key leaves) and sign sighashes. */
 import { generateMultisigKey } from '../../custody/multisig/keys.ts';
 import { signP2wshPartial, signTapscriptPartial } from '../../custody/multisig/partial-sign.ts';
-import { ConflictError } from '../../shared/errors.ts';
-import type { SignerContext } from './context.ts';
-import { bindProposal, checkPolicy } from './policy.ts';
-import { loadMultisigKey, storeMultisigKey } from './vault.ts';
+import { ConflictError, ForbiddenError } from '../../shared/errors.ts';
+import type { RequestRecord } from './auth.ts';
+import { type SignerContext, signerSqlOf } from './context.ts';
+import {
+  boundElsewhereError,
+  decideAgainstBindings,
+  messageHash,
+  type PolicyRequest,
+  policyAuditEvent,
+} from './policy.ts';
+import { openMultisigKey, storeMultisigKey } from './vault.ts';
 
 export async function createMultisigKey(
   ctx: SignerContext,
@@ -30,18 +37,35 @@ export interface MultisigSignRequest {
   sighashType?: number;
 }
 
+/**
+ * The policy decides first (binding, then verifier); the signature is made; then one durable
+ * transaction records the request id, the decision in the audit log and the proposal binding,
+ * and only after it commits does the signature leave (a crash before leaves no trace). A
+ * refusal is recorded the same way, without a binding, before it is answered.
+ */
 export async function signMultisig(
   ctx: SignerContext,
   req: MultisigSignRequest,
+  record?: RequestRecord,
 ): Promise<{ signature: string; publicKey: string }> {
+  const sql = signerSqlOf(ctx);
   const scheme = req.scriptType === 'p2wsh' ? 'multisig-p2wsh' : 'multisig-tapscript';
-  await checkPolicy(
-    ctx.db,
-    ctx.policy,
-    { keyId: req.keyId, proposalId: req.proposalId, message: req.sighash, scheme },
-    ctx.name,
-  );
-  const key = await loadMultisigKey(ctx.db, ctx.kek, req.keyId);
+  const policyReq: PolicyRequest = {
+    keyId: req.keyId,
+    proposalId: req.proposalId,
+    message: req.sighash,
+    scheme,
+  };
+  const { proposals } = await sql.readNoncesAndProposals([], [req.proposalId]);
+  const decisions = await decideAgainstBindings(ctx.policy, [policyReq], proposals);
+  const decision = decisions[0]!;
+  const audit = policyAuditEvent(ctx.name, [policyReq], decisions);
+  if (!decision.allow) {
+    await sql.release({ record: record?.pending, audit, items: [] });
+    record?.committed();
+    throw new ForbiddenError(`policy refused: ${decision.reason}`);
+  }
+  const key = openMultisigKey(ctx.kek, req.keyId, await sql.readKey(req.keyId));
   try {
     const opts = {
       secretKey: key.secretKey,
@@ -50,8 +74,16 @@ export async function signMultisig(
     };
     const signature =
       req.scriptType === 'p2wsh' ? signP2wshPartial(opts) : signTapscriptPartial(opts);
-    // The binding commits before the signature leaves.
-    await ctx.db.$transaction(async (tx) => bindProposal(tx, { ...req, message: req.sighash }));
+    const [outcome] = await sql.release({
+      record: record?.pending,
+      audit,
+      items: [
+        { proposalId: req.proposalId, keyId: req.keyId, messageHash: messageHash(req.sighash) },
+      ],
+    });
+    record?.committed();
+    // Bound to another message between our read and our write: refused, the signature dropped.
+    if (outcome !== 'released') throw boundElsewhereError(req.proposalId);
     return { signature, publicKey: key.publicKey };
   } finally {
     key.secretKey.fill(0);

@@ -7,9 +7,6 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ForbiddenError } from '../../shared/errors.ts';
-import { appendAudit, type Sql } from '../../store/audit-log.ts';
-import type { Db } from '../../store/store.ts';
-import { bindProposalSql, readProposals } from './signer-sql.ts';
 
 export interface PolicyRequest {
   keyId: string;
@@ -27,28 +24,6 @@ export const allowAll: PolicyVerifier = async () => ({ allow: true });
 
 export function messageHash(message: Uint8Array): string {
   return `0x${Buffer.from(sha256(message)).toString('hex')}`;
-}
-
-/**
- * Decides a set of requests (a batch, or one): the proposal binding first (a proposal already
- * bound to another message or key, or given two messages in one batch, is refused), then the
- * verifier. All decisions go to the audit log in one entry. The binding row itself is written
- * by the caller in the same transaction that releases the signature, so a crash can never
- * leave a released signature without its binding.
- */
-export async function decidePolicies(
-  db: Db,
-  verifier: PolicyVerifier,
-  reqs: PolicyRequest[],
-  actor: string,
-): Promise<PolicyDecision[]> {
-  const rows = await readProposals(
-    db,
-    reqs.map((r) => r.proposalId),
-  );
-  const decisions = await decideAgainstBindings(verifier, reqs, rows);
-  await appendAudit(db, policyAuditEvent(actor, reqs, decisions));
-  return decisions;
 }
 
 /**
@@ -105,31 +80,7 @@ export function policyAuditEvent(
   };
 }
 
-export async function checkPolicy(
-  db: Db,
-  verifier: PolicyVerifier,
-  req: PolicyRequest,
-  actor: string,
-): Promise<void> {
-  const [decision] = await decidePolicies(db, verifier, [req], actor);
-  if (!decision?.allow)
-    throw new ForbiddenError(`policy refused: ${decision?.reason ?? 'no decision'}`);
-}
-
 /** The refusal of a second, different message for an already bound proposal. */
 export function boundElsewhereError(proposalId: string): ForbiddenError {
   return new ForbiddenError(`policy refused: proposal ${proposalId} is bound to another message`);
-}
-
-/** Inside the releasing transaction: bind the proposal, or refuse if it is bound elsewhere. */
-export async function bindProposal(
-  tx: Sql,
-  req: { proposalId: string; keyId: string; message: Uint8Array },
-): Promise<void> {
-  const bound = await bindProposalSql(tx, {
-    proposalId: req.proposalId,
-    keyId: req.keyId,
-    messageHash: messageHash(req.message),
-  });
-  if (!bound) throw boundElsewhereError(req.proposalId);
 }

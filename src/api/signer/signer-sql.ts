@@ -19,15 +19,22 @@ export interface PendingRequestId {
   expiresAt: Date;
 }
 
-/** One share to release: the proposal binding it needs and the nonce it uses up. */
-export interface ReleaseItem extends Release {
+/** What a FROST share uses up: its nonce, marked used with the session and the share. */
+export type NonceRelease = Omit<Release, 'proposalId' | 'messageHash'>;
+
+/** One signature to release: the proposal binding it needs and, for FROST, its nonce. */
+export interface ReleaseItem {
+  proposalId: string;
   keyId: string;
+  messageHash: string;
+  /** Absent for a multi-sig signature, which uses up nothing but binds its proposal. */
+  nonce?: NonceRelease;
 }
 
 /**
- * What each item of a release came to: `released` (bound, nonce marked used with its share),
- * `unbound` (the proposal is bound to another message or key; nothing written for it) or `lost`
- * (the nonce was no longer fresh: another request used it first).
+ * What each item of a release came to: `released` (bound, its nonce if any marked used with
+ * its share), `unbound` (the proposal is bound to another message or key; nothing written for
+ * it) or `lost` (the nonce was no longer fresh: another request used it first).
  */
 export type ReleaseOutcome = 'released' | 'unbound' | 'lost';
 
@@ -49,6 +56,8 @@ export interface SignerSql {
     nonceIds: string[],
     proposalIds: string[],
   ): Promise<{ nonces: NonceRow[]; proposals: ProposalRow[] }>;
+  /** A stored key's row (its secret still sealed), or undefined. */
+  readKey(keyId: string): Promise<KeyRow | undefined>;
   /**
    * One durable transaction: the request id, the audit entry, then for each item its proposal
    * binding and the release of its nonce. Returns one outcome per item, in order.
@@ -79,6 +88,8 @@ export function prismaSignerSql(db: Db): SignerSql {
     readNonces: (ids) => readNonces(db, ids),
     readNoncesAndProposals: (nonceIds, proposalIds) =>
       readNoncesAndProposals(db, nonceIds, proposalIds),
+    readKey: async (keyId) =>
+      (await db.signerKey.findUnique({ where: { id: keyId } })) ?? undefined,
     release: ({ record, audit, items }) =>
       withRetry(db, async (tx) => {
         await remember(tx, record);
@@ -86,7 +97,12 @@ export function prismaSignerSql(db: Db): SignerSql {
         const outcomes: ReleaseOutcome[] = [];
         for (const item of items) {
           if (!(await bindProposalSql(tx, item))) outcomes.push('unbound');
-          else outcomes.push((await releaseNonce(tx, item)) ? 'released' : 'lost');
+          else if (!item.nonce) outcomes.push('released');
+          else {
+            const { proposalId, messageHash } = item;
+            const released = await releaseNonce(tx, { ...item.nonce, proposalId, messageHash });
+            outcomes.push(released ? 'released' : 'lost');
+          }
         }
         return outcomes;
       }),
@@ -144,6 +160,13 @@ export async function readNonces(db: Sql, ids: string[]): Promise<NonceRow[]> {
     SELECT "id", "keyId", "commitment", "sealedNonces", "status", "sessionId", "messageHash",
            "commitmentsHash", "share"
     FROM "SignerNonce" WHERE "id" IN (${Prisma.join(ids)})`;
+}
+
+export interface KeyRow {
+  id: string;
+  scheme: string;
+  publicKey: string;
+  sealedSecret: string;
 }
 
 export interface ProposalRow {

@@ -21,6 +21,7 @@ import Database from 'better-sqlite3';
 import { ReplayedRequestError } from '../../custody/errors.ts';
 import { type AuditEvent, sqliteAuditAppender, sqliteDateTime } from '../../store/audit-log.ts';
 import type {
+  KeyRow,
   NewNonceRow,
   NonceRow,
   PendingRequestId,
@@ -83,6 +84,9 @@ function sqliteSignerSql(db: Database.Database): SqliteSignerSql {
        "share" = ?, "usedAt" = ?
      WHERE "id" = ? AND "status" = 'fresh'`,
   );
+  const selectKey = db.prepare<[string], KeyRow>(
+    `SELECT "id", "scheme", "publicKey", "sealedSecret" FROM "SignerKey" WHERE "id" = ?`,
+  );
   const appendAudit = sqliteAuditAppender(db);
 
   const remember = (record: PendingRequestId | undefined) => {
@@ -119,14 +123,15 @@ function sqliteSignerSql(db: Database.Database): SqliteSignerSql {
             return 'unbound';
           }
         }
+        if (!item.nonce) return 'released';
         const updated = releaseStmt.run(
-          item.sessionId,
+          item.nonce.sessionId,
           item.proposalId,
           item.messageHash,
-          item.commitmentsHash,
-          item.share,
+          item.nonce.commitmentsHash,
+          item.nonce.share,
           now,
-          item.nonceId,
+          item.nonce.nonceId,
         ).changes;
         return updated === 1 ? 'released' : 'lost';
       });
@@ -145,6 +150,7 @@ function sqliteSignerSql(db: Database.Database): SqliteSignerSql {
     // Deferred: a read-only snapshot of both tables.
     readNoncesAndProposals: (nonceIds, proposalIds) =>
       whileBusy(() => readTx.deferred(nonceIds, proposalIds)),
+    readKey: (keyId) => whileBusy(() => selectKey.get(keyId)),
     release: ({ record, audit, items }) =>
       whileBusy(() => releaseTx.immediate(record, audit, items)),
     synchronousLevel: () => Number(db.pragma('synchronous', { simple: true })),

@@ -114,12 +114,12 @@ export async function storeMultisigKey(
   });
 }
 
-export async function loadMultisigKey(
-  db: Db,
+/** A multi-sig key's row, opened; NotFoundError if there is none or it is another scheme. */
+export function openMultisigKey(
   kek: Uint8Array,
   keyId: string,
-): Promise<{ secretKey: Uint8Array; publicKey: string }> {
-  const row = await db.signerKey.findUnique({ where: { id: keyId } });
+  row: { scheme: string; publicKey: string; sealedSecret: string } | null | undefined,
+): { secretKey: Uint8Array; publicKey: string } {
   if (row?.scheme !== 'multisig')
     throw new NotFoundError(`no multi-sig key ${keyId} on this signer`);
   return { secretKey: openAtRest(kek, `key:${keyId}`, row.sealedSecret), publicKey: row.publicKey };

@@ -5,8 +5,10 @@
  * waits for, rather than fails on or blocks, a Prisma transaction holding the write lock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RequestRecord } from '../../../src/api/signer/auth.ts';
 import type { SignerContext } from '../../../src/api/signer/context.ts';
 import { createCommitments, signShares } from '../../../src/api/signer/frost-service.ts';
+import { createMultisigKey, signMultisig } from '../../../src/api/signer/multisig-service.ts';
 import { allowAll } from '../../../src/api/signer/policy.ts';
 import {
   openSqliteSignerSql,
@@ -137,6 +139,38 @@ describe('SQLite signer hot path', () => {
       }),
     ).rejects.toThrow(ReplayedRequestError);
     expect(await ctx.db.auditEntry.count()).toBe(entries);
+  });
+
+  it('multi-sig: one transaction records the request id, the decision and the binding', async () => {
+    await createMultisigKey(ctx, 'ms-hot');
+    const entries = await ctx.db.auditEntry.count();
+    const record = (id: string) => new RequestRecord(sql, id, new Date(Date.now() + 30_000));
+    const req = (fill: number) => ({
+      keyId: 'ms-hot',
+      proposalId: 'ms-proposal',
+      scriptType: 'p2wsh' as const,
+      sighash: new Uint8Array(32).fill(fill),
+    });
+    const first = record('req-ms-hot-0000001');
+    const signed = await signMultisig(ctx, req(1), first);
+    expect(signed.signature).toMatch(/^0x/);
+    expect(first.pending).toBeUndefined();
+    expect(await sql.rememberRequestId('req-ms-hot-0000001', new Date())).toBe(false);
+    expect(await ctx.db.signerProposal.findUnique({ where: { id: 'ms-proposal' } })).toMatchObject({
+      keyId: 'ms-hot',
+    });
+    // Another message for the bound proposal: refused, and the refusal is recorded too.
+    const second = record('req-ms-hot-0000002');
+    await expect(signMultisig(ctx, req(2), second)).rejects.toMatchObject({ status: 403 });
+    expect(second.pending).toBeUndefined();
+    const decided = await ctx.db.auditEntry.findMany({ where: { seq: { gt: entries } } });
+    expect(decided.map((e) => JSON.parse(e.data).decisions[0].allow)).toEqual([true, false]);
+    // A replayed request id: refused, nothing written.
+    await expect(signMultisig(ctx, req(1), record('req-ms-hot-0000001'))).rejects.toThrow(
+      ReplayedRequestError,
+    );
+    expect(await ctx.db.auditEntry.count()).toBe(entries + 2);
+    expect(await verifyAuditLog(ctx.db)).toMatchObject({ ok: true });
   });
 
   it('waits for a Prisma transaction that holds the write lock, then commits', async () => {
