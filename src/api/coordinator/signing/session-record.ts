@@ -5,7 +5,7 @@
  */
 import { CustodyError } from '../../../shared/errors.ts';
 import { ID_PREFIXES, newId } from '../../../shared/ids.ts';
-import { appendAudit } from '../../../store/audit-log.ts';
+import { appendAudit, appendAuditInTx, type Sql, withRetry } from '../../../store/audit-log.ts';
 import type { Db } from '../../../store/store.ts';
 
 export type SessionScheme = 'frost' | 'multisig-p2wsh' | 'multisig-tapscript';
@@ -99,29 +99,43 @@ export class SessionRecord {
     });
   }
 
+  /** The row's final state and its audit entry, in one transaction (one commit, not two). */
   async signed(signature: string, data: Record<string, unknown>) {
     await this.inserted;
-    await this.db.signingSession.update({
-      where: { id: this.id },
-      data: { status: 'signed', signature, culprits: JSON.stringify([...this.culprits]) },
+    const culprits = JSON.stringify([...this.culprits]);
+    await withRetry(this.db, async (tx) => {
+      await this.finish(tx, 'signed', { signature, culprits });
+      await appendAuditInTx(tx, { actor: ACTOR, action: 'signing.signed', subject: this.id, data });
     });
-    await appendAudit(this.db, { actor: ACTOR, action: 'signing.signed', subject: this.id, data });
   }
 
   async fail(detail: string): Promise<never> {
     const culprits = [...this.culprits];
     const unresponsive = [...this.unresponsive];
     await this.inserted;
-    await this.db.signingSession.update({
-      where: { id: this.id },
-      data: { status: 'failed', reason: detail, culprits: JSON.stringify(culprits) },
-    });
-    await appendAudit(this.db, {
-      actor: ACTOR,
-      action: 'signing.failed',
-      subject: this.id,
-      data: { detail, culprits, unresponsive },
+    await withRetry(this.db, async (tx) => {
+      await this.finish(tx, 'failed', { reason: detail, culprits: JSON.stringify(culprits) });
+      await appendAuditInTx(tx, {
+        actor: ACTOR,
+        action: 'signing.failed',
+        subject: this.id,
+        data: { detail, culprits, unresponsive },
+      });
     });
     throw new SigningFailedError(this.id, detail, { culprits, unresponsive });
+  }
+
+  /** Plain SQL inside the audit transaction (raw statements only); sets updatedAt as Prisma does. */
+  private async finish(
+    tx: Sql,
+    status: 'signed' | 'failed',
+    set: { signature?: string; reason?: string; culprits: string },
+  ): Promise<void> {
+    const updated = await tx.$executeRaw`
+      UPDATE "SigningSession" SET "status" = ${status}, "culprits" = ${set.culprits},
+        "signature" = COALESCE(${set.signature ?? null}, "signature"),
+        "reason" = COALESCE(${set.reason ?? null}, "reason"), "updatedAt" = ${new Date()}
+      WHERE "id" = ${this.id}`;
+    if (updated !== 1) throw new Error(`signing session ${this.id} not found`);
   }
 }

@@ -109,6 +109,11 @@ describe.each(DATABASE_KINDS)('FROST signing session on %s', (kind) => {
       where: { id: result.sessionId },
     });
     expect(row).toMatchObject({ status: 'signed', signature: result.signature, scheme: 'frost' });
+    expect(row.updatedAt.getTime()).toBeGreaterThanOrEqual(row.createdAt.getTime());
+    const entries = await ctx.store.db.auditEntry.findMany({
+      where: { subject: result.sessionId },
+    });
+    expect(entries.map((e) => e.action)).toContain('signing.signed');
   });
 
   it('names a malicious signer that sends a bad share, records it, and retries without it', async () => {
@@ -145,6 +150,9 @@ describe.each(DATABASE_KINDS)('FROST signing session on %s', (kind) => {
       where: { id: problem.sessionId as string },
     });
     expect(row.status).toBe('failed');
+    expect(row.reason).toMatch(/eligible signers remain/);
+    expect(JSON.parse(row.culprits ?? '[]')).toEqual(problem.culprits);
+    expect(row.signature).toBeNull();
   });
 
   it('never asks a signer to commit twice for the same attempt id (nonce per attempt)', async () => {
