@@ -1,7 +1,9 @@
 /**
  * Benchmark batches (issue 3): `transfers` (independent), `erc20` (distinct pairs), `amm`
  * (swaps over 16 pools), `hotspot` (every transaction writes one slot), `mixed` (about 40% of
- * the transactions send tokens to one of 8 shared recipients, so they depend on each other).
+ * the transactions send tokens to one of 8 shared recipients, so they depend on each other),
+ * `deposits` (every transaction pays ether into one of 4 exchange deposit addresses: each a
+ * read-modify-write of a shared balance for the sequential EVM, commuting credits here).
  */
 import { parseBatch } from '../src/execution/batch.ts';
 import type { Batch } from '../src/execution/types.ts';
@@ -14,7 +16,7 @@ import {
   signTx,
 } from '../test/execution/support/txs.ts';
 
-export type Workload = 'transfers' | 'erc20' | 'amm' | 'hotspot' | 'mixed';
+export type Workload = 'transfers' | 'erc20' | 'amm' | 'hotspot' | 'mixed' | 'deposits';
 
 const TOKEN_ADDR = `0x${'a1'.repeat(20)}`;
 const COUNTER_ADDR = `0x${'a2'.repeat(20)}`;
@@ -37,6 +39,7 @@ export function makeWorkloadFile(kind: Workload, n: number): Record<string, unkn
   for (let p = 0; p < 16; p++)
     pre[poolAddr(p)] = { code: POOL, storage: { '0x0': '0xe8d4a51000', '0x1': '0xe8d4a51000' } };
   const shared = Array.from({ length: 8 }, () => newKey().address);
+  for (const address of shared.slice(0, 4)) pre[address] = { balance: 10n ** 18n };
   const txs = senders.map((k, i) => {
     const gasLimit = 100_000n;
     switch (kind) {
@@ -62,6 +65,13 @@ export function makeWorkloadFile(kind: Workload, n: number): Record<string, unkn
         const to = i % 5 < 2 ? (shared[i % 8] as string) : newKey().address;
         return signTx(k, { nonce: 0n, to: TOKEN_ADDR, data: hex(word(to) + word(7n)), gasLimit });
       }
+      case 'deposits':
+        return signTx(k, {
+          nonce: 0n,
+          to: shared[i % 4] as string,
+          value: 10n ** 15n + BigInt(i),
+          gasLimit: 21_000n,
+        });
       default:
         throw new Error(`unknown workload ${kind}`);
     }

@@ -78,7 +78,7 @@ export async function run(): Promise<Record<string, unknown>> {
   for (const w of ['transfers', 'erc20', 'amm', 'hotspot'] as Workload[]) {
     await runParallel(makeWorkload(w, 300));
   }
-  for (const w of ['transfers', 'erc20', 'amm', 'hotspot', 'mixed'] as Workload[]) {
+  for (const w of ['transfers', 'erc20', 'amm', 'hotspot', 'mixed', 'deposits'] as Workload[]) {
     process.stderr.write(`execution: ${w}\n`);
     out[w] = await measure(makeWorkload(w, N), true);
   }

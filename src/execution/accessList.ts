@@ -3,7 +3,8 @@
  * transaction, the locations it read and the values it wrote, plus its coinbase fee and the
  * code it created. Locations use the executor's keys (parallel/keys.ts):
  *   `e|n|b|c<addr>` an account's existence, nonce, balance or code hash, `s<addr><slot>` a
- *   storage slot, `r<addr>` a storage wipe.
+ *   storage slot, `r<addr>` a storage wipe. A balance write may be a `{ credit }` (keys.ts): value
+ *   added without reading the balance.
  * With such a list every transaction can be re-executed at once, in parallel and without
  * speculation, against the pre-state plus the declared writes of the transactions before it.
  */

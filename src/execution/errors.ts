@@ -38,6 +38,20 @@ export class AccessListMismatchError extends CustodyError {
 export class ExecutionFault extends Error {}
 
 /**
+ * The reason a fault carries when deferred balance credits (parallel/keys.ts) took a balance
+ * past 2^256 - 1, which the EVM refuses at the moment of the credit (VALUE_OVERFLOW). Only a
+ * run that reads every balance it adds to reproduces that, so the parallel executor re-runs
+ * the batch without deferred credits when it meets this fault.
+ */
+export const CREDIT_OVERFLOW = 'a deferred credit overflows a balance';
+
+export class CreditOverflow extends ExecutionFault {
+  constructor() {
+    super(CREDIT_OVERFLOW);
+  }
+}
+
+/**
  * The node could not execute the batch: its state is corrupt or the executor failed. This says
  * nothing about the batch, so it is a 500, not a rejection; the node must be repaired.
  */

@@ -9,7 +9,7 @@ import type { Block } from '@ethereumjs/block';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { runTx, type VM } from '@ethereumjs/vm';
 import { shortMessage } from './decode.ts';
-import { ExecutionFault, ExecutionFaultError } from './errors.ts';
+import { CREDIT_OVERFLOW, CreditOverflow, ExecutionFault, ExecutionFaultError } from './errors.ts';
 import { toLog } from './receipts.ts';
 import type { TxReceipt } from './types.ts';
 
@@ -66,6 +66,7 @@ export function cumulativeGasReason(txGasLimit: bigint, gasLeft: bigint): string
 /** A worker's node fault on transaction `tx` fails the whole run (it says nothing of the batch). */
 export function throwIfFault(tx: number, outcome: TxOutcome | undefined): void {
   if (outcome?.ok === false && outcome.fault === true) {
+    if (outcome.reason === CREDIT_OVERFLOW) throw new CreditOverflow();
     throw new ExecutionFaultError(`transaction ${tx}: ${outcome.reason}`);
   }
 }

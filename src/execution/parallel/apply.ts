@@ -9,7 +9,9 @@ import { Account, Address, bigIntToBytes, hexToBytes } from '@ethereumjs/util';
 import {
   type AccountField,
   type AccountValue,
+  credited,
   EMPTY_CODE_HASH,
+  isCredit,
   keyAddress,
   keyField,
   keySlot,
@@ -66,11 +68,17 @@ export function groupByAccount(
     (out.get(addr) as AccountChanges).header = {
       exists: (f.e as boolean | undefined) ?? base.exists,
       nonce: (f.n as bigint | undefined) ?? base.nonce,
-      balance: (f.b as bigint | undefined) ?? base.balance,
+      balance: finalBalance(f.b, base.balance),
       codeHash: (f.c as string | undefined) ?? base.codeHash,
     };
   }
   return out;
+}
+
+/** The last balance write, or credits on the pre-state balance (mvmemory.ts finalWrites). */
+function finalBalance(written: Value | undefined, pre: bigint): bigint {
+  if (written === undefined) return pre;
+  return isCredit(written) ? credited(pre, written.credit) : (written as bigint);
 }
 
 /** The coinbase's stored balance excludes the batch's fees (keys.ts): add them all now. */

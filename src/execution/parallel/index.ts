@@ -9,7 +9,7 @@ import type { AccessList } from '../accessList.ts';
 import { batchWithdrawals } from '../bridge/batch-withdrawals.ts';
 import { makeCommon } from '../crypto.ts';
 import { shortMessage, unsupportedTypeReason } from '../decode.ts';
-import { BatchRejectedError } from '../errors.ts';
+import { BatchRejectedError, CreditOverflow } from '../errors.ts';
 import { loadPreState } from '../prestate.ts';
 import { receiptsRootBulk, withCumulativeGas } from '../receipts.ts';
 import { cumulativeGasReason, type TxOutcome, throwIfFault } from '../txrun.ts';
@@ -55,6 +55,21 @@ export function runParallel(batch: Batch, opts: RunParallelOpts = {}): Promise<B
 }
 
 async function runParallelExclusive(batch: Batch, opts: RunParallelOpts): Promise<BatchResult> {
+  try {
+    return await runBlockStm(batch, opts, true);
+  } catch (error) {
+    if (!(error instanceof CreditOverflow)) throw error;
+    // Deferred credits summed past 2^256 - 1: only a run that reads every balance it adds
+    // fails the crediting call with VALUE_OVERFLOW at the right moment, as the EVM does.
+    return runBlockStm(batch, opts, false);
+  }
+}
+
+async function runBlockStm(
+  batch: Batch,
+  opts: RunParallelOpts,
+  credits: boolean,
+): Promise<BatchResult> {
   const workers = opts.workers ?? defaultWorkerCount();
   if (!Number.isInteger(workers) || workers < 1)
     throw new RangeError('workers: expected a positive integer');
@@ -63,7 +78,7 @@ async function runParallelExclusive(batch: Batch, opts: RunParallelOpts): Promis
   const view = preViewOf(batch, world, common);
   const { limit, staticFailure } = firstStaticFailure(batch, common);
   const handles = acquireWorkers(workers);
-  await openBatch(handles, batch, { world });
+  await openBatch(handles, batch, { world, credits });
 
   const coinbase = Buffer.from(batch.env.coinbase).toString('hex');
   const preCoinbase = view.account(coinbase) ?? NO_ACCOUNT;
@@ -242,10 +257,10 @@ function gasLimitOf(batch: Batch, i: number, common: ReturnType<typeof makeCommo
 export function openBatch(
   handles: WorkerHandle[],
   batch: Batch,
-  opts: { world: WorldStateBinding | undefined; known?: AccessList },
+  opts: { world: WorldStateBinding | undefined; known?: AccessList; credits: boolean },
 ): Promise<unknown> {
   const id = ++batchIds;
-  const { world, known } = opts;
+  const { world, known, credits } = opts;
   const state: BatchState =
     world === undefined ? { pre: batch.pre } : { world: { dir: world.ws.dir, root: world.root } };
   return Promise.all(
@@ -256,7 +271,7 @@ export function openBatch(
             if (msg.t === 'ready' && msg.id === id) resolve();
             else if (msg.t === 'fatal') reject(new Error(`worker failed: ${msg.message}`));
           });
-          h.post({ t: 'batch', id, env: batch.env, state, txs: batch.txs, known });
+          h.post({ t: 'batch', id, env: batch.env, state, txs: batch.txs, known, credits });
         }),
     ),
   );

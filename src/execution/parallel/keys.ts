@@ -16,10 +16,18 @@
  * not know to be zero already; so a field can be read, and a final state assembled, without
  * looking at existence first.
  *
+ * Balance credits commute. A transaction that adds value to an account without ever looking at
+ * its balance (the callee of a CALL with value) writes a `Credit` to `b` instead of a balance:
+ * "the balance below, plus this". Many transfers into one account then do not depend on each
+ * other; a transaction that does read the balance sums the credits down to the last absolute
+ * value (mvmemory.ts `readBalance`) and depends on every one of them.
+ *
  * The coinbase is the exception: its `b` holds its balance *without* the priority fees of the
  * batch (they are kept per transaction and added on read, so paying fees writes no shared
  * location) and may be negative; its `e` excludes an existence that only those fees cause.
+ * The coinbase is never credited through a `Credit`.
  */
+import { CreditOverflow } from '../errors.ts';
 
 export type AccountField = 'e' | 'n' | 'b' | 'c';
 
@@ -33,8 +41,26 @@ export interface AccountValue {
   codeHash: string;
 }
 
+/** A deferred addition to a balance (see above): a plain object, so it survives postMessage. */
+export interface Credit {
+  credit: bigint;
+}
+
 /** bigint: nonce, balance, slot; boolean: existence; string: code hash; true: a wipe. */
-export type Value = bigint | boolean | string;
+export type Value = bigint | boolean | string | Credit;
+
+export function isCredit(v: Value | undefined): v is Credit {
+  return typeof v === 'object';
+}
+
+const MAX_BALANCE = 2n ** 256n - 1n;
+
+/** `balance + credit`, refusing a sum the EVM could never have produced. */
+export function credited(balance: bigint, credit: bigint): bigint {
+  const sum = balance + credit;
+  if (sum > MAX_BALANCE) throw new CreditOverflow();
+  return sum;
+}
 
 export const EMPTY_CODE_HASH = 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470';
 
@@ -67,8 +93,11 @@ export function keyField(key: string): AccountField | undefined {
   return k === 'e' || k === 'n' || k === 'b' || k === 'c' ? k : undefined;
 }
 
+/** A field's value proper (a `Credit` only ever stands for a balance). */
+export type FieldValue = bigint | boolean | string;
+
 /** The value of `field` in `account`, as multi-version memory stores it. */
-export function fieldOf(account: AccountValue, field: AccountField): Value {
+export function fieldOf(account: AccountValue, field: AccountField): FieldValue {
   switch (field) {
     case 'e':
       return account.exists;
@@ -82,5 +111,6 @@ export function fieldOf(account: AccountValue, field: AccountField): Value {
 }
 
 export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
+  if (isCredit(a) && isCredit(b)) return a.credit === b.credit;
   return a === b;
 }

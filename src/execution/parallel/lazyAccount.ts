@@ -10,13 +10,15 @@
  */
 import { Account, equalsBytes, KECCAK256_NULL, KECCAK256_RLP } from '@ethereumjs/util';
 import { ExecutionFault } from '../errors.ts';
-import type { AccountField } from './keys.ts';
+import type { AccountField, FieldValue } from './keys.ts';
 
 /** What a lazy account reads through: the state manager of the incarnation that made it. */
 export interface CommittedFields {
   /** incremented by every new incarnation: a lazy account must not outlive its own */
   readonly epoch: number;
-  committedField(addr: string, field: AccountField): bigint | boolean | string;
+  committedField(addr: string, field: AccountField): FieldValue;
+  /** the committed balance plus `credit` (a fault if that overflows, see keys.ts) */
+  creditedBalance(addr: string, credit: bigint): bigint;
   /** the committed storage is empty (a wipe, or none in the pre-state) */
   committedStorageEmpty(addr: string): boolean;
 }
@@ -25,6 +27,8 @@ export interface KnownFields {
   nonce?: bigint;
   balance?: bigint;
   codeHash?: string;
+  /** with no `balance`: value added to the committed balance without reading it (keys.ts) */
+  credit?: bigint;
 }
 
 /** Any non-empty-trie marker: only compared against KECCAK256_RLP (EIP-7610 collision). */
@@ -33,6 +37,8 @@ const NON_EMPTY_STORAGE = new Uint8Array(32).fill(1);
 export class LazyAccount extends Account {
   private readonly source: CommittedFields;
   private readonly epoch: number;
+  /** value added while the balance was not loaded: balance = committed + pendingCredit */
+  private pendingCredit: bigint;
 
   constructor(
     source: CommittedFields,
@@ -52,13 +58,29 @@ export class LazyAccount extends Account {
     );
     this.source = source;
     this.epoch = source.epoch;
+    this.pendingCredit = known.balance === undefined ? (known.credit ?? 0n) : 0n;
   }
 
-  private committed(field: AccountField): bigint | boolean | string {
+  private checkEpoch(): void {
     if (this.source.epoch !== this.epoch) {
       throw new ExecutionFault(`account 0x${this.addr} read after its transaction ended`);
     }
+  }
+
+  private committed(field: AccountField): FieldValue {
+    this.checkEpoch();
     return this.source.committedField(this.addr, field);
+  }
+
+  /**
+   * Adds `value` without reading the balance, if it is not loaded yet: the credit commutes
+   * with other credits to this account (keys.ts). False if the balance is already known; then
+   * the caller adds to it as usual.
+   */
+  deferCredit(value: bigint): boolean {
+    if (this._balance !== null) return false;
+    this.pendingCredit += value;
+    return true;
   }
 
   override get nonce(): bigint {
@@ -70,7 +92,11 @@ export class LazyAccount extends Account {
   }
 
   override get balance(): bigint {
-    if (this._balance === null) this._balance = this.committed('b') as bigint;
+    if (this._balance === null) {
+      this.checkEpoch();
+      this._balance = this.source.creditedBalance(this.addr, this.pendingCredit);
+      this.pendingCredit = 0n;
+    }
     return this._balance;
   }
   override set balance(value: bigint) {
@@ -104,11 +130,15 @@ export class LazyAccount extends Account {
 
   /**
    * EIP-161 emptiness. The same conjunction as Account.isEmpty, tested code first: a contract
-   * is decided by its code alone, so the end-of-transaction check of an account touched by a
-   * call does not read (and depend on) its balance.
+   * is decided by its code alone, and an account just credited by its credit, so the
+   * end-of-transaction check of an account touched by a call does not read (and depend on)
+   * its balance.
    */
   override isEmpty(): boolean {
-    return !this.isContract() && this.nonce === 0n && this.balance === 0n;
+    if (this.isContract()) return false;
+    // a pending credit is positive and balances are never negative: not empty, nothing read
+    if (this._balance === null && this.pendingCredit > 0n) return false;
+    return this.nonce === 0n && this.balance === 0n;
   }
 
   /** The fields set or loaded so far; the others still mean "the committed value". */
@@ -116,6 +146,7 @@ export class LazyAccount extends Account {
     const out: KnownFields = {};
     if (this._nonce !== null) out.nonce = this._nonce;
     if (this._balance !== null) out.balance = this._balance;
+    else if (this.pendingCredit !== 0n) out.credit = this.pendingCredit;
     if (this._codeHash !== null) out.codeHash = Buffer.from(this._codeHash).toString('hex');
     return out;
   }

@@ -8,7 +8,7 @@
  * coordinator's broadcasts. A replica may lag: that only makes a speculative read stale, and
  * the coordinator's validation against its own copy catches it.
  */
-import type { Value } from './keys.ts';
+import { credited, isCredit, type Value } from './keys.ts';
 
 export const PRE = -1;
 
@@ -22,6 +22,15 @@ interface Entry {
   value: Value;
   estimate: boolean;
 }
+
+/**
+ * A balance as transaction `tx` sees it through deferred credits (keys.ts): the last absolute
+ * value below `tx` (none: the pre-state's) plus every credit above it. `chain` lists the
+ * entries read, top down, as (writer, incarnation) pairs: validation compares it whole.
+ */
+export type BalanceRead =
+  | { kind: 'estimate'; blocker: number }
+  | { kind: 'resolved'; absolute: bigint | undefined; credit: bigint; chain: number[] };
 
 /** The result of reading a location as transaction `tx` sees it. */
 export type ReadResult =
@@ -77,6 +86,23 @@ export class MVMemory {
     return { kind: 'value', version: { tx: writer, inc: e.inc }, value: e.value };
   }
 
+  readBalance(key: string, tx: number): BalanceRead {
+    const chain: number[] = [];
+    let credit = 0n;
+    const versions = this.data.get(key);
+    if (versions === undefined) return { kind: 'resolved', absolute: undefined, credit, chain };
+    for (let i = upperBound(versions.writers, tx - 1) - 1; i >= 0; i--) {
+      const writer = versions.writers[i] as number;
+      const e = versions.entries.get(writer) as Entry;
+      if (e.estimate) return { kind: 'estimate', blocker: writer };
+      chain.push(writer, e.inc);
+      if (!isCredit(e.value))
+        return { kind: 'resolved', absolute: e.value as bigint, credit, chain };
+      credit += e.value.credit;
+    }
+    return { kind: 'resolved', absolute: undefined, credit, chain };
+  }
+
   /**
    * Records an incarnation's write set, replacing the previous incarnation's. Returns whether
    * it wrote a location the previous incarnation did not (then higher transactions that read
@@ -117,13 +143,27 @@ export class MVMemory {
     });
   }
 
-  /** The final value of every location: the write of the highest transaction. */
+  /**
+   * The final value of every location: the write of the highest transaction. A balance that
+   * ends in credits is summed down to the last absolute value; with none below, it stays a
+   * credit on the pre-state balance.
+   */
   *finalWrites(): Generator<[string, Value, number]> {
     for (const [key, versions] of this.data) {
       const last = versions.writers[versions.writers.length - 1];
       if (last === undefined) continue;
       const e = versions.entries.get(last) as Entry;
-      yield [key, e.value, last];
+      if (!isCredit(e.value)) {
+        yield [key, e.value, last];
+        continue;
+      }
+      const r = this.readBalance(key, last + 1);
+      if (r.kind === 'estimate') throw new Error(`final value of ${key} is an estimate`);
+      yield [
+        key,
+        r.absolute === undefined ? { credit: r.credit } : credited(r.absolute, r.credit),
+        last,
+      ];
     }
   }
 

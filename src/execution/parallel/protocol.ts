@@ -17,6 +17,8 @@ export type ToWorker =
       txs: Uint8Array[];
       /** verification mode: every transaction's writes are known up front (an access list) */
       known?: AccessList;
+      /** defer balance credits (keys.ts); off for a re-run after a credit overflowed */
+      credits: boolean;
     }
   | {
       t: 'update';
@@ -41,7 +43,14 @@ export interface Executed {
   blockedBy?: number;
   outcome?: TxOutcome;
   /** locations read, with the (writer, incarnation) pair each saw at 2i, 2i+1 (flat: cheap to clone) */
-  reads?: { keys: string[]; versions: Int32Array; feeSum?: bigint; feeNonZero?: boolean };
+  reads?: {
+    keys: string[];
+    versions: Int32Array;
+    feeSum?: bigint;
+    feeNonZero?: boolean;
+    /** balances summed through credits: location and its (writer, incarnation) chain */
+    chains?: [string, number[]][];
+  };
   writes?: [string, Value][];
   codes?: [string, Uint8Array][];
   fee?: bigint;

@@ -226,11 +226,21 @@ export class BlockStm {
         return false;
       }
     }
+    for (const [key, chain] of reads.chains ?? []) {
+      if (!this.sameChain(key, tx, chain)) return false;
+    }
     if (reads.feeSum !== undefined && reads.feeSum !== this.feesBelow(tx)) return false;
     if (reads.feeNonZero !== undefined) {
       if (reads.feeNonZero !== this.coinbaseBalance(tx) + this.feesBelow(tx) > 0n) return false;
     }
     return true;
+  }
+
+  /** A balance summed through credits must still sum exactly the same entries. */
+  private sameChain(key: string, tx: number, chain: number[]): boolean {
+    const r = this.mv.readBalance(key, tx);
+    if (r.kind === 'estimate' || r.chain.length !== chain.length) return false;
+    return r.chain.every((v, i) => v === chain[i]);
   }
 
   /** The coinbase's stored (fee-less) balance as transaction `tx` sees it. */

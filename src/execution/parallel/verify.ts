@@ -9,12 +9,12 @@
  */
 import type { AccessList, TxAccess } from '../accessList.ts';
 import { makeCommon } from '../crypto.ts';
-import { AccessListMismatchError } from '../errors.ts';
+import { AccessListMismatchError, CREDIT_OVERFLOW, CreditOverflow } from '../errors.ts';
 import { throwIfFault } from '../txrun.ts';
 import type { Batch, BatchResult } from '../types.ts';
 import { bindWorldState, type WorldStateOpts } from '../world-state/binding.ts';
 import { finishBatch, firstStaticFailure, openBatch, preViewOf } from './index.ts';
-import { sameValue, type Value } from './keys.ts';
+import { isCredit, sameValue, type Value } from './keys.ts';
 import { MVMemory } from './mvmemory.ts';
 import { acquireWorkers, defaultWorkerCount, exclusive, type WorkerHandle } from './pool.ts';
 import type { Executed } from './protocol.ts';
@@ -54,32 +54,43 @@ async function verifyExclusive(
     }
   });
   const handles = acquireWorkers(opts.workers ?? defaultWorkerCount());
-  await openBatch(handles, batch, { world, known: list });
+  // A list from a run that deferred no credit is verified by a run that defers none.
+  const credits = list.some((e) => e.writes.some(([, value]) => isCredit(value)));
+  await openBatch(handles, batch, { world, known: list, credits });
   const results = await executeAll(handles, limit);
 
   const mv = new MVMemory();
   const createdCodes = new Map<string, Uint8Array>();
   for (let tx = 0; tx < limit; tx++) {
-    throwIfFault(tx, (results[tx] as Executed).outcome);
+    const outcome = (results[tx] as Executed).outcome;
+    if (outcome?.ok === false && outcome.reason === CREDIT_OVERFLOW) {
+      throw new AccessListMismatchError(tx, 'a credit the list defers overflows a balance');
+    }
+    throwIfFault(tx, outcome);
     const problem = mismatch(list[tx] as TxAccess, results[tx] as Executed);
     if (problem !== undefined) throw new AccessListMismatchError(tx, problem);
     const entry = list[tx] as TxAccess;
     mv.record(tx, 0, entry.writes);
     for (const [hash, code] of entry.codes) createdCodes.set(hash, code);
   }
-  return finishBatch({
-    batch,
-    common,
-    limit,
-    staticFailure,
-    outcomes: results.map((r) => r.outcome),
-    mv,
-    createdCodes,
-    fees: list.map((e) => e.fee),
-    rootVia: 'bulk',
-    world,
-    view: preViewOf(batch, world, common),
-  });
+  try {
+    return await finishBatch({
+      batch,
+      common,
+      limit,
+      staticFailure,
+      outcomes: results.map((r) => r.outcome),
+      mv,
+      createdCodes,
+      fees: list.map((e) => e.fee),
+      rootVia: 'bulk',
+      world,
+      view: preViewOf(batch, world, common),
+    });
+  } catch (error) {
+    if (!(error instanceof CreditOverflow)) throw error;
+    throw new AccessListMismatchError(limit - 1, 'the credits the list defers overflow a balance');
+  }
 }
 
 /** Why an execution disagrees with its declared entry, or undefined when it agrees. */

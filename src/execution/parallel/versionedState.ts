@@ -21,13 +21,15 @@ import {
   bytesToBigInt,
   KECCAK256_RLP,
 } from '@ethereumjs/util';
-import { ExecutionFault } from '../errors.ts';
+import { CreditOverflow, ExecutionFault } from '../errors.ts';
 import type { FeeLedger } from './fees.ts';
 import {
   type AccountField,
   type AccountValue,
+  credited,
   EMPTY_CODE_HASH,
   existsKey,
+  type FieldValue,
   fieldKey,
   fieldOf,
   NO_ACCOUNT,
@@ -46,6 +48,8 @@ export interface ReadSet {
   feeSum?: bigint;
   /** coinbase: whether the account was non-empty-by-balance when this tx paid its fee */
   feeNonZero?: boolean;
+  /** balances read through credits: the (writer, incarnation) chain each one summed */
+  chains: Map<string, number[]>;
 }
 
 /** An account as this transaction left it: existence always, a field once it was set. */
@@ -88,17 +92,20 @@ export interface VersionedContext {
 export class VersionedState implements StateManagerInterface, CommittedFields {
   tx = 0;
   epoch = 0;
-  reads: ReadSet = { versions: new Map() };
+  reads: ReadSet = { versions: new Map(), chains: new Map() };
   blockedBy: number | undefined;
   /** set once the top-level call returned: what follows is fee payment and clean-up */
   postPhase = false;
   /** runCall nesting depth, maintained by the worker's wrapper */
   callDepth = 0;
+  /** a deferred credit overflowed a balance (keys.ts CREDIT_OVERFLOW); the EVM may swallow
+   *  the throw, so the worker checks this flag, as it checks `blockedBy` */
+  overflowed = false;
   private stack: Layer[] = [];
   private readCache = new Map<string, Value>();
   private resolvedSlots = new Map<string, bigint>();
   /** committed field values already resolved, by location */
-  private resolvedFields = new Map<string, Value>();
+  private resolvedFields = new Map<string, FieldValue>();
   private coinbaseView: { account: AccountValue; offset: bigint } | undefined;
   readonly newCodes = new Map<string, Uint8Array>();
 
@@ -114,7 +121,8 @@ export class VersionedState implements StateManagerInterface, CommittedFields {
   begin(tx: number): void {
     this.tx = tx;
     this.epoch++;
-    this.reads = { versions: new Map() };
+    this.reads = { versions: new Map(), chains: new Map() };
+    this.overflowed = false;
     this.blockedBy = undefined;
     this.postPhase = false;
     this.callDepth = 0;
@@ -147,14 +155,47 @@ export class VersionedState implements StateManagerInterface, CommittedFields {
   }
 
   /** A field as the batch left it before this transaction (coinbase: without fees). */
-  committedField(addr: string, field: AccountField): Value {
+  committedField(addr: string, field: AccountField): FieldValue {
     const key = fieldKey(field, addr);
     const cached = this.resolvedFields.get(key);
     if (cached !== undefined) return cached;
     const value =
-      this.readLocation(key) ?? fieldOf(this.ctx.pre.account(addr) ?? NO_ACCOUNT, field);
+      field === 'b'
+        ? this.readBalance(addr, key)
+        : ((this.readLocation(key) as FieldValue | undefined) ??
+          fieldOf(this.ctx.pre.account(addr) ?? NO_ACCOUNT, field));
     this.resolvedFields.set(key, value);
     return value;
+  }
+
+  /** A balance through any credits above it (mvmemory.ts readBalance), recorded for validation. */
+  private readBalance(addr: string, key: string): bigint {
+    const r = this.ctx.mv.readBalance(key, this.tx);
+    if (r.kind === 'estimate') {
+      this.blockedBy = r.blocker;
+      throw new DependencyError(r.blocker);
+    }
+    const [writer, inc] = r.chain;
+    this.reads.versions.set(key, writer === undefined ? [PRE, 0] : [writer, inc as number]);
+    const summedCredits = r.chain.length > (r.absolute === undefined ? 0 : 2);
+    if (summedCredits) this.reads.chains.set(key, r.chain);
+    const base = r.absolute ?? (this.ctx.pre.account(addr) ?? NO_ACCOUNT).balance;
+    return this.checkedCredit(base, r.credit);
+  }
+
+  /** The committed balance plus a credit of this transaction (LazyAccount, currentField). */
+  creditedBalance(addr: string, credit: bigint): bigint {
+    return this.checkedCredit(this.committedField(addr, 'b') as bigint, credit);
+  }
+
+  private checkedCredit(balance: bigint, credit: bigint): bigint {
+    if (credit === 0n) return balance;
+    try {
+      return credited(balance, credit);
+    } catch (error) {
+      if (error instanceof CreditOverflow) this.overflowed = true;
+      throw error;
+    }
   }
 
   private committedAccount(addr: string): AccountValue {
@@ -170,7 +211,7 @@ export class VersionedState implements StateManagerInterface, CommittedFields {
    * A committed field this incarnation already knows without a new read: resolved before, or
    * zero because the account is known not to exist (the invariant of keys.ts).
    */
-  private knownCommitted(addr: string, field: AccountField): Value | undefined {
+  private knownCommitted(addr: string, field: AccountField): FieldValue | undefined {
     const resolved = this.resolvedFields.get(fieldKey(field, addr));
     if (resolved !== undefined || field === 'e') return resolved;
     return this.resolvedFields.get(existsKey(addr)) === false
@@ -237,10 +278,15 @@ export class VersionedState implements StateManagerInterface, CommittedFields {
   }
 
   /** A field as this transaction sees it now. */
-  private currentField(addr: string, field: AccountField): Value {
+  private currentField(addr: string, field: AccountField): FieldValue {
     const overlay = this.top().accounts.get(addr);
-    const set = overlay === undefined ? undefined : overlayField(overlay, field);
-    if (set !== undefined) return set;
+    if (overlay !== undefined) {
+      const set = overlayField(overlay, field);
+      if (set !== undefined) return set;
+      if (field === 'b' && overlay.credit !== undefined) {
+        return this.creditedBalance(addr, overlay.credit);
+      }
+    }
     if (addr === this.ctx.coinbase) return fieldOf(this.coinbaseAccount(), field);
     return this.committedField(addr, field);
   }
@@ -434,6 +480,9 @@ export class VersionedState implements StateManagerInterface, CommittedFields {
       if (value === undefined) continue;
       if (this.knownCommitted(addr, field) !== value) writes.push([fieldKey(field, addr), value]);
     }
+    if (final.balance === undefined && final.credit !== undefined && final.credit !== 0n) {
+      writes.push([fieldKey('b', addr), { credit: final.credit }]);
+    }
   }
 
   /** The coinbase's final fields, turned back into their stored (fee-less) form. */
@@ -469,7 +518,8 @@ export class VersionedState implements StateManagerInterface, CommittedFields {
   }
 }
 
-function overlayField(account: OverlayAccount, field: AccountField): Value | undefined {
+/** A field this transaction set (a credit is not a value of the field: see currentField). */
+function overlayField(account: OverlayAccount, field: AccountField): FieldValue | undefined {
   switch (field) {
     case 'e':
       return account.exists;

@@ -14,10 +14,12 @@ import { createVM, type VM } from '@ethereumjs/vm';
 import { makeCommon } from '../crypto.ts';
 import { shortMessage } from '../decode.ts';
 import { historyStub, makeBlock } from '../env.ts';
+import { CREDIT_OVERFLOW } from '../errors.ts';
 import { executeTx, type TxOutcome } from '../txrun.ts';
 import { openWorldState, type WorldState } from '../world-state/world-state.ts';
 import { FeeLedger } from './fees.ts';
 import type { Value } from './keys.ts';
+import { LazyAccount } from './lazyAccount.ts';
 import { MVMemory } from './mvmemory.ts';
 import { explicitPreView, type PreView, snapshotPreView } from './preView.ts';
 import type { BatchState, Executed, FromWorker, ToWorker } from './protocol.ts';
@@ -67,7 +69,7 @@ async function openBatch(msg: Extract<ToWorker, { t: 'batch' }>): Promise<void> 
       if (state.callDepth === 0) state.postPhase = true;
     }
   };
-  skipZeroCreditRead(vm.evm as EVM, common);
+  creditWithoutReading(vm.evm as EVM, common, msg.credits);
   msg.known?.forEach((entry, tx) => {
     ctx.mv.record(tx, 0, entry.writes);
     ctx.fees.set(tx, entry.fee);
@@ -88,17 +90,22 @@ async function openBatch(msg: Extract<ToWorker, { t: 'batch' }>): Promise<void> 
 type Credit = (toAccount: Account, message: { to: Address; value: bigint }) => Promise<void>;
 
 /**
- * EVM._addToBalance reads the callee's balance even to add zero, so every call would depend on
- * any earlier transfer into the callee. Adding zero changes nothing but the touch, which
- * journal.putAccount records: that is all this does for a zero value. The original still runs
- * for any other value, and whenever EIP-7928 access lists are on (they record the address).
+ * EVM._addToBalance reads the callee's balance to add to it, so every call would depend on
+ * every earlier transfer into the callee. Adding zero changes nothing but the touch, which
+ * journal.putAccount records: that is all this does for a zero value. Any other value is
+ * deferred as a credit (keys.ts) when the callee's balance is not loaded yet; its overflow
+ * check moves to where credits are summed (CREDIT_OVERFLOW). The original runs otherwise, and
+ * always when EIP-7928 access lists are on (they record balances).
  */
-function skipZeroCreditRead(evm: EVM, common: Common): void {
+function creditWithoutReading(evm: EVM, common: Common, defer: boolean): void {
   if (common.isActivatedEIP(7928)) return;
   const target = evm as unknown as { _addToBalance: Credit };
   const credit = target._addToBalance.bind(evm);
   target._addToBalance = async (toAccount, message) => {
-    if (message.value !== 0n) return credit(toAccount, message);
+    const deferred =
+      message.value === 0n ||
+      (defer && toAccount instanceof LazyAccount && toAccount.deferCredit(message.value));
+    if (!deferred) return credit(toAccount, message);
     await evm.journal.putAccount(message.to, toAccount);
   };
 }
@@ -132,7 +139,14 @@ function flatReads(reads: ReadSet): NonNullable<Executed['reads']> {
     versions[i++] = writer;
     versions[i++] = inc;
   }
-  return { keys, versions, feeSum: reads.feeSum, feeNonZero: reads.feeNonZero };
+  const out: NonNullable<Executed['reads']> = {
+    keys,
+    versions,
+    feeSum: reads.feeSum,
+    feeNonZero: reads.feeNonZero,
+  };
+  if (reads.chains.size > 0) out.chains = [...reads.chains];
+  return out;
 }
 
 function decoded(s: Session, tx: number): TypedTransaction | string {
@@ -165,6 +179,8 @@ async function execute(tx: number, inc: number): Promise<Executed> {
     outcome = { ok: false, reason: shortMessage(error), fault: true };
   }
   if (s.state.blockedBy !== undefined) return { t: 'done', tx, inc, blockedBy: s.state.blockedBy };
+  // The EVM may have caught the overflow as an error of the call: it is the node's, not the tx's.
+  if (s.state.overflowed) outcome = { ok: false, reason: CREDIT_OVERFLOW, fault: true };
   const fee = outcome.ok ? outcome.minerValue : 0n;
   const writes = outcome.ok ? s.state.writeSet(fee) : [];
   if (s.state.blockedBy !== undefined) return { t: 'done', tx, inc, blockedBy: s.state.blockedBy };

@@ -8,6 +8,7 @@
  *   factory CREATE2 with calldata [salt][initcode]
  *   reader  slot 0 = BALANCE(COINBASE), slot 1 = BALANCE(calldata[0])
  *   prober  slot 0 = EXTCODEHASH(calldata[0]), slot 1 = EXTCODESIZE(calldata[0])
+ *   balancer slot 0 = BALANCE(calldata[0])
  *   destructor SELFDESTRUCT to the caller (a pre-existing contract: EIP-6780 keeps it)
  *   reverter, spinner (burns all gas)
  */
@@ -124,6 +125,8 @@ export const READER = asm(`
 export const PROBER = asm(`
   0x00 CALLDATALOAD EXTCODEHASH 0x00 SSTORE
   0x00 CALLDATALOAD EXTCODESIZE 0x01 SSTORE STOP`);
+
+export const BALANCER = asm('0x00 CALLDATALOAD BALANCE 0x00 SSTORE STOP');
 
 export const DESTRUCTOR = asm('CALLER SELFDESTRUCT');
 
