@@ -28,6 +28,12 @@ export class SignerError extends CustodyError {
   }
 }
 
+interface RawAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Uint8Array;
+}
+
 export interface SignerClientOpts {
   url: string;
   identityKey: string;
@@ -57,16 +63,31 @@ export class SignerClient {
   }
 
   /**
-   * Sends exactly these headers and body (tests use it to replay a captured request). Plain
-   * node:http with a keep-alive agent: measured here at about 1.5 ms per loopback call where
-   * fetch (undici) took 9 ms.
+   * Sends exactly these headers and body (tests use it to replay a captured request) and
+   * returns the answer as a fetch Response.
    */
-  send(
+  async send(
     method: string,
     path: string,
     body: Uint8Array,
     headers: Record<string, string>,
   ): Promise<Response> {
+    const raw = await this.exchange(method, path, body, headers);
+    const h = new Headers();
+    for (const [k, v] of Object.entries(raw.headers)) if (typeof v === 'string') h.set(k, v);
+    return new Response(raw.body, { status: raw.status, headers: h });
+  }
+
+  /**
+   * Plain node:http with a keep-alive agent: measured here at about 1.5 ms per loopback call
+   * where fetch (undici) took 9 ms. The answer stays raw bytes (no fetch Response, ~40 µs).
+   */
+  private exchange(
+    method: string,
+    path: string,
+    body: Uint8Array,
+    headers: Record<string, string>,
+  ): Promise<RawAnswer> {
     const url = new URL(path, this.opts.url);
     return new Promise((resolve, reject) => {
       const req = http.request(
@@ -85,12 +106,12 @@ export class SignerClient {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            const h = new Headers();
-            for (const [k, v] of Object.entries(res.headers))
-              if (typeof v === 'string') h.set(k, v);
-            resolve(
-              new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500, headers: h }),
-            );
+            const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+            resolve({
+              status: res.statusCode ?? 500,
+              headers: res.headers,
+              body: new Uint8Array(all.buffer, all.byteOffset, all.length),
+            });
           });
           res.on('error', reject);
         },
@@ -113,19 +134,36 @@ export class SignerClient {
 
   async call<T>(method: string, path: string, body: Uint8Array): Promise<T> {
     const headers = this.signHeaders(method, path, body);
-    const res = await this.send(method, path, body, headers);
-    return this.accept<T>(res, headers[HEADER.requestId] as string);
+    const raw = await this.exchange(method, path, body, headers);
+    const signature = raw.headers[RESPONSE_SIGNATURE_HEADER];
+    return this.verified<T>(
+      raw.status,
+      raw.body,
+      typeof signature === 'string' ? signature : null,
+      headers[HEADER.requestId] as string,
+    );
   }
 
   async accept<T>(res: Response, requestId: string): Promise<T> {
     const bytes = new Uint8Array(await res.arrayBuffer());
-    verifyResponse(
-      this.opts.identityKey,
-      { requestId, status: res.status, body: bytes },
+    return this.verified<T>(
+      res.status,
+      bytes,
       res.headers.get(RESPONSE_SIGNATURE_HEADER),
+      requestId,
     );
+  }
+
+  /** Accepts the answer only with the signer's valid signature over (request id, status, body). */
+  private verified<T>(
+    status: number,
+    bytes: Uint8Array,
+    signature: string | null,
+    requestId: string,
+  ): T {
+    verifyResponse(this.opts.identityKey, { requestId, status, body: bytes }, signature);
     const json = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
-    if (!res.ok) throw new SignerError(this.opts.url, res.status, json);
+    if (status < 200 || status > 299) throw new SignerError(this.opts.url, status, json);
     return json as T;
   }
 }
