@@ -55,18 +55,14 @@ export class SessionRecord {
     opts: { scheme: SessionScheme; message: string; settlementId?: string | undefined },
   ): SessionRecord {
     const id = newId(ID_PREFIXES.signingSession);
-    const inserted = db.signingSession
-      .create({
-        data: {
-          id,
-          settlementId: opts.settlementId ?? null,
-          scheme: opts.scheme,
-          messageHash: opts.message,
-          status: 'round1',
-          participants: '[]',
-        },
-      })
-      .then(() => undefined);
+    // Plain SQL (a Prisma model query costs about 1 ms of client work, a raw one a quarter of
+    // that), with the defaults Prisma would fill in: attempt 1, createdAt and updatedAt now.
+    const now = new Date();
+    const inserted = db.$executeRaw`
+      INSERT INTO "SigningSession" ("id", "settlementId", "scheme", "messageHash", "status",
+        "attempt", "participants", "createdAt", "updatedAt")
+      VALUES (${id}, ${opts.settlementId ?? null}, ${opts.scheme}, ${opts.message}, 'round1',
+        1, '[]', ${now}, ${now})`.then(() => undefined);
     return new SessionRecord(db, id, inserted);
   }
 
@@ -82,10 +78,10 @@ export class SessionRecord {
 
   async round(status: 'round1' | 'round2', attempt: number, participants: string[]) {
     await this.inserted;
-    await this.db.signingSession.update({
-      where: { id: this.id },
-      data: { status, attempt, participants: JSON.stringify(participants) },
-    });
+    await this.db.$executeRaw`
+      UPDATE "SigningSession" SET "status" = ${status}, "attempt" = ${attempt},
+        "participants" = ${JSON.stringify(participants)}, "updatedAt" = ${new Date()}
+      WHERE "id" = ${this.id}`;
   }
 
   async blame(attempt: number, culprits: string[], detail: Record<string, unknown> = {}) {

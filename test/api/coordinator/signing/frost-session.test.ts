@@ -109,6 +109,9 @@ describe.each(DATABASE_KINDS)('FROST signing session on %s', (kind) => {
       where: { id: result.sessionId },
     });
     expect(row).toMatchObject({ status: 'signed', signature: result.signature, scheme: 'frost' });
+    expect(row).toMatchObject({ attempt: 1, settlementId: null, culprits: '[]' });
+    expect(JSON.parse(row.participants)).toHaveLength(3);
+    expect(Math.abs(row.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
     expect(row.updatedAt.getTime()).toBeGreaterThanOrEqual(row.createdAt.getTime());
     const entries = await ctx.store.db.auditEntry.findMany({
       where: { subject: result.sessionId },
