@@ -89,6 +89,7 @@ function sqliteSignerSql(db: Database.Database): SqliteSignerSql {
   const selectKey = db.prepare<[string], KeyRow>(
     `SELECT "id", "scheme", "publicKey", "sealedSecret" FROM "SignerKey" WHERE "id" = ?`,
   );
+  const pruneStmt = db.prepare<[string]>(`DELETE FROM "SignerRequest" WHERE "expiresAt" < ?`);
   const appendAudit = sqliteAuditAppender(db);
 
   // SQLite's automatic checkpoint runs inside the commit that crosses its threshold, so one
@@ -112,8 +113,25 @@ function sqliteSignerSql(db: Database.Database): SqliteSignerSql {
       }
     });
   };
+  // Expired request ids are pruned as DbReplayGuard prunes them (every 10 s, a minute past
+  // expiry), here after a commit on this connection, since every signing route records its own.
+  let lastPrune = 0;
+  const pruneSoon = () => {
+    if (Date.now() - lastPrune < PRUNE_EVERY_MS) return;
+    lastPrune = Date.now();
+    setImmediate(() => {
+      try {
+        if (db.open && !db.inTransaction) {
+          pruneStmt.run(sqliteDateTime(new Date(Date.now() - REQUEST_ID_GRACE_MS)));
+        }
+      } catch {
+        // Busy: the next round prunes.
+      }
+    });
+  };
   const committed = <T>(value: T): T => {
     checkpointSoon();
+    pruneSoon();
     return value;
   };
 
@@ -189,6 +207,9 @@ function sqliteSignerSql(db: Database.Database): SqliteSignerSql {
 
 /** About 10 pages per signing commit: near SQLite's default threshold of 1000 WAL pages. */
 const CHECKPOINT_EVERY_COMMITS = 100;
+
+const PRUNE_EVERY_MS = 10_000;
+const REQUEST_ID_GRACE_MS = 60_000;
 
 const BUSY_DEADLINE_MS = 10_000;
 

@@ -141,6 +141,26 @@ describe('SQLite signer hot path', () => {
     expect(await ctx.db.auditEntry.count()).toBe(entries);
   });
 
+  it('prunes request ids a minute past their expiry, after a commit', async () => {
+    if (db.store.target.provider !== 'sqlite') throw new Error('expected SQLite');
+    const own = openSqliteSignerSql(db.store.target.file);
+    try {
+      expect(
+        await own.rememberRequestId('req-prune-expired-01', new Date(Date.now() - 120_000)),
+      ).toBe(true);
+      expect(
+        await own.rememberRequestId('req-prune-current-01', new Date(Date.now() + 30_000)),
+      ).toBe(true);
+      await new Promise((r) => setImmediate(r));
+      const left = await ctx.db.signerRequest.findMany({
+        where: { id: { in: ['req-prune-expired-01', 'req-prune-current-01'] } },
+      });
+      expect(left.map((r) => r.id)).toEqual(['req-prune-current-01']);
+    } finally {
+      own.close();
+    }
+  });
+
   it('multi-sig: one transaction records the request id, the decision and the binding', async () => {
     await createMultisigKey(ctx, 'ms-hot');
     const entries = await ctx.db.auditEntry.count();
