@@ -246,7 +246,10 @@ export class BlockStm {
   /** The coinbase's stored (fee-less) balance as transaction `tx` sees it. */
   private coinbaseBalance(tx: number): bigint {
     const r = this.mv.read(balanceKey(this.coinbase), tx);
-    return r.kind === 'value' ? (r.value as bigint) : this.preCoinbase.balance;
+    if (r.kind !== 'value') return this.preCoinbase.balance;
+    // the coinbase is always read whole, never credited (keys.ts)
+    if (typeof r.value !== 'bigint') throw new Error('the coinbase balance holds a credit');
+    return r.value;
   }
 
   private feesBelow(tx: number): bigint {
