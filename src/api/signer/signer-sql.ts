@@ -1,10 +1,14 @@
 /**
- * The signer's hot-path statements as plain SQL through its Prisma client ($queryRaw /
- * $executeRaw, parameters bound, never spliced). A Prisma model query costs ~1 ms of client and
- * query-compiler work here, a raw statement ~0.25 ms, and one signing request makes a dozen of
- * them. The SQL is the common subset of SQLite and PostgreSQL (quoted identifiers,
- * INSERT ... ON CONFLICT, UPDATE ... RETURNING); DateTime values are bound as Date, which the
- * adapters store exactly as Prisma's own writes do (Prisma reads them back unchanged).
+ * The signer's hot-path storage. SignerSql is the interface the signing services use, in whole
+ * transactions; an SQLite signer serves it from its own connection with prepared statements
+ * (signer-sqlite.ts), anything else from the Prisma client below.
+ *
+ * The Prisma side is plain SQL ($queryRaw / $executeRaw, parameters bound, never spliced): a
+ * Prisma model query costs ~1 ms of client and query-compiler work here, a raw statement
+ * ~0.25 ms, and one signing request makes a dozen of them. The SQL is the common subset of
+ * SQLite and PostgreSQL (quoted identifiers, INSERT ... ON CONFLICT, UPDATE ... RETURNING);
+ * DateTime values are bound as Date, which the adapters store exactly as Prisma's own writes do
+ * (Prisma reads them back unchanged).
  */
 import { ReplayedRequestError } from '../../custody/errors.ts';
 import { type AuditEvent, appendAuditInTx, type Sql, withRetry } from '../../store/audit-log.ts';
