@@ -16,11 +16,11 @@ import type { AccountField, FieldValue } from './keys.ts';
 export interface CommittedFields {
   /** incremented by every new incarnation: a lazy account must not outlive its own */
   readonly epoch: number;
-  committedField(addr: string, field: AccountField): FieldValue;
+  field(addr: string, field: AccountField): FieldValue;
   /** the committed balance plus `credit` (a fault if that overflows, see keys.ts) */
   creditedBalance(addr: string, credit: bigint): bigint;
   /** the committed storage is empty (a wipe, or none in the pre-state) */
-  committedStorageEmpty(addr: string): boolean;
+  storageEmpty(addr: string): boolean;
 }
 
 export interface KnownFields {
@@ -69,7 +69,7 @@ export class LazyAccount extends Account {
 
   private committed(field: AccountField): FieldValue {
     this.checkEpoch();
-    return this.source.committedField(this.addr, field);
+    return this.source.field(this.addr, field);
   }
 
   /**
@@ -115,7 +115,7 @@ export class LazyAccount extends Account {
 
   override get storageRoot(): Uint8Array {
     if (this._storageRoot === null) {
-      const empty = this.wipedHere || this.source.committedStorageEmpty(this.addr);
+      const empty = this.wipedHere || this.source.storageEmpty(this.addr);
       this._storageRoot = empty ? KECCAK256_RLP : NON_EMPTY_STORAGE;
     }
     return this._storageRoot;

@@ -1,11 +1,9 @@
 /**
  * The state manager a worker gives @ethereumjs/vm for one incarnation of one transaction.
- * Reads go to the worker's replica of multi-version memory (as seen by transaction `tx`) and
- * are recorded with the version they saw, one location per account field and storage slot
- * (keys.ts); accounts are handed out lazily (lazyAccount.ts), so a field the EVM never looks
- * at is never read. Writes stay in a checkpointed overlay and become the incarnation's write
- * set. Reading an ESTIMATE marker stops the incarnation: `blockedBy` names the transaction to
- * wait for.
+ * Reads go to the worker's replica of multi-version memory (committedReads.ts), one location
+ * per account field and storage slot (keys.ts); accounts are handed out lazily
+ * (lazyAccount.ts), so a field the EVM never looks at is never read. Writes stay in a
+ * checkpointed overlay and become the incarnation's write set.
  *
  * The coinbase is special (see keys.ts): its stored balance excludes the batch's fees. A read
  * during the transaction proper sees every earlier fee (`feeSum` is recorded and validated by
@@ -21,36 +19,23 @@ import {
   bytesToBigInt,
   KECCAK256_RLP,
 } from '@ethereumjs/util';
-import { CreditOverflow, ExecutionFault } from '../errors.ts';
+import { ExecutionFault } from '../errors.ts';
+import { CommittedReads, type ReadSet } from './committedReads.ts';
 import type { FeeLedger } from './fees.ts';
 import {
   type AccountField,
   type AccountValue,
-  credited,
   EMPTY_CODE_HASH,
-  existsKey,
   type FieldValue,
   fieldKey,
   fieldOf,
-  NO_ACCOUNT,
   slotKey,
   type Value,
   wipeKey,
 } from './keys.ts';
-import { type CommittedFields, type KnownFields, LazyAccount } from './lazyAccount.ts';
-import { type MVMemory, PRE } from './mvmemory.ts';
+import { type KnownFields, LazyAccount } from './lazyAccount.ts';
+import type { MVMemory } from './mvmemory.ts';
 import type { PreView } from './preView.ts';
-
-export interface ReadSet {
-  /** location → [writer tx, incarnation], writer PRE for the batch's pre-state */
-  versions: Map<string, [number, number]>;
-  /** coinbase: sum of earlier fees seen by a read during execution */
-  feeSum?: bigint;
-  /** coinbase: whether the account was non-empty-by-balance when this tx paid its fee */
-  feeNonZero?: boolean;
-  /** balances read through credits: the (writer, incarnation) chain each one summed */
-  chains: Map<string, number[]>;
-}
 
 /** An account as this transaction left it: existence always, a field once it was set. */
 interface OverlayAccount extends KnownFields {
@@ -74,12 +59,6 @@ const DELETED: OverlayAccount = {
 /** Any non-empty-trie marker: only compared against KECCAK256_RLP (EIP-7610 collision). */
 const NON_EMPTY_STORAGE = new Uint8Array(32).fill(1);
 
-export class DependencyError extends Error {
-  constructor(readonly blocker: number) {
-    super(`read an estimate of transaction ${blocker}`);
-  }
-}
-
 export interface VersionedContext {
   mv: MVMemory;
   pre: PreView;
@@ -89,179 +68,72 @@ export interface VersionedContext {
   keccak256(data: Uint8Array): Uint8Array;
 }
 
-export class VersionedState implements StateManagerInterface, CommittedFields {
-  tx = 0;
-  epoch = 0;
-  reads: ReadSet = { versions: new Map(), chains: new Map() };
-  blockedBy: number | undefined;
+export class VersionedState implements StateManagerInterface {
+  /** what the batch left before this transaction, read from multi-version memory */
+  private readonly committed: CommittedReads;
   /** set once the top-level call returned: what follows is fee payment and clean-up */
   postPhase = false;
   /** runCall nesting depth, maintained by the worker's wrapper */
   callDepth = 0;
-  /** a deferred credit overflowed a balance (keys.ts CREDIT_OVERFLOW); the EVM may swallow
-   *  the throw, so the worker checks this flag, as it checks `blockedBy` */
-  overflowed = false;
   private stack: Layer[] = [];
-  private readCache = new Map<string, Value>();
-  private resolvedSlots = new Map<string, bigint>();
-  /** committed field values already resolved, by location */
-  private resolvedFields = new Map<string, FieldValue>();
   private coinbaseView: { account: AccountValue; offset: bigint } | undefined;
   readonly newCodes = new Map<string, Uint8Array>();
 
   readonly originalStorageCache = {
     get: async (address: Address, key: Uint8Array): Promise<Uint8Array> =>
-      bigIntToUnpaddedBytes(this.committedSlot(addrHex(address), slotHex(key))),
+      bigIntToUnpaddedBytes(this.committed.slot(addrHex(address), slotHex(key))),
     clear: (): void => {},
   };
 
-  constructor(private readonly ctx: VersionedContext) {}
+  constructor(private readonly ctx: VersionedContext) {
+    this.committed = new CommittedReads(ctx.mv, ctx.pre);
+  }
+
+  get tx(): number {
+    return this.committed.tx;
+  }
+
+  get reads(): ReadSet {
+    return this.committed.reads;
+  }
+
+  /** set when a read met an ESTIMATE: the transaction to wait for */
+  get blockedBy(): number | undefined {
+    return this.committed.blockedBy;
+  }
+
+  /** a deferred credit overflowed a balance (errors.ts CREDIT_OVERFLOW); the EVM may swallow
+   *  the throw, so the worker checks this flag, as it checks `blockedBy` */
+  get overflowed(): boolean {
+    return this.committed.overflowed;
+  }
 
   /** Start an incarnation of transaction `tx`. */
   begin(tx: number): void {
-    this.tx = tx;
-    this.epoch++;
-    this.reads = { versions: new Map(), chains: new Map() };
-    this.overflowed = false;
-    this.blockedBy = undefined;
+    this.committed.begin(tx);
     this.postPhase = false;
     this.callDepth = 0;
     this.stack = [{ accounts: new Map(), slots: new Map(), wipes: new Set() }];
-    this.readCache.clear();
-    this.resolvedSlots.clear();
-    this.resolvedFields.clear();
     this.newCodes.clear();
     this.coinbaseView = undefined;
   }
 
-  // ---- reads from multi-version memory -------------------------------------------------
-
-  /** Reads are repeatable within an incarnation: the first answer is kept. */
-  private readLocation(key: string): Value | undefined {
-    const seen = this.reads.versions.get(key);
-    if (seen !== undefined) return seen[0] === PRE ? undefined : this.readCache.get(key);
-    const r = this.ctx.mv.read(key, this.tx);
-    if (r.kind === 'estimate') {
-      this.blockedBy = r.blocker;
-      throw new DependencyError(r.blocker);
-    }
-    if (r.kind === 'pre') {
-      this.reads.versions.set(key, [PRE, 0]);
-      return undefined;
-    }
-    this.reads.versions.set(key, [r.version.tx, r.version.inc]);
-    this.readCache.set(key, r.value);
-    return r.value;
-  }
-
-  /** A field as the batch left it before this transaction (coinbase: without fees). */
-  committedField(addr: string, field: AccountField): FieldValue {
-    const key = fieldKey(field, addr);
-    const cached = this.resolvedFields.get(key);
-    if (cached !== undefined) return cached;
-    const value =
-      field === 'b'
-        ? this.readBalance(addr, key)
-        : ((this.readLocation(key) as FieldValue | undefined) ??
-          fieldOf(this.ctx.pre.account(addr) ?? NO_ACCOUNT, field));
-    this.resolvedFields.set(key, value);
-    return value;
-  }
-
-  /** A balance through any credits above it (mvmemory.ts readBalance), recorded for validation. */
-  private readBalance(addr: string, key: string): bigint {
-    const r = this.ctx.mv.readBalance(key, this.tx);
-    if (r.kind === 'estimate') {
-      this.blockedBy = r.blocker;
-      throw new DependencyError(r.blocker);
-    }
-    const [writer, inc] = r.chain;
-    this.reads.versions.set(key, writer === undefined ? [PRE, 0] : [writer, inc as number]);
-    const summedCredits = r.chain.length > (r.absolute === undefined ? 0 : 2);
-    if (summedCredits) this.reads.chains.set(key, r.chain);
-    const base = r.absolute ?? (this.ctx.pre.account(addr) ?? NO_ACCOUNT).balance;
-    return this.checkedCredit(base, r.credit);
-  }
-
-  /** The committed balance plus a credit of this transaction (LazyAccount, currentField). */
-  creditedBalance(addr: string, credit: bigint): bigint {
-    return this.checkedCredit(this.committedField(addr, 'b') as bigint, credit);
-  }
-
-  private checkedCredit(balance: bigint, credit: bigint): bigint {
-    if (credit === 0n) return balance;
-    try {
-      return credited(balance, credit);
-    } catch (error) {
-      if (error instanceof CreditOverflow) this.overflowed = true;
-      throw error;
-    }
-  }
-
-  private committedAccount(addr: string): AccountValue {
-    return {
-      exists: this.committedField(addr, 'e') as boolean,
-      nonce: this.committedField(addr, 'n') as bigint,
-      balance: this.committedField(addr, 'b') as bigint,
-      codeHash: this.committedField(addr, 'c') as string,
-    };
-  }
-
-  /**
-   * A committed field this incarnation already knows without a new read: resolved before, or
-   * zero because the account is known not to exist (the invariant of keys.ts).
-   */
-  private knownCommitted(addr: string, field: AccountField): FieldValue | undefined {
-    const resolved = this.resolvedFields.get(fieldKey(field, addr));
-    if (resolved !== undefined || field === 'e') return resolved;
-    return this.resolvedFields.get(existsKey(addr)) === false
-      ? fieldOf(NO_ACCOUNT, field)
-      : undefined;
-  }
-
-  private committedSlot(addr: string, slot: string): bigint {
-    const key = slotKey(addr, slot);
-    const cached = this.resolvedSlots.get(key);
-    if (cached !== undefined) return cached;
-    const value = this.resolveSlot(addr, slot, key);
-    this.resolvedSlots.set(key, value);
-    return value;
-  }
-
-  private resolveSlot(addr: string, slot: string, key: string): bigint {
-    const written = this.readLocation(key) as bigint | undefined;
-    const slotWriter = this.reads.versions.get(key)?.[0] ?? PRE;
-    this.readLocation(wipeKey(addr));
-    const wipeWriter = this.reads.versions.get(wipeKey(addr))?.[0] ?? PRE;
-    // A transaction that wiped and then wrote a slot has both in its write set: the slot wins.
-    if (wipeWriter > slotWriter) return 0n;
-    if (written !== undefined) return written;
-    return wipeWriter === PRE ? this.ctx.pre.slot(addr, slot) : 0n;
-  }
-
-  /** The committed storage is empty: none in the pre-state, or wiped earlier in the batch. */
-  committedStorageEmpty(addr: string): boolean {
-    if (!this.ctx.pre.hasStorage(addr)) return true;
-    this.readLocation(wipeKey(addr));
-    return (this.reads.versions.get(wipeKey(addr))?.[0] ?? PRE) !== PRE;
-  }
-
   private earlierFees(): bigint {
-    return this.ctx.fees.below(this.tx);
+    return this.ctx.fees.below(this.committed.tx);
   }
 
   private coinbaseAccount(): AccountValue {
     if (this.coinbaseView !== undefined) return this.coinbaseView.account;
-    const base = this.committedAccount(this.ctx.coinbase);
+    const base = this.committed.account(this.ctx.coinbase);
     const fees = this.earlierFees();
     let view: { account: AccountValue; offset: bigint };
     if (!this.postPhase) {
-      this.reads.feeSum = fees;
+      this.committed.reads.feeSum = fees;
       const balance = base.balance + fees;
       view = { account: { ...base, balance, exists: base.exists || balance > 0n }, offset: fees };
     } else {
       const nonZero = base.balance + fees > 0n;
-      this.reads.feeNonZero = nonZero;
+      this.committed.reads.feeNonZero = nonZero;
       // Only emptiness matters to fee payment: show a balance that is zero iff the real one is.
       const shown = base.balance > 0n ? base.balance : nonZero ? 1n : 0n;
       view = {
@@ -284,11 +156,11 @@ export class VersionedState implements StateManagerInterface, CommittedFields {
       const set = overlayField(overlay, field);
       if (set !== undefined) return set;
       if (field === 'b' && overlay.credit !== undefined) {
-        return this.creditedBalance(addr, overlay.credit);
+        return this.committed.creditedBalance(addr, overlay.credit);
       }
     }
     if (addr === this.ctx.coinbase) return fieldOf(this.coinbaseAccount(), field);
-    return this.committedField(addr, field);
+    return this.committed.field(addr, field);
   }
 
   /** The coinbase, read whole (its balance is a view over the fees, see above). */
@@ -303,7 +175,7 @@ export class VersionedState implements StateManagerInterface, CommittedFields {
   }
 
   private storageIsEmpty(addr: string): boolean {
-    return this.top().wipes.has(addr) || this.committedStorageEmpty(addr);
+    return this.top().wipes.has(addr) || this.committed.storageEmpty(addr);
   }
 
   // ---- StateManagerInterface -----------------------------------------------------------
@@ -318,7 +190,12 @@ export class VersionedState implements StateManagerInterface, CommittedFields {
     }
     if (!(this.currentField(addr, 'e') as boolean)) return undefined;
     const layer = this.top();
-    return new LazyAccount(this, addr, layer.accounts.get(addr) ?? {}, layer.wipes.has(addr));
+    return new LazyAccount(
+      this.committed,
+      addr,
+      layer.accounts.get(addr) ?? {},
+      layer.wipes.has(addr),
+    );
   }
 
   async putAccount(address: Address, account?: Account): Promise<void> {
@@ -345,7 +222,7 @@ export class VersionedState implements StateManagerInterface, CommittedFields {
    * of it restores exactly the values the object held, as putting an eager account would.
    */
   private fromLazy(addr: string, account: LazyAccount): OverlayAccount {
-    if (!account.belongsTo(this) || account.addr !== addr) {
+    if (!account.belongsTo(this.committed) || account.addr !== addr) {
       throw new ExecutionFault(
         `account 0x${account.addr} put outside the incarnation that read it`,
       );
@@ -396,7 +273,7 @@ export class VersionedState implements StateManagerInterface, CommittedFields {
     const local = layer.slots.get(slotKey(addr, slot));
     if (local !== undefined) return bigIntToUnpaddedBytes(local);
     if (layer.wipes.has(addr)) return new Uint8Array(0);
-    return bigIntToUnpaddedBytes(this.committedSlot(addr, slot));
+    return bigIntToUnpaddedBytes(this.committed.slot(addr, slot));
   }
 
   async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
@@ -462,7 +339,7 @@ export class VersionedState implements StateManagerInterface, CommittedFields {
     }
     for (const [key, value] of layer.slots) {
       const addr = key.slice(1, 41);
-      if (layer.wipes.has(addr) || value !== this.committedSlot(addr, key.slice(41))) {
+      if (layer.wipes.has(addr) || value !== this.committed.slot(addr, key.slice(41))) {
         writes.push([key, value]);
       }
     }
@@ -478,7 +355,7 @@ export class VersionedState implements StateManagerInterface, CommittedFields {
     for (const field of FIELDS) {
       const value = overlayField(final, field);
       if (value === undefined) continue;
-      if (this.knownCommitted(addr, field) !== value) writes.push([fieldKey(field, addr), value]);
+      if (this.committed.known(addr, field) !== value) writes.push([fieldKey(field, addr), value]);
     }
     if (final.balance === undefined && final.credit !== undefined && final.credit !== 0n) {
       writes.push([fieldKey('b', addr), { credit: final.credit }]);
@@ -495,7 +372,7 @@ export class VersionedState implements StateManagerInterface, CommittedFields {
       balance: final.balance ?? view.balance,
       codeHash: final.codeHash ?? view.codeHash,
     };
-    const base = this.committedAccount(addr);
+    const base = this.committed.account(addr);
     const stored = this.coinbaseBase(finalAcc, base, fee);
     for (const field of FIELDS) {
       const value = fieldOf(stored, field);

@@ -17,13 +17,14 @@ import { historyStub, makeBlock } from '../env.ts';
 import { CREDIT_OVERFLOW } from '../errors.ts';
 import { executeTx, type TxOutcome } from '../txrun.ts';
 import { openWorldState, type WorldState } from '../world-state/world-state.ts';
+import type { ReadSet } from './committedReads.ts';
 import { FeeLedger } from './fees.ts';
 import type { Value } from './keys.ts';
 import { LazyAccount } from './lazyAccount.ts';
 import { MVMemory } from './mvmemory.ts';
 import { explicitPreView, type PreView, snapshotPreView } from './preView.ts';
 import type { BatchState, Executed, FromWorker, ToWorker } from './protocol.ts';
-import { type ReadSet, type VersionedContext, VersionedState } from './versionedState.ts';
+import { type VersionedContext, VersionedState } from './versionedState.ts';
 
 interface Session {
   common: Common;
