@@ -88,7 +88,7 @@ async function openBatch(msg: Extract<ToWorker, { t: 'batch' }>): Promise<void> 
   send({ t: 'ready', id: msg.id });
 }
 
-type Credit = (toAccount: Account, message: { to: Address; value: bigint }) => Promise<void>;
+type AddToBalance = (toAccount: Account, message: { to: Address; value: bigint }) => Promise<void>;
 
 /**
  * EVM._addToBalance reads the callee's balance to add to it, so every call would depend on
@@ -100,7 +100,7 @@ type Credit = (toAccount: Account, message: { to: Address; value: bigint }) => P
  */
 function creditWithoutReading(evm: EVM, common: Common, defer: boolean): void {
   if (common.isActivatedEIP(7928)) return;
-  const target = evm as unknown as { _addToBalance: Credit };
+  const target = evm as unknown as { _addToBalance: AddToBalance };
   const credit = target._addToBalance.bind(evm);
   target._addToBalance = async (toAccount, message) => {
     const deferred =
