@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { canonicalJson } from '../shared/canonical-json.ts';
+import { jitterMs, pause } from '../shared/jitter.ts';
 import type { Db } from './store.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -152,7 +153,7 @@ export async function withRetry<T>(db: Db, fn: (tx: Sql) => Promise<T>): Promise
       return await db.$transaction((tx) => fn(tx));
     } catch (error) {
       if (attempt >= MAX_ATTEMPTS || !isContention(error)) throw error;
-      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+      await pause(jitterMs(10 * attempt));
     }
   }
 }

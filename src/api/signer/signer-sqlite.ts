@@ -19,6 +19,7 @@
  */
 import Database from 'better-sqlite3';
 import { ReplayedRequestError } from '../../custody/errors.ts';
+import { jitterMs, pause } from '../../shared/jitter.ts';
 import { type AuditEvent, sqliteAuditAppender, sqliteDateTime } from '../../store/audit-log.ts';
 import type {
   KeyRow,
@@ -225,7 +226,7 @@ async function whileBusy<T>(fn: () => T): Promise<T> {
     } catch (error) {
       const code = (error as { code?: string }).code ?? '';
       if (!code.startsWith('SQLITE_BUSY') || Date.now() > until) throw error;
-      await new Promise((r) => setTimeout(r, Math.min(50, attempt) * Math.random() * 2));
+      await pause(jitterMs(2 * Math.min(50, attempt)));
     }
   }
 }
