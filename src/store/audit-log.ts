@@ -66,6 +66,22 @@ export function appendAudit(db: Db, event: AuditEvent): Promise<AuditRecord> {
 export async function appendAuditInTx(tx: Sql, event: AuditEvent): Promise<AuditRecord> {
   const [head] = await tx.$queryRaw<{ seq: number | bigint; hash: string }[]>`
     UPDATE "AuditHead" SET "seq" = "seq" WHERE "id" = 1 RETURNING "seq", "hash"`;
+  const record = chainedRecord(head, event);
+  await tx.$executeRaw`
+    INSERT INTO "AuditEntry" ("seq", "at", "actor", "action", "subject", "data", "prevHash", "hash")
+    VALUES (${record.seq}, ${record.at}, ${record.actor}, ${record.action}, ${record.subject},
+            ${record.data}, ${record.prevHash}, ${record.hash})`;
+  await tx.$executeRaw`
+    INSERT INTO "AuditHead" ("id", "seq", "hash") VALUES (1, ${record.seq}, ${record.hash})
+    ON CONFLICT ("id") DO UPDATE SET "seq" = excluded."seq", "hash" = excluded."hash"`;
+  return record;
+}
+
+/** The entry that follows `head` (none: the chain's first), linked to it by hash. */
+function chainedRecord(
+  head: { seq: number | bigint; hash: string } | undefined,
+  event: AuditEvent,
+): AuditRecord {
   const entry = {
     seq: Number(head?.seq ?? 0) + 1,
     at: new Date(),
@@ -75,15 +91,7 @@ export async function appendAuditInTx(tx: Sql, event: AuditEvent): Promise<Audit
     data: canonicalJson(event.data ?? {}),
   };
   const prevHash = head?.hash ?? GENESIS_HASH;
-  const record = { ...entry, prevHash, hash: hashAuditEntry(prevHash, entry) };
-  await tx.$executeRaw`
-    INSERT INTO "AuditEntry" ("seq", "at", "actor", "action", "subject", "data", "prevHash", "hash")
-    VALUES (${record.seq}, ${record.at}, ${record.actor}, ${record.action}, ${record.subject},
-            ${record.data}, ${prevHash}, ${record.hash})`;
-  await tx.$executeRaw`
-    INSERT INTO "AuditHead" ("id", "seq", "hash") VALUES (1, ${record.seq}, ${record.hash})
-    ON CONFLICT ("id") DO UPDATE SET "seq" = excluded."seq", "hash" = excluded."hash"`;
-  return record;
+  return { ...entry, prevHash, hash: hashAuditEntry(prevHash, entry) };
 }
 
 /** A DateTime as Prisma's SQLite adapter stores it (ISO 8601, `+00:00`), so Prisma reads it back. */
@@ -117,16 +125,7 @@ export function sqliteAuditAppender(
   const append = (event: AuditEvent): AuditRecord => {
     if (!db.inTransaction) throw new Error('sqliteAuditAppender: not inside a transaction');
     const head = lockHead.get();
-    const entry = {
-      seq: Number(head?.seq ?? 0) + 1,
-      at: new Date(),
-      actor: event.actor,
-      action: event.action,
-      subject: event.subject ?? null,
-      data: canonicalJson(event.data ?? {}),
-    };
-    const prevHash = head?.hash ?? GENESIS_HASH;
-    const record = { ...entry, prevHash, hash: hashAuditEntry(prevHash, entry) };
+    const record = chainedRecord(head, event);
     insertEntry.run(
       record.seq,
       sqliteDateTime(record.at),
@@ -134,7 +133,7 @@ export function sqliteAuditAppender(
       record.action,
       record.subject,
       record.data,
-      prevHash,
+      record.prevHash,
       record.hash,
     );
     writeHead.run(record.seq, record.hash);

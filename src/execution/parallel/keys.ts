@@ -96,8 +96,19 @@ export function keyField(key: string): AccountField | undefined {
 /** A field's value proper (a `Credit` only ever stands for a balance). */
 export type FieldValue = bigint | boolean | string;
 
-/** The value of `field` in `account`, as multi-version memory stores it. */
-export function fieldOf(account: AccountValue, field: AccountField): FieldValue {
+/**
+ * The value of `field` in `account`, as multi-version memory stores it; undefined for a field
+ * a partial account (a transaction's overlay) does not set.
+ */
+export function fieldOf(account: AccountValue, field: AccountField): FieldValue;
+export function fieldOf(
+  account: Partial<AccountValue>,
+  field: AccountField,
+): FieldValue | undefined;
+export function fieldOf(
+  account: Partial<AccountValue>,
+  field: AccountField,
+): FieldValue | undefined {
   switch (field) {
     case 'e':
       return account.exists;

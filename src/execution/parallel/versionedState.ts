@@ -153,7 +153,7 @@ export class VersionedState implements StateManagerInterface {
   private currentField(addr: string, field: AccountField): FieldValue {
     const overlay = this.top().accounts.get(addr);
     if (overlay !== undefined) {
-      const set = overlayField(overlay, field);
+      const set = fieldOf(overlay, field);
       if (set !== undefined) return set;
       if (field === 'b' && overlay.credit !== undefined) {
         return this.committed.creditedBalance(addr, overlay.credit);
@@ -353,7 +353,7 @@ export class VersionedState implements StateManagerInterface {
    */
   private accountWrites(addr: string, final: OverlayAccount, writes: [string, Value][]): void {
     for (const field of FIELDS) {
-      const value = overlayField(final, field);
+      const value = fieldOf(final, field);
       if (value === undefined) continue;
       if (this.committed.known(addr, field) !== value) writes.push([fieldKey(field, addr), value]);
     }
@@ -392,20 +392,6 @@ export class VersionedState implements StateManagerInterface {
         finalAcc.nonce > 0n ||
         finalAcc.codeHash !== EMPTY_CODE_HASH);
     return { exists, nonce: finalAcc.nonce, balance, codeHash: finalAcc.codeHash };
-  }
-}
-
-/** A field this transaction set (a credit is not a value of the field: see currentField). */
-function overlayField(account: OverlayAccount, field: AccountField): FieldValue | undefined {
-  switch (field) {
-    case 'e':
-      return account.exists;
-    case 'n':
-      return account.nonce;
-    case 'b':
-      return account.balance;
-    case 'c':
-      return account.codeHash;
   }
 }
 

@@ -4,20 +4,17 @@
  * repeated request and refuses a second message.
  */
 import { describe, expect, it } from 'vitest';
-import type { SignerContext } from '../../../src/api/signer/context.ts';
 import {
   createCommitments,
   expireUnusedNonces,
   signShares,
   UNUSED_NONCE_TTL_MS,
 } from '../../../src/api/signer/frost-service.ts';
-import { allowAll } from '../../../src/api/signer/policy.ts';
-import { loadFrostKey, storeFrostKey } from '../../../src/api/signer/vault.ts';
+import { loadFrostKey } from '../../../src/api/signer/vault.ts';
 import { runCommit } from '../../../src/custody/frost/commit.ts';
-import { generateIdentity } from '../../../src/custody/identity.ts';
-import { createLogger } from '../../../src/shared/logger.ts';
 import { runFullDkg } from '../../custody/helpers.ts';
 import { DATABASE_KINDS, useFreshStore } from '../../support/databases.ts';
+import { signerWithKey } from './in-process.ts';
 
 describe.each(DATABASE_KINDS)('nonce expiry on %s', (kind) => {
   const db = useFreshStore(kind);
@@ -25,22 +22,7 @@ describe.each(DATABASE_KINDS)('nonce expiry on %s', (kind) => {
   const keyId = 'k-expiry';
 
   it('erases old unused nonces, keeps fresh ones and every used one', async () => {
-    const ctx: SignerContext = {
-      name: 's',
-      db: db.store.db,
-      kek: crypto.getRandomValues(new Uint8Array(32)),
-      identity: generateIdentity(),
-      policy: allowAll,
-      log: createLogger({ level: 'silent' }),
-      crash: () => {},
-    };
-    const mine = dkg.results[0]!;
-    await storeFrostKey(ctx.db, ctx.kek, {
-      keyId,
-      groupKey: mine.groupKey,
-      share: mine.share,
-      outputKey: mine.outputKey,
-    });
+    const ctx = await signerWithKey(db.store.db, dkg, keyId);
     const [stale, fresh, used] = await createCommitments(ctx, keyId, 3);
     const other = runCommit({ share: dkg.results[1]!.share }).commitment;
     const key = await loadFrostKey(ctx.db, ctx.kek, keyId);

@@ -9,19 +9,17 @@ import { RequestRecord } from '../../../src/api/signer/auth.ts';
 import type { SignerContext } from '../../../src/api/signer/context.ts';
 import { createCommitments, signShares } from '../../../src/api/signer/frost-service.ts';
 import { createMultisigKey, signMultisig } from '../../../src/api/signer/multisig-service.ts';
-import { allowAll } from '../../../src/api/signer/policy.ts';
 import {
   openSqliteSignerSql,
   type SqliteSignerSql,
 } from '../../../src/api/signer/signer-sqlite.ts';
-import { loadFrostKey, storeFrostKey } from '../../../src/api/signer/vault.ts';
+import { loadFrostKey } from '../../../src/api/signer/vault.ts';
 import { ReplayedRequestError } from '../../../src/custody/errors.ts';
 import { runCommit } from '../../../src/custody/frost/commit.ts';
-import { generateIdentity } from '../../../src/custody/identity.ts';
-import { createLogger } from '../../../src/shared/logger.ts';
 import { appendAudit, verifyAuditLog } from '../../../src/store/audit-log.ts';
 import { runFullDkg } from '../../custody/helpers.ts';
 import { useFreshStore } from '../../support/databases.ts';
+import { signerWithKey } from './in-process.ts';
 
 describe('SQLite signer hot path', () => {
   const db = useFreshStore('sqlite');
@@ -33,23 +31,7 @@ describe('SQLite signer hot path', () => {
   beforeAll(async () => {
     if (db.store.target.provider !== 'sqlite') throw new Error('expected SQLite');
     sql = openSqliteSignerSql(db.store.target.file);
-    ctx = {
-      name: 's',
-      db: db.store.db,
-      sql,
-      kek: crypto.getRandomValues(new Uint8Array(32)),
-      identity: generateIdentity(),
-      policy: allowAll,
-      log: createLogger({ level: 'silent' }),
-      crash: () => {},
-    };
-    const mine = dkg.results[0]!;
-    await storeFrostKey(ctx.db, ctx.kek, {
-      keyId,
-      groupKey: mine.groupKey,
-      share: mine.share,
-      outputKey: mine.outputKey,
-    });
+    ctx = await signerWithKey(db.store.db, dkg, keyId, sql);
   });
   afterAll(() => sql?.close());
 

@@ -1,0 +1,37 @@
+/**
+ * A signer's context in this process, holding participant 1's share of a test DKG: for tests
+ * of the signer's services without its HTTP server.
+ */
+import type { SignerContext } from '../../../src/api/signer/context.ts';
+import { allowAll } from '../../../src/api/signer/policy.ts';
+import type { SignerSql } from '../../../src/api/signer/signer-sql.ts';
+import { storeFrostKey } from '../../../src/api/signer/vault.ts';
+import { generateIdentity } from '../../../src/custody/identity.ts';
+import { createLogger } from '../../../src/shared/logger.ts';
+import type { runFullDkg } from '../../custody/helpers.ts';
+
+export async function signerWithKey(
+  db: SignerContext['db'],
+  dkg: ReturnType<typeof runFullDkg>,
+  keyId: string,
+  sql?: SignerSql,
+): Promise<SignerContext> {
+  const ctx: SignerContext = {
+    name: 's',
+    db,
+    kek: crypto.getRandomValues(new Uint8Array(32)),
+    identity: generateIdentity(),
+    policy: allowAll,
+    log: createLogger({ level: 'silent' }),
+    crash: () => {},
+    ...(sql === undefined ? {} : { sql }),
+  };
+  const mine = dkg.results[0]!;
+  await storeFrostKey(ctx.db, ctx.kek, {
+    keyId,
+    groupKey: mine.groupKey,
+    share: mine.share,
+    outputKey: mine.outputKey,
+  });
+  return ctx;
+}
