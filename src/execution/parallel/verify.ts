@@ -110,6 +110,9 @@ function mismatch(declared: TxAccess, got: Executed): string | undefined {
   if ((got.fee ?? 0n) !== declared.fee)
     return `fee is ${got.fee ?? 0n}, the list says ${declared.fee}`;
   const actual = new Map<string, Value>(got.writes ?? []);
+  if (new Set(declared.writes.map(([key]) => key)).size !== declared.writes.length) {
+    return 'the list declares a write to one location twice';
+  }
   if (actual.size !== declared.writes.length) {
     return `wrote ${actual.size} locations, the list declares ${declared.writes.length}`;
   }

@@ -19,7 +19,7 @@ import {
   bytesToBigInt,
   KECCAK256_RLP,
 } from '@ethereumjs/util';
-import { ExecutionFault } from '../errors.ts';
+import { CreditOverflow, ExecutionFault } from '../errors.ts';
 import { CommittedReads, type ReadSet } from './committedReads.ts';
 import type { FeeLedger } from './fees.ts';
 import {
@@ -305,7 +305,27 @@ export class VersionedState implements StateManagerInterface {
   }
 
   async revert(): Promise<void> {
-    this.stack.pop();
+    const dropped = this.stack.pop() as Layer;
+    this.checkDroppedCredits(dropped, this.top());
+  }
+
+  /**
+   * The EVM checks a credit against 2^256 - 1 when it makes it, and then never runs the
+   * callee; a deferred credit is checked only when summed. One that a revert drops is summed
+   * here (a read of the committed balance, only on this path), so an overflow it hid still
+   * becomes the CREDIT_OVERFLOW fault on which the batch re-runs without credits.
+   */
+  private checkDroppedCredits(dropped: Layer, kept: Layer): void {
+    for (const [addr, account] of dropped.accounts) {
+      if (account.balance !== undefined || account.credit === undefined) continue;
+      const before = kept.accounts.get(addr);
+      if (before?.balance === undefined && before?.credit === account.credit) continue;
+      try {
+        this.committed.creditedBalance(addr, account.credit);
+      } catch (error) {
+        if (!(error instanceof CreditOverflow)) throw error; // an ESTIMATE: blockedBy is set
+      }
+    }
   }
 
   async getStateRoot(): Promise<Uint8Array> {

@@ -80,6 +80,14 @@ describe('verifyWithAccessList', () => {
     await expectCaught(lying, 5, /missing from the list/);
   });
 
+  it('catches a write hidden behind a duplicated one (same count, one location twice)', async () => {
+    const lying = clone(list);
+    const tx = lying.findIndex((e) => e.writes.length >= 2);
+    const writes = (lying[tx] as AccessList[number]).writes;
+    writes[1] = writes[0] as (typeof writes)[number];
+    await expectCaught(lying, tx, /twice/);
+  });
+
   it('catches a hidden write', async () => {
     const lying = clone(list);
     (lying[3] as AccessList[number]).writes.pop();

@@ -14,7 +14,7 @@ import { isCredit } from '../../../src/execution/parallel/keys.ts';
 import { verifyWithAccessList } from '../../../src/execution/parallel/verify.ts';
 import { runSequential } from '../../../src/execution/sequential.ts';
 import type { Batch } from '../../../src/execution/types.ts';
-import { BALANCER, word } from '../support/contracts.ts';
+import { BALANCER, REVERTER, word } from '../support/contracts.ts';
 import { summary } from '../support/parity.ts';
 import { batchFile, type Key, newKey, signTx } from '../support/txs.ts';
 
@@ -94,6 +94,24 @@ describe('deferred balance credits', () => {
     await parity(batch);
     const statuses = (await runSequential(batch)).receipts.map((r) => r.status);
     expect(statuses).toEqual([1, 0]);
+  });
+
+  it('an overflowing credit to a callee that then reverts: re-run without credits', async () => {
+    // The EVM fails the credit and never runs the callee; a deferred credit lets the callee
+    // run, and its revert drops the credit unsummed unless the revert checks it.
+    const a = newKey();
+    const callee = `0x${'c7'.repeat(20)}`;
+    const batch = parseBatch(
+      batchFile({
+        pre: {
+          [a.address]: { balance: 10n ** 18n },
+          [callee]: { code: REVERTER, balance: MAX - 10n },
+        },
+        txs: [signTx(a, { nonce: 0n, to: callee, value: 100n, gasLimit: 100_000n })],
+      }),
+    );
+    await parity(batch);
+    expect((await runSequential(batch)).gasUsed).toBe(21_000n);
   });
 
   it('credits that overflow a balance a later transaction reads: re-run without them', async () => {
