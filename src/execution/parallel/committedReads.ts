@@ -9,6 +9,7 @@ import { CreditOverflow } from '../errors.ts';
 import {
   type AccountField,
   type AccountValue,
+  accountOf,
   credited,
   existsKey,
   type FieldValue,
@@ -132,12 +133,7 @@ export class CommittedReads implements CommittedFields {
   }
 
   account(addr: string): AccountValue {
-    return {
-      exists: this.field(addr, 'e') as boolean,
-      nonce: this.field(addr, 'n') as bigint,
-      balance: this.field(addr, 'b') as bigint,
-      codeHash: this.field(addr, 'c') as string,
-    };
+    return accountOf((field) => this.field(addr, field));
   }
 
   /**

@@ -121,6 +121,16 @@ export function fieldOf(
   }
 }
 
+/** An account assembled from its fields, each given by `read`. */
+export function accountOf(read: (field: AccountField) => FieldValue): AccountValue {
+  return {
+    exists: read('e') as boolean,
+    nonce: read('n') as bigint,
+    balance: read('b') as bigint,
+    codeHash: read('c') as string,
+  };
+}
+
 export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
   if (isCredit(a) && isCredit(b)) return a.credit === b.credit;
   return a === b;

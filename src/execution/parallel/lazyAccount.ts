@@ -34,6 +34,11 @@ export interface KnownFields {
 /** Any non-empty-trie marker: only compared against KECCAK256_RLP (EIP-7610 collision). */
 const NON_EMPTY_STORAGE = new Uint8Array(32).fill(1);
 
+/** The storage root an account shows the EVM: only emptiness is ever looked at. */
+export function storageRootMark(empty: boolean): Uint8Array {
+  return empty ? KECCAK256_RLP : NON_EMPTY_STORAGE;
+}
+
 export class LazyAccount extends Account {
   private readonly source: CommittedFields;
   private readonly epoch: number;
@@ -116,7 +121,7 @@ export class LazyAccount extends Account {
   override get storageRoot(): Uint8Array {
     if (this._storageRoot === null) {
       const empty = this.wipedHere || this.source.storageEmpty(this.addr);
-      this._storageRoot = empty ? KECCAK256_RLP : NON_EMPTY_STORAGE;
+      this._storageRoot = storageRootMark(empty);
     }
     return this._storageRoot;
   }
@@ -156,6 +161,6 @@ export class LazyAccount extends Account {
   }
 }
 
-function bytesOf(hex: string): Uint8Array {
+export function bytesOf(hex: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }

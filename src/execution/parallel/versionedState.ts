@@ -12,19 +12,14 @@
  * consecutive transactions depend on each other. The coinbase is always read whole.
  */
 import type { AccountFields, StateManagerInterface } from '@ethereumjs/common';
-import {
-  Account,
-  type Address,
-  bigIntToUnpaddedBytes,
-  bytesToBigInt,
-  KECCAK256_RLP,
-} from '@ethereumjs/util';
+import { Account, type Address, bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util';
 import { CreditOverflow, ExecutionFault } from '../errors.ts';
 import { CommittedReads, type ReadSet } from './committedReads.ts';
 import type { FeeLedger } from './fees.ts';
 import {
   type AccountField,
   type AccountValue,
+  accountOf,
   EMPTY_CODE_HASH,
   type FieldValue,
   fieldKey,
@@ -33,7 +28,7 @@ import {
   type Value,
   wipeKey,
 } from './keys.ts';
-import { type KnownFields, LazyAccount } from './lazyAccount.ts';
+import { bytesOf, type KnownFields, LazyAccount, storageRootMark } from './lazyAccount.ts';
 import type { MVMemory } from './mvmemory.ts';
 import type { PreView } from './preView.ts';
 
@@ -55,9 +50,6 @@ const DELETED: OverlayAccount = {
   balance: 0n,
   codeHash: EMPTY_CODE_HASH,
 };
-
-/** Any non-empty-trie marker: only compared against KECCAK256_RLP (EIP-7610 collision). */
-const NON_EMPTY_STORAGE = new Uint8Array(32).fill(1);
 
 export interface VersionedContext {
   mv: MVMemory;
@@ -87,10 +79,6 @@ export class VersionedState implements StateManagerInterface {
 
   constructor(private readonly ctx: VersionedContext) {
     this.committed = new CommittedReads(ctx.mv, ctx.pre);
-  }
-
-  get tx(): number {
-    return this.committed.tx;
   }
 
   get reads(): ReadSet {
@@ -165,13 +153,7 @@ export class VersionedState implements StateManagerInterface {
 
   /** The coinbase, read whole (its balance is a view over the fees, see above). */
   private coinbaseNow(): AccountValue {
-    const addr = this.ctx.coinbase;
-    return {
-      exists: this.currentField(addr, 'e') as boolean,
-      nonce: this.currentField(addr, 'n') as bigint,
-      balance: this.currentField(addr, 'b') as bigint,
-      codeHash: this.currentField(addr, 'c') as string,
-    };
+    return accountOf((field) => this.currentField(this.ctx.coinbase, field));
   }
 
   private storageIsEmpty(addr: string): boolean {
@@ -185,8 +167,8 @@ export class VersionedState implements StateManagerInterface {
     if (addr === this.ctx.coinbase) {
       const a = this.coinbaseNow();
       if (!a.exists) return undefined;
-      const storageRoot = this.storageIsEmpty(addr) ? KECCAK256_RLP : NON_EMPTY_STORAGE;
-      return new Account(a.nonce, a.balance, storageRoot, hexBytes(a.codeHash));
+      const storageRoot = storageRootMark(this.storageIsEmpty(addr));
+      return new Account(a.nonce, a.balance, storageRoot, bytesOf(a.codeHash));
     }
     if (!(this.currentField(addr, 'e') as boolean)) return undefined;
     const layer = this.top();
@@ -249,7 +231,7 @@ export class VersionedState implements StateManagerInterface {
     this.newCodes.set(hash, code);
     this.ctx.codes.set(hash, code);
     const account = (await this.getAccount(address)) ?? new Account();
-    account.codeHash = hexBytes(hash);
+    account.codeHash = bytesOf(hash);
     await this.putAccount(address, account);
   }
 
@@ -421,8 +403,4 @@ function addrHex(address: Address): string {
 
 function slotHex(key: Uint8Array): string {
   return Buffer.from(key).toString('hex').padStart(64, '0');
-}
-
-function hexBytes(hex: string): Uint8Array {
-  return new Uint8Array(Buffer.from(hex, 'hex'));
 }
