@@ -1,8 +1,9 @@
 /**
  * Group signature verification. For the Taproot suite the signature is checked as plain BIP340
- * against the x-only output key, exactly what a Bitcoin node will do with it.
+ * against the x-only output key, exactly what a Bitcoin node will do with it, and by the same
+ * library a Bitcoin node uses (bip340.ts), not by the noble code that assembled it.
  */
-import { schnorr } from '@noble/curves/secp256k1.js';
+import { verifyBip340 } from '../bip340.ts';
 import { hexToBytes } from '../wire-check.ts';
 import { frostSuite } from './suite.ts';
 import { outputKeyXOnly, type WireGroupKey } from './wire.ts';
@@ -13,7 +14,7 @@ export function verifyGroupSignature(
   signature: Uint8Array,
 ): boolean {
   if (groupKey.suite === 'secp256k1-tr') {
-    return schnorr.verify(signature, message, hexToBytes(outputKeyXOnly(groupKey)));
+    return verifyBip340(signature, message, hexToBytes(outputKeyXOnly(groupKey)));
   }
   return frostSuite(groupKey.suite).verify(
     signature,

@@ -5,6 +5,7 @@
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { InvalidInputError } from '../../shared/errors.ts';
+import { verifyBip340 } from '../bip340.ts';
 import { hexToBytes, toHex } from '../wire-check.ts';
 
 export const SIGHASH_DEFAULT = 0x00;
@@ -76,7 +77,7 @@ export function signTapscriptPartial(opts: SchnorrPartialOpts): string {
   }
   const aux = opts.auxRand ?? crypto.getRandomValues(new Uint8Array(32));
   const sig = schnorr.sign(opts.sighash, opts.secretKey, aux);
-  if (!schnorr.verify(sig, opts.sighash, schnorr.getPublicKey(opts.secretKey))) {
+  if (!verifyBip340(sig, opts.sighash, schnorr.getPublicKey(opts.secretKey))) {
     throw new Error('own BIP340 signature failed verification');
   }
   return toHex(type === SIGHASH_DEFAULT ? sig : Uint8Array.from([...sig, type]));
@@ -91,7 +92,7 @@ export function verifyTapscriptPartial(
   if (bytes.length === 65 && !SIGHASH_TYPES.has(bytes[64] as number)) return false;
   if (bytes.length !== 64 && bytes.length !== 65) return false;
   try {
-    return schnorr.verify(bytes.subarray(0, 64), sighash, hexToBytes(xOnlyKey));
+    return verifyBip340(bytes.subarray(0, 64), sighash, hexToBytes(xOnlyKey));
   } catch {
     return false;
   }

@@ -1,0 +1,74 @@
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { describe, expect, it } from 'vitest';
+import { verifyBip340 } from '../../src/custody/bip340.ts';
+import { readFixtureText } from './fixtures.ts';
+
+const bytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
+
+const rows = readFixtureText('bips/bip340-test-vectors.csv')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => {
+    const [index, , publicKey, , message, signature, result, comment] = line.split(',');
+    return { index, publicKey, message, signature, ok: result === 'TRUE', comment };
+  });
+
+describe('verifyBip340 against the BIP340 vectors', () => {
+  it.each(rows.map((r) => [r.index, r.comment || 'valid', r] as const))(
+    'vector %s (%s)',
+    (_i, _c, r) => {
+      expect(verifyBip340(bytes(r.signature!), bytes(r.message!), bytes(r.publicKey!))).toBe(r.ok);
+    },
+  );
+});
+
+describe('verifyBip340 on inputs the libsecp256k1 binding refuses', () => {
+  const sk = schnorr.utils.randomSecretKey();
+  const pk = schnorr.getPublicKey(sk);
+  const n = secp256k1.Point.Fn.ORDER;
+  const toBytes32 = (x: bigint) => bytes(x.toString(16).padStart(64, '0'));
+
+  it('a valid signature over a message that is not 32 bytes verifies', () => {
+    for (const len of [0, 1, 17, 33, 100]) {
+      const message = crypto.getRandomValues(new Uint8Array(len));
+      expect(verifyBip340(schnorr.sign(message, sk), message, pk)).toBe(true);
+    }
+  });
+
+  it('s at or above the group order (a malleated s + n) is refused, not thrown', () => {
+    const message = crypto.getRandomValues(new Uint8Array(32));
+    const sig = schnorr.sign(message, sk);
+    const s = BigInt(`0x${Buffer.from(sig.subarray(32)).toString('hex')}`);
+    const forged = new Uint8Array(64);
+    forged.set(sig.subarray(0, 32));
+    if (s + n < 2n ** 256n) forged.set(toBytes32(s + n), 32);
+    else forged.set(toBytes32(n), 32);
+    expect(verifyBip340(forged, message, pk)).toBe(false);
+  });
+
+  it('r between the group order and the field prime is judged (false here), not thrown', () => {
+    const message = crypto.getRandomValues(new Uint8Array(32));
+    const sig = schnorr.sign(message, sk);
+    const forged = new Uint8Array(sig);
+    forged.set(toBytes32(n + 1n), 0);
+    expect(verifyBip340(forged, message, pk)).toBe(false);
+  });
+
+  it('wrong lengths are refused, not thrown', () => {
+    const message = crypto.getRandomValues(new Uint8Array(32));
+    const sig = schnorr.sign(message, sk);
+    expect(verifyBip340(sig.subarray(0, 63), message, pk)).toBe(false);
+    expect(verifyBip340(sig, message, pk.subarray(0, 31))).toBe(false);
+    expect(verifyBip340(sig, message, secp256k1.getPublicKey(sk, true))).toBe(false);
+  });
+
+  it('agrees with noble on random valid and tampered signatures', () => {
+    for (let i = 0; i < 50; i++) {
+      const message = crypto.getRandomValues(new Uint8Array(32));
+      const sig = schnorr.sign(message, sk);
+      if (i % 2 === 1) sig[i % 64]! ^= 1 << (i % 8);
+      expect(verifyBip340(sig, message, pk)).toBe(schnorr.verify(sig, message, pk));
+    }
+  });
+});
