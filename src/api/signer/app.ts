@@ -267,6 +267,14 @@ export interface CreateSignerAppOpts {
 }
 
 export function createSignerApp(opts: CreateSignerAppOpts): HttpApp {
+  const auth = signerAuth({
+    db: opts.ctx.db,
+    ...(opts.ctx.sql ? { sql: opts.ctx.sql } : {}),
+    identity: opts.ctx.identity,
+    coordinatorKeys: opts.coordinatorKeys,
+    recordsOwnRequestId: (req) =>
+      req.method === 'POST' && ROUTES_RECORDING_OWN_REQUEST_ID.has(req.path),
+  });
   return createHttpApp({
     log: opts.ctx.log,
     info: {
@@ -276,13 +284,10 @@ export function createSignerApp(opts: CreateSignerAppOpts): HttpApp {
     },
     routes: signerRoutes(opts.ctx),
     checks: [...storeChecks(opts.store), durabilityCheck(opts.store, opts.hotPath)],
-    authenticate: signerAuth({
-      db: opts.ctx.db,
-      ...(opts.ctx.sql ? { sql: opts.ctx.sql } : {}),
-      identity: opts.ctx.identity,
-      coordinatorKeys: opts.coordinatorKeys,
-      recordsOwnRequestId: (req) =>
-        req.method === 'POST' && ROUTES_RECORDING_OWN_REQUEST_ID.has(req.path),
-    }),
+    // A request for the signer's work comes first: pool refills stop (nonce-pool.ts).
+    authenticate: (req, res, next) => {
+      opts.ctx.noncePool?.pause();
+      return auth(req, res, next);
+    },
   });
 }

@@ -3,6 +3,7 @@ import type { IdentityKey } from '../../custody/identity.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Db } from '../../store/store.ts';
 import type { CrashPoint } from './config.ts';
+import type { NoncePool } from './nonce-pool.ts';
 import type { PolicyVerifier } from './policy.ts';
 import { prismaSignerSql, type SignerSql } from './signer-sql.ts';
 
@@ -14,6 +15,8 @@ export interface SignerContext {
   kek: Uint8Array;
   identity: IdentityKey;
   policy: PolicyVerifier;
+  /** Nonces drawn ahead of round 1 (nonce-pool.ts); drawn on demand when absent. */
+  noncePool?: NoncePool;
   log: Logger;
   /** Kills the process at `point` when the config asks for it (fault-injection tests). */
   crash(point: CrashPoint): void;

@@ -7,9 +7,8 @@
  *    share again; anything else on a used nonce is refused.
  * A crash before that commit means no share left the process, so the nonce is still unused.
  */
-import { openJson, sealJson } from '../../custody/at-rest.ts';
+import { openJson } from '../../custody/at-rest.ts';
 import { taggedJsonHash } from '../../custody/canonical.ts';
-import { runCommitBatch } from '../../custody/frost/commit.ts';
 import { runSign } from '../../custody/frost/sign.ts';
 import type {
   WireNonceCommitment,
@@ -25,7 +24,8 @@ import {
 } from '../../shared/errors.ts';
 import type { RequestRecord } from './auth.ts';
 import type { SignerContext } from './context.ts';
-import { newId, signerSqlOf } from './context.ts';
+import { signerSqlOf } from './context.ts';
+import { drawSealedNonce } from './nonce-pool.ts';
 import {
   boundElsewhereError,
   decideAgainstBindings,
@@ -45,6 +45,7 @@ export interface CommitmentItem {
  * are kept: their records answer a repeated request and refuse a second message.
  */
 export const UNUSED_NONCE_TTL_MS = 7 * 24 * 3600 * 1000;
+export const MAX_COMMITMENTS_PER_REQUEST = 1000;
 const lastExpiry = new WeakMap<object, number>();
 
 export async function expireUnusedNonces(ctx: SignerContext, now = Date.now()): Promise<number> {
@@ -66,24 +67,32 @@ export async function createCommitments(
     lastExpiry.set(ctx.db, Date.now());
     await expireUnusedNonces(ctx);
   }
+  if (!Number.isInteger(count) || count < 1 || count > MAX_COMMITMENTS_PER_REQUEST) {
+    throw new InvalidInputError(
+      `count: expected an integer from 1 to ${MAX_COMMITMENTS_PER_REQUEST}`,
+      {
+        field: 'count',
+      },
+    );
+  }
   const key = await loadFrostKeyCached(ctx, keyId);
-  const { items } = runCommitBatch({ share: key.share, count });
+  // RFC 9591 §5.1 commit: drawn ahead of time when the signer has a pool (nonce-pool.ts).
+  const drawn =
+    ctx.noncePool?.take(key, count) ??
+    Array.from({ length: count }, () => drawSealedNonce(ctx.kek, key));
   const createdAt = new Date();
-  const rows = items.map((item) => {
-    const id = newId('n');
-    return {
-      id,
-      keyId,
-      commitment: JSON.stringify(item.commitment),
-      sealedNonces: sealJson(ctx.kek, `nonce:${id}`, item.nonces),
-      createdAt,
-    };
-  });
+  const rows = drawn.map((n) => ({
+    id: n.id,
+    keyId,
+    commitment: JSON.stringify(n.commitment),
+    sealedNonces: n.sealedNonces,
+    createdAt,
+  }));
   // Durable before any commitment is returned; with the request id in the same transaction.
   await signerSqlOf(ctx).storeNonces(rows, record?.pending);
   record?.committed();
   ctx.crash('commit:after-store');
-  return rows.map((r, i) => ({ nonceId: r.id, commitment: items[i]!.commitment }));
+  return drawn.map((n) => ({ nonceId: n.id, commitment: n.commitment }));
 }
 
 export interface SignShareRequest {
@@ -210,6 +219,7 @@ export async function signShares(
     }
   }
   ctx.crash('sign:after-commit');
+  ctx.noncePool?.refillSoon();
   return results;
 }
 

@@ -11,6 +11,7 @@ import { createSignerApp } from './app.ts';
 import type { SignerConfig } from './config.ts';
 import { crashHook, type SignerContext } from './context.ts';
 import { requireDurableCommits } from './durability.ts';
+import { NoncePool } from './nonce-pool.ts';
 import { allowAll, type PolicyVerifier } from './policy.ts';
 import { openSqliteSignerSql, type SqliteSignerSql } from './signer-sqlite.ts';
 import { loadOrCreateIdentity } from './vault.ts';
@@ -35,6 +36,7 @@ export async function startSigner(
     // SQLite: the hot path on its own connection with prepared statements (signer-sqlite.ts).
     if (store.target.provider === 'sqlite') sql = openSqliteSignerSql(store.target.file);
     const identity = await loadOrCreateIdentity(store.db, config.kek);
+    const noncePool = new NoncePool({ kek: config.kek });
     const ctx: SignerContext = {
       name: config.name,
       db: store.db,
@@ -42,6 +44,7 @@ export async function startSigner(
       kek: config.kek,
       identity,
       policy,
+      noncePool,
       log,
       crash: crashHook(config.crashAt),
     };
@@ -65,6 +68,7 @@ export async function startSigner(
       url,
       identityKey: identity.publicKey,
       close: async () => {
+        noncePool.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         sql?.close();

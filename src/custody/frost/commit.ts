@@ -4,7 +4,6 @@
  * use them for exactly one signature share.
  */
 import type { RNG } from '@noble/curves/abstract/frost.js';
-import { InvalidInputError } from '../../shared/errors.ts';
 import { frostSuite } from './suite.ts';
 import {
   fromNobleCommitment,
@@ -37,23 +36,4 @@ export function runCommit(opts: CommitOpts): CommitResult {
   generated.nonces.hiding.fill(0);
   generated.nonces.binding.fill(0);
   return result;
-}
-
-export interface CommitBatchOpts {
-  share: WireKeyShare;
-  count: number;
-}
-
-export interface CommitBatchResult {
-  items: CommitResult[];
-}
-
-/** Preprocessing: many round-1 commitments at once, so a later signing needs one round trip. */
-export function runCommitBatch(opts: CommitBatchOpts): CommitBatchResult {
-  if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > 1000) {
-    throw new InvalidInputError('count: expected an integer from 1 to 1000', { field: 'count' });
-  }
-  const items: CommitResult[] = [];
-  for (let i = 0; i < opts.count; i++) items.push(runCommit({ share: opts.share }));
-  return { items };
 }

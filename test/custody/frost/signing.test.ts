@@ -2,7 +2,7 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { InvalidSignatureShareError } from '../../../src/custody/errors.ts';
 import { runAggregate } from '../../../src/custody/frost/aggregate.ts';
-import { runCommit, runCommitBatch } from '../../../src/custody/frost/commit.ts';
+import { runCommit } from '../../../src/custody/frost/commit.ts';
 import { runSign } from '../../../src/custody/frost/sign.ts';
 import { parseCommitmentList } from '../../../src/custody/frost/wire.ts';
 import { InvalidInputError } from '../../../src/shared/errors.ts';
@@ -91,7 +91,7 @@ describe('FROST signing rounds', () => {
   it('preprocessed commitments: a batch of nonces, each usable once, all 5 signers', () => {
     const batches = shares.map((share) => ({
       share,
-      items: runCommitBatch({ share, count: 3 }).items,
+      items: Array.from({ length: 3 }, () => runCommit({ share })),
     }));
     for (let k = 0; k < 3; k++) {
       const commitments = batches.map((b) => b.items[k]!.commitment);
