@@ -10,7 +10,9 @@
  * BIP340 "Verification": the algorithm takes a 32-byte public key, a message of any length and
  * a 64-byte signature. The binding accepts a 32-byte message only and refuses an `r` at or above
  * the group order, although BIP340 only requires `r < p` (such an `r` turns up with probability
- * about 2^-128). Those inputs go to noble, so the answer is always BIP340's.
+ * about 2^-128). Those inputs go to noble, so the answer is BIP340's, with one difference on
+ * that path only: noble also refuses s = 0, which BIP340 allows (a signature with s = 0 needs
+ * a discrete logarithm to make, and our messages are 32 bytes).
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import * as libsecp from 'tiny-secp256k1';

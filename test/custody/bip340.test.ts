@@ -10,7 +10,9 @@ const rows = readFixtureText('bips/bip340-test-vectors.csv')
   .split('\n')
   .slice(1)
   .map((line) => {
-    const [index, , publicKey, , message, signature, result, comment] = line.split(',');
+    const [index, , publicKey, , message, signature, result, comment] = line
+      .split(',')
+      .map((field) => field.trim());
     return { index, publicKey, message, signature, ok: result === 'TRUE', comment };
   });
 
@@ -36,15 +38,14 @@ describe('verifyBip340 on inputs the libsecp256k1 binding refuses', () => {
     }
   });
 
-  it('s at or above the group order (a malleated s + n) is refused, not thrown', () => {
+  it('s above the group order (n + 1, 2^256 - 1) is refused, not thrown', () => {
     const message = crypto.getRandomValues(new Uint8Array(32));
     const sig = schnorr.sign(message, sk);
-    const s = BigInt(`0x${Buffer.from(sig.subarray(32)).toString('hex')}`);
-    const forged = new Uint8Array(64);
-    forged.set(sig.subarray(0, 32));
-    if (s + n < 2n ** 256n) forged.set(toBytes32(s + n), 32);
-    else forged.set(toBytes32(n), 32);
-    expect(verifyBip340(forged, message, pk)).toBe(false);
+    for (const s of [n + 1n, 2n ** 256n - 1n]) {
+      const forged = new Uint8Array(sig);
+      forged.set(toBytes32(s), 32);
+      expect(verifyBip340(forged, message, pk)).toBe(false);
+    }
   });
 
   it('r between the group order and the field prime is judged (false here), not thrown', () => {

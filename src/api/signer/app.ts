@@ -25,7 +25,12 @@ import { type RequestRecord, signerAuth, withRequestRecord } from './auth.ts';
 import type { SignerContext } from './context.ts';
 import { dealerAccept, dkgEcho, dkgRound1, dkgRound2, dkgRound3 } from './dkg-service.ts';
 import { durabilityCheck } from './durability.ts';
-import { createCommitments, type SignShareRequest, signShares } from './frost-service.ts';
+import {
+  createCommitments,
+  MAX_COMMITMENTS_PER_REQUEST,
+  type SignShareRequest,
+  signShares,
+} from './frost-service.ts';
 import { createMultisigKey, signMultisig } from './multisig-service.ts';
 import { loadFrostKeyCached } from './vault.ts';
 
@@ -189,7 +194,9 @@ export function signerRoutes(ctx: SignerContext): Route[] {
         items: await createCommitments(
           ctx,
           name(b.keyId, 'keyId'),
-          b.count === undefined ? 1 : expectInteger(b.count, 'count', 1, 1000),
+          b.count === undefined
+            ? 1
+            : expectInteger(b.count, 'count', 1, MAX_COMMITMENTS_PER_REQUEST),
           record,
         ),
       }),
@@ -284,9 +291,13 @@ export function createSignerApp(opts: CreateSignerAppOpts): HttpApp {
     },
     routes: signerRoutes(opts.ctx),
     checks: [...storeChecks(opts.store), durabilityCheck(opts.store, opts.hotPath)],
-    // A request for the signer's work comes first: pool refills stop (nonce-pool.ts).
+    // Requests come first: the nonce pool refills only while none is in flight.
     authenticate: (req, res, next) => {
-      opts.ctx.noncePool?.pause();
+      const pool = opts.ctx.noncePool;
+      if (pool) {
+        pool.requestStarted();
+        res.once('close', () => pool.requestEnded());
+      }
       return auth(req, res, next);
     },
   });

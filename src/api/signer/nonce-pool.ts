@@ -9,11 +9,12 @@
  * commitment leaves (frost-service.ts), exactly as for a nonce drawn on demand. The pool is not
  * durable and need not be: a crash loses only nonces nobody has seen.
  *
- * Refills draw one nonce per turn of the event loop and stop as soon as a request begins, so a
- * request that arrives during a refill waits for at most one draw. They start right after a
- * signature share has been released (the coordinator is aggregating: the signer has nothing to
- * do in that session), or once the signer has been idle for QUIET_MS. Under steady load the
- * pool may run dry; round 1 then draws on demand as before.
+ * Refills run only while no request is in flight: one draw per turn of the event loop, stopped
+ * as soon as a request begins, so a request that arrives during a refill waits for at most one
+ * draw. They start as soon as the signer falls idle after releasing a signature share (the
+ * coordinator is aggregating; this session needs nothing more from the signer), otherwise
+ * after QUIET_MS of idleness. Under steady load the pool may run dry; round 1 then draws on
+ * demand as before.
  */
 import { sealJson } from '../../custody/at-rest.ts';
 import { runCommit } from '../../custody/frost/commit.ts';
@@ -29,6 +30,8 @@ export interface PooledNonce {
 
 export interface NoncePoolOpts {
   kek: Uint8Array;
+  /** A background draw failed; the key's pool is dropped (told the key id and error only). */
+  onRefillError?: (keyId: string, error: unknown) => void;
   /** Nonces kept ready per key. */
   perKey?: number;
   /** Keys kept ready (the most recently used). */
@@ -55,6 +58,8 @@ export class NoncePool {
   private readonly quietMs: number;
   private timer: NodeJS.Timeout | undefined;
   private step: NodeJS.Immediate | undefined;
+  private inFlight = 0;
+  private refillWhenIdle = false;
   private closed = false;
 
   constructor(private readonly opts: NoncePoolOpts) {
@@ -74,20 +79,30 @@ export class NoncePool {
     return taken;
   }
 
-  /** A request began: refilling stops, and resumes once the signer has been idle a while. */
-  pause(): void {
-    if (this.closed) return;
+  /** A request began: refilling stops until no request is in flight. */
+  requestStarted(): void {
+    this.inFlight++;
     this.cancel();
-    this.timer = setTimeout(() => this.refillStep(), this.quietMs);
-    this.timer.unref();
   }
 
-  /** A share was released: the session's next step is the coordinator's, so refill now. */
+  /** A request ended: once none is in flight, refill (at once if a share was released). */
+  requestEnded(): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    if (this.inFlight > 0 || this.closed) return;
+    if (this.refillWhenIdle) {
+      this.refillWhenIdle = false;
+      this.scheduleStep();
+    } else {
+      this.timer = setTimeout(() => this.refillStep(), this.quietMs);
+      this.timer.unref();
+    }
+  }
+
+  /** A share was released: the session's next step is the coordinator's, so refill when idle. */
   refillSoon(): void {
-    if (this.closed || this.step) return;
-    this.cancel();
-    this.step = setImmediate(() => this.refillStep());
-    this.step.unref();
+    if (this.closed) return;
+    if (this.inFlight > 0) this.refillWhenIdle = true;
+    else this.scheduleStep();
   }
 
   /** Ready nonces for a key (for tests and metrics). */
@@ -117,11 +132,22 @@ export class NoncePool {
   private refillStep(): void {
     this.timer = undefined;
     this.step = undefined;
-    if (this.closed) return;
+    if (this.closed || this.inFlight > 0) return;
     const short = [...this.keys.values()].reverse().find((e) => e.ready.length < this.perKey);
     if (!short) return;
-    short.ready.push(drawSealedNonce(this.opts.kek, short.key));
-    // setImmediate: requests that arrived meanwhile are read (and postpone the rest) first.
+    try {
+      short.ready.push(drawSealedNonce(this.opts.kek, short.key));
+    } catch (error) {
+      // Nothing is lost but speed: round 1 draws on demand, and reports the error itself.
+      this.keys.delete(short.key.keyId);
+      this.opts.onRefillError?.(short.key.keyId, error);
+    }
+    this.scheduleStep();
+  }
+
+  /** setImmediate: a request that arrived meanwhile is read (and stops the refill) first. */
+  private scheduleStep(): void {
+    this.cancel();
     this.step = setImmediate(() => this.refillStep());
     this.step.unref();
   }

@@ -36,7 +36,6 @@ export async function startSigner(
     // SQLite: the hot path on its own connection with prepared statements (signer-sqlite.ts).
     if (store.target.provider === 'sqlite') sql = openSqliteSignerSql(store.target.file);
     const identity = await loadOrCreateIdentity(store.db, config.kek);
-    const noncePool = new NoncePool({ kek: config.kek });
     const ctx: SignerContext = {
       name: config.name,
       db: store.db,
@@ -44,10 +43,15 @@ export async function startSigner(
       kek: config.kek,
       identity,
       policy,
-      noncePool,
       log,
       crash: crashHook(config.crashAt),
     };
+    const noncePool = new NoncePool({
+      kek: ctx.kek,
+      onRefillError: (keyId, error) =>
+        log.warn({ keyId, error: (error as Error)?.name }, 'nonce pool refill failed'),
+    });
+    ctx.noncePool = noncePool;
     const { app } = createSignerApp({
       ctx,
       store,

@@ -40,7 +40,8 @@ describe('NoncePool', () => {
     const p = pool({ perKey: 4 });
     const first = p.take(keys[0]!, 1); // nothing pooled yet: drawn on demand
     expect(first).toHaveLength(1);
-    p.pause();
+    p.requestStarted();
+    p.requestEnded(); // idle: refills after the quiet time
     await until(() => p.readyCount('pool-key') === 4);
     const taken = p.take(keys[0]!, 3);
     expect(taken).toHaveLength(3);
@@ -58,7 +59,10 @@ describe('NoncePool', () => {
         commitments.add(n.commitment.hiding + n.commitment.binding);
       }
       if (round % 2 === 0) p.refillSoon();
-      else p.pause();
+      else {
+        p.requestStarted();
+        p.requestEnded();
+      }
       await until(() => p.readyCount('pool-key') === 5);
     }
     expect(commitments.size).toBe(seen.size);
@@ -95,26 +99,69 @@ describe('NoncePool', () => {
     expect(() => openJson(kek, `nonce:${drawn[1]!.id}`, drawn[0]!.sealedNonces)).toThrow();
   });
 
-  it('does not refill while requests keep arriving (a refill would delay them), then does', async () => {
-    const p = pool({ perKey: 4, quietMs: 100 });
+  it('does not refill while a request is in flight (a refill would delay it), then does', async () => {
+    const p = pool({ perKey: 4 });
     p.take(keys[0]!, 1);
-    p.pause();
-    const busy = setInterval(() => p.pause(), 10);
-    await new Promise((r) => setTimeout(r, 300));
-    clearInterval(busy);
+    p.requestStarted();
+    p.requestStarted();
+    p.refillSoon(); // a share released inside one of them
+    p.requestEnded();
+    await new Promise((r) => setTimeout(r, 100));
     expect(p.readyCount('pool-key')).toBe(0);
+    p.requestEnded();
     await until(() => p.readyCount('pool-key') === 4);
   });
 
-  it('a reloaded key record starts a fresh pool, and close drops every pooled nonce', async () => {
+  it('a request arriving mid-refill stops it after the current draw', async () => {
+    const p = pool({ perKey: 500 });
+    p.take(keys[0]!, 1);
+    p.refillSoon();
+    await until(() => p.readyCount('pool-key') >= 2);
+    p.requestStarted();
+    const stoppedAt = p.readyCount('pool-key');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(p.readyCount('pool-key')).toBe(stoppedAt);
+    expect(stoppedAt).toBeLessThan(500);
+  });
+
+  it('a reloaded key record starts a fresh pool', async () => {
     const p = pool({ perKey: 3 });
     p.take(keys[0]!, 1);
     p.refillSoon();
     await until(() => p.readyCount('pool-key') === 3);
     p.take({ ...keys[0]! }, 1);
     expect(p.readyCount('pool-key')).toBe(0);
+  });
+
+  it('close drops every pooled nonce and no refill runs after it', async () => {
+    const p = pool({ perKey: 3 });
+    p.take(keys[0]!, 1);
+    p.refillSoon();
+    await until(() => p.readyCount('pool-key') === 3);
+    p.take(keys[0]!, 1);
+    p.refillSoon(); // a refill is pending when the signer closes
     p.close();
-    await new Promise((r) => setTimeout(r, 30));
     expect(p.readyCount('pool-key')).toBe(0);
+    p.refillSoon();
+    p.requestStarted();
+    p.requestEnded();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(p.readyCount('pool-key')).toBe(0);
+  });
+
+  it('a failing background draw drops that key and reports it without the secret', async () => {
+    const reports: [string, unknown][] = [];
+    const p = new NoncePool({ kek, quietMs: 1, onRefillError: (k, e) => reports.push([k, e]) });
+    pools.push(p);
+    const broken: FrostKeyRecord = {
+      ...keys[0]!,
+      keyId: 'broken-key',
+      share: { ...keys[0]!.share, signingShare: '0x00' },
+    };
+    expect(() => p.take(broken, 1)).toThrow();
+    p.refillSoon();
+    await until(() => reports.length > 0);
+    expect(reports[0]![0]).toBe('broken-key');
+    expect(p.readyCount('broken-key')).toBe(0);
   });
 });

@@ -374,5 +374,11 @@ describe('attacks on the coordinator-signer channel', () => {
     await expect(
       s.client.post('/v1/frost/commitments', { keyId: 'bad key!' }),
     ).rejects.toBeInstanceOf(SignerError);
+    for (const count of [0, 1001, 1.5, '2']) {
+      await expect(
+        s.client.post('/v1/frost/commitments', { keyId: 'no-such-key', count }),
+        `count ${count}`,
+      ).rejects.toMatchObject({ status: 400 });
+    }
   });
 });
