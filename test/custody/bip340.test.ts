@@ -1,26 +1,17 @@
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { verifyBip340 } from '../../src/custody/bip340.ts';
-import { readFixtureText } from './fixtures.ts';
+import { readBip340Vectors } from './fixtures.ts';
 
 const bytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 
-const rows = readFixtureText('bips/bip340-test-vectors.csv')
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((line) => {
-    const [index, , publicKey, , message, signature, result, comment] = line
-      .split(',')
-      .map((field) => field.trim());
-    return { index, publicKey, message, signature, ok: result === 'TRUE', comment };
-  });
+const rows = readBip340Vectors();
 
 describe('verifyBip340 against the BIP340 vectors', () => {
   it.each(rows.map((r) => [r.index, r.comment || 'valid', r] as const))(
     'vector %s (%s)',
     (_i, _c, r) => {
-      expect(verifyBip340(bytes(r.signature!), bytes(r.message!), bytes(r.publicKey!))).toBe(r.ok);
+      expect(verifyBip340(bytes(r.signature), bytes(r.message), bytes(r.publicKey))).toBe(r.ok);
     },
   );
 });

@@ -6,36 +6,29 @@ import {
   verifyP2wshPartial,
   verifyTapscriptPartial,
 } from '../../../src/custody/multisig/partial-sign.ts';
-import { readFixtureText } from '../fixtures.ts';
+import { readBip340Vectors } from '../fixtures.ts';
 
 const bytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 
-const rows = readFixtureText('bips/bip340-test-vectors.csv')
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((line) => {
-    const [index, secretKey, publicKey, auxRand, message, signature, result] = line.split(',');
-    return { index, secretKey, publicKey, auxRand, message, signature, ok: result === 'TRUE' };
-  });
+const rows = readBip340Vectors();
 
 describe('BIP340 vectors through the tapscript partial-signature path', () => {
   it.each(
     rows.filter((r) => r.secretKey && r.message?.length === 64).map((r) => [r.index, r] as const),
   )('vector %s: signing reproduces the signature', (_i, r) => {
     const sig = signTapscriptPartial({
-      secretKey: bytes(r.secretKey!),
-      sighash: bytes(r.message!),
-      auxRand: bytes(r.auxRand!),
+      secretKey: bytes(r.secretKey),
+      sighash: bytes(r.message),
+      auxRand: bytes(r.auxRand),
     });
-    expect(sig).toBe(`0x${r.signature!.toLowerCase()}`);
+    expect(sig).toBe(`0x${r.signature.toLowerCase()}`);
   });
 
   it.each(rows.map((r) => [r.index, r] as const))(
     'vector %s: verification gives the expected result',
     (_i, r) => {
       expect(
-        verifyTapscriptPartial(`0x${r.publicKey}`, bytes(r.message!), `0x${r.signature}`),
+        verifyTapscriptPartial(`0x${r.publicKey}`, bytes(r.message), `0x${r.signature}`),
       ).toBe(r.ok);
     },
   );
