@@ -27,9 +27,9 @@ describe('BIP340 vectors through the tapscript partial-signature path', () => {
   it.each(rows.map((r) => [r.index, r] as const))(
     'vector %s: verification gives the expected result',
     (_i, r) => {
-      expect(
-        verifyTapscriptPartial(`0x${r.publicKey}`, bytes(r.message), `0x${r.signature}`),
-      ).toBe(r.ok);
+      expect(verifyTapscriptPartial(`0x${r.publicKey}`, bytes(r.message), `0x${r.signature}`)).toBe(
+        r.ok,
+      );
     },
   );
 });
