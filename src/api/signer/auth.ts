@@ -88,7 +88,10 @@ export async function withRequestRecord<T>(
 
 export function signerAuth(opts: SignerAuthOpts): RequestHandler {
   const sql = opts.sql ?? prismaSignerSql(opts.db);
-  const replayGuard = new DbReplayGuard(opts.db, sql);
+  // Request ids in the signer's own database (SignerSql prunes expired ones after commits).
+  const replayGuard: ReplayGuard = {
+    remember: (requestId, expiresAtMs) => sql.rememberRequestId(requestId, new Date(expiresAtMs)),
+  };
   return async (req, res, next) => {
     signResponses(req, res, opts.identity);
     const body = await readRawBody(req);
@@ -160,23 +163,4 @@ async function readRawBody(req: Request): Promise<Uint8Array> {
     chunks.push(chunk as Buffer);
   }
   return new Uint8Array(Buffer.concat(chunks));
-}
-
-/** Request ids in the signer's own database; expired ones are pruned as new ones arrive. */
-export class DbReplayGuard implements ReplayGuard {
-  private lastPrune = 0;
-  constructor(
-    private readonly db: Db,
-    private readonly sql: SignerSql = prismaSignerSql(db),
-  ) {}
-  async remember(requestId: string, expiresAtMs: number): Promise<boolean> {
-    // Pruning is housekeeping, not a check: once every 10 s keeps it off the request path.
-    if (Date.now() - this.lastPrune > 10_000) {
-      this.lastPrune = Date.now();
-      await this.db.signerRequest.deleteMany({
-        where: { expiresAt: { lt: new Date(Date.now() - 60_000) } },
-      });
-    }
-    return this.sql.rememberRequestId(requestId, new Date(expiresAtMs));
-  }
 }

@@ -73,52 +73,79 @@ export interface SignerSql {
   }): Promise<ReleaseOutcome[]>;
 }
 
+/** A recorded request id is kept this long past its expiry (it is refused as stale anyway). */
+const REQUEST_ID_GRACE_MS = 60_000;
+const PRUNE_EVERY_MS = 10_000;
+
+/**
+ * Pruning of expired request ids, for both SignerSql implementations: `prune(before)` runs at
+ * most once every 10 s, on its own turn of the event loop after the commit that asked for it,
+ * so it is housekeeping off the request path.
+ */
+export function requestIdPruner(prune: (before: Date) => void): () => void {
+  let last = 0;
+  return () => {
+    if (Date.now() - last < PRUNE_EVERY_MS) return;
+    last = Date.now();
+    setImmediate(() => prune(new Date(Date.now() - REQUEST_ID_GRACE_MS)));
+  };
+}
+
 /** SignerSql through the Prisma client (raw statements; PostgreSQL, or SQLite without a fast path). */
 export function prismaSignerSql(db: Db): SignerSql {
+  const pruneSoon = requestIdPruner((before) => {
+    db.signerRequest.deleteMany({ where: { expiresAt: { lt: before } } }).catch(() => {
+      // Busy or closing: the next round prunes.
+    });
+  });
   const remember = async (tx: Sql, record: PendingRequestId | undefined) => {
     if (record && !(await rememberRequestId(tx, record.requestId, record.expiresAt))) {
       throw new ReplayedRequestError(record.requestId);
     }
   };
   return {
-    rememberRequestId: (requestId, expiresAt) => rememberRequestId(db, requestId, expiresAt),
+    async rememberRequestId(requestId, expiresAt) {
+      const fresh = await rememberRequestId(db, requestId, expiresAt);
+      pruneSoon();
+      return fresh;
+    },
     async storeNonces(rows, record) {
       if (!record) return insertNonces(db, rows);
       await withRetry(db, async (tx) => {
         await insertNonces(tx, rows);
         await remember(tx, record);
       });
+      pruneSoon();
     },
     readNonces: (ids) => readNonces(db, ids),
     readNoncesAndProposals: (nonceIds, proposalIds) =>
       readNoncesAndProposals(db, nonceIds, proposalIds),
     readKey: async (keyId) =>
       (await db.signerKey.findUnique({ where: { id: keyId } })) ?? undefined,
-    release: ({ record, audit, items }) =>
-      withRetry(db, async (tx) => {
+    async release({ record, audit, items }) {
+      const outcomes = await withRetry(db, async (tx) => {
         await remember(tx, record);
         await appendAuditInTx(tx, audit);
-        const outcomes: ReleaseOutcome[] = [];
+        const out: ReleaseOutcome[] = [];
         for (const item of items) {
-          if (!(await bindProposalSql(tx, item))) outcomes.push('unbound');
-          else if (!item.nonce) outcomes.push('released');
+          if (!(await bindProposalSql(tx, item))) out.push('unbound');
+          else if (!item.nonce) out.push('released');
           else {
             const { proposalId, messageHash } = item;
             const released = await releaseNonce(tx, { ...item.nonce, proposalId, messageHash });
-            outcomes.push(released ? 'released' : 'lost');
+            out.push(released ? 'released' : 'lost');
           }
         }
-        return outcomes;
-      }),
+        return out;
+      });
+      pruneSoon();
+      return outcomes;
+    },
   };
 }
 
 /** Records a request id; false if it was already recorded (a replay). */
-export async function rememberRequestId(
-  db: Sql,
-  requestId: string,
-  expiresAt: Date,
-): Promise<boolean> {
+async function rememberRequestId(db: Sql, requestId: string, expiresAt: Date): Promise<boolean> {
   const inserted = await db.$executeRaw`
     INSERT INTO "SignerRequest" ("id", "expiresAt") VALUES (${requestId}, ${expiresAt})
     ON CONFLICT ("id") DO NOTHING`;
@@ -134,7 +161,7 @@ export interface NewNonceRow {
 }
 
 /** Stores fresh nonces (one statement; callers pass at most 1000 rows). */
-export async function insertNonces(db: Sql, rows: NewNonceRow[]): Promise<void> {
+async function insertNonces(db: Sql, rows: NewNonceRow[]): Promise<void> {
   if (rows.length === 0) return;
   const values = rows.map(
     (r) =>
@@ -158,7 +185,7 @@ export interface NonceRow {
   share: string | null;
 }
 
-export async function readNonces(db: Sql, ids: string[]): Promise<NonceRow[]> {
+async function readNonces(db: Sql, ids: string[]): Promise<NonceRow[]> {
   if (ids.length === 0) return [];
   return db.$queryRaw<NonceRow[]>`
     SELECT "id", "keyId", "commitment", "sealedNonces", "status", "sessionId", "messageHash",
@@ -183,7 +210,7 @@ export interface ProposalRow {
  * The nonces a signing request names and the current bindings of its proposals, in one
  * statement (a UNION ALL of the two tables, told apart by "kind").
  */
-export async function readNoncesAndProposals(
+async function readNoncesAndProposals(
   db: Sql,
   nonceIds: string[],
   proposalIds: string[],
@@ -210,7 +237,7 @@ export async function readNoncesAndProposals(
   return { nonces, proposals };
 }
 
-export async function readProposals(db: Sql, ids: string[]): Promise<ProposalRow[]> {
+async function readProposals(db: Sql, ids: string[]): Promise<ProposalRow[]> {
   if (ids.length === 0) return [];
   return db.$queryRaw<ProposalRow[]>`
     SELECT "id", "messageHash", "keyId" FROM "SignerProposal"
@@ -218,7 +245,7 @@ export async function readProposals(db: Sql, ids: string[]): Promise<ProposalRow
 }
 
 /** Inside the releasing transaction: bind the proposal, or confirm it is bound to this message. */
-export async function bindProposalSql(
+async function bindProposalSql(
   tx: Sql,
   p: { proposalId: string; keyId: string; messageHash: string },
 ): Promise<boolean> {
@@ -242,7 +269,7 @@ export interface Release {
 }
 
 /** Marks a fresh nonce used, erasing its sealed secrets and recording the share; false if not fresh. */
-export async function releaseNonce(tx: Sql, r: Release): Promise<boolean> {
+async function releaseNonce(tx: Sql, r: Release): Promise<boolean> {
   const updated = await tx.$executeRaw`
     UPDATE "SignerNonce" SET "status" = 'used', "sealedNonces" = NULL,
       "sessionId" = ${r.sessionId}, "proposalId" = ${r.proposalId},

@@ -21,15 +21,16 @@ import Database from 'better-sqlite3';
 import { ReplayedRequestError } from '../../custody/errors.ts';
 import { jitterMs, pause } from '../../shared/jitter.ts';
 import { type AuditEvent, sqliteAuditAppender, sqliteDateTime } from '../../store/audit-log.ts';
-import type {
-  KeyRow,
-  NewNonceRow,
-  NonceRow,
-  PendingRequestId,
-  ProposalRow,
-  ReleaseItem,
-  ReleaseOutcome,
-  SignerSql,
+import {
+  type KeyRow,
+  type NewNonceRow,
+  type NonceRow,
+  type PendingRequestId,
+  type ProposalRow,
+  type ReleaseItem,
+  type ReleaseOutcome,
+  requestIdPruner,
+  type SignerSql,
 } from './signer-sql.ts';
 
 export interface SqliteSignerSql extends SignerSql {
@@ -114,22 +115,13 @@ function sqliteSignerSql(db: Database.Database): SqliteSignerSql {
       }
     });
   };
-  // Expired request ids are pruned as DbReplayGuard prunes them (every 10 s, a minute past
-  // expiry), here after a commit on this connection, since every signing route records its own.
-  let lastPrune = 0;
-  const pruneSoon = () => {
-    if (Date.now() - lastPrune < PRUNE_EVERY_MS) return;
-    lastPrune = Date.now();
-    setImmediate(() => {
-      try {
-        if (db.open && !db.inTransaction) {
-          pruneStmt.run(sqliteDateTime(new Date(Date.now() - REQUEST_ID_GRACE_MS)));
-        }
-      } catch {
-        // Busy: the next round prunes.
-      }
-    });
-  };
+  const pruneSoon = requestIdPruner((before) => {
+    try {
+      if (db.open && !db.inTransaction) pruneStmt.run(sqliteDateTime(before));
+    } catch {
+      // Busy: the next round prunes.
+    }
+  });
   const committed = <T>(value: T): T => {
     checkpointSoon();
     pruneSoon();
@@ -208,9 +200,6 @@ function sqliteSignerSql(db: Database.Database): SqliteSignerSql {
 
 /** About 10 pages per signing commit: near SQLite's default threshold of 1000 WAL pages. */
 const CHECKPOINT_EVERY_COMMITS = 100;
-
-const PRUNE_EVERY_MS = 10_000;
-const REQUEST_ID_GRACE_MS = 60_000;
 
 const BUSY_DEADLINE_MS = 10_000;
 

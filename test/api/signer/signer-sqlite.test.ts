@@ -9,6 +9,7 @@ import { RequestRecord } from '../../../src/api/signer/auth.ts';
 import type { SignerContext } from '../../../src/api/signer/context.ts';
 import { createCommitments, signShares } from '../../../src/api/signer/frost-service.ts';
 import { createMultisigKey, signMultisig } from '../../../src/api/signer/multisig-service.ts';
+import { prismaSignerSql } from '../../../src/api/signer/signer-sql.ts';
 import {
   openSqliteSignerSql,
   type SqliteSignerSql,
@@ -141,6 +142,24 @@ describe('SQLite signer hot path', () => {
     } finally {
       own.close();
     }
+  });
+
+  it('the Prisma SignerSql (PostgreSQL signers) prunes the same way, after a commit', async () => {
+    const prisma = prismaSignerSql(ctx.db);
+    expect(
+      await prisma.rememberRequestId('req-prune-expired-02', new Date(Date.now() - 120_000)),
+    ).toBe(true);
+    expect(
+      await prisma.rememberRequestId('req-prune-current-02', new Date(Date.now() + 30_000)),
+    ).toBe(true);
+    const ids = ['req-prune-expired-02', 'req-prune-current-02'];
+    const deadline = Date.now() + 5_000;
+    let left: string[] = ids;
+    while (left.length > 1 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      left = (await ctx.db.signerRequest.findMany({ where: { id: { in: ids } } })).map((r) => r.id);
+    }
+    expect(left).toEqual(['req-prune-current-02']);
   });
 
   it('multi-sig: one transaction records the request id, the decision and the binding', async () => {
