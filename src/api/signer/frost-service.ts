@@ -45,6 +45,7 @@ export interface CommitmentItem {
  * are kept: their records answer a repeated request and refuse a second message.
  */
 export const UNUSED_NONCE_TTL_MS = 7 * 24 * 3600 * 1000;
+/** The route's bound on `count` (a preprocessed batch), checked where the body is parsed. */
 export const MAX_COMMITMENTS_PER_REQUEST = 1000;
 const lastExpiry = new WeakMap<object, number>();
 
@@ -66,14 +67,6 @@ export async function createCommitments(
   if (Date.now() - (lastExpiry.get(ctx.db) ?? 0) > 60_000) {
     lastExpiry.set(ctx.db, Date.now());
     await expireUnusedNonces(ctx);
-  }
-  if (!Number.isInteger(count) || count < 1 || count > MAX_COMMITMENTS_PER_REQUEST) {
-    throw new InvalidInputError(
-      `count: expected an integer from 1 to ${MAX_COMMITMENTS_PER_REQUEST}`,
-      {
-        field: 'count',
-      },
-    );
   }
   const key = await loadFrostKeyCached(ctx, keyId);
   // RFC 9591 §5.1 commit: drawn ahead of time when the signer has a pool (nonce-pool.ts).

@@ -39,7 +39,7 @@ export interface NoncePoolOpts {
   quietMs?: number;
 }
 
-export const DEFAULT_POOL_PER_KEY = 16;
+const DEFAULT_POOL_PER_KEY = 16;
 const DEFAULT_MAX_KEYS = 8;
 const DEFAULT_QUIET_MS = 20;
 
@@ -105,7 +105,7 @@ export class NoncePool {
     else this.scheduleStep();
   }
 
-  /** Ready nonces for a key (for tests and metrics). */
+  /** Ready nonces for a key (tests watch refills through it). */
   readyCount(keyId: string): number {
     return this.keys.get(keyId)?.ready.length ?? 0;
   }
