@@ -99,8 +99,6 @@ export function sqliteDateTime(d: Date): string {
   return d.toISOString().replace('Z', '+00:00');
 }
 
-const sqliteAppenders = new WeakMap<BetterSqlite3.Database, (event: AuditEvent) => AuditRecord>();
-
 /**
  * appendAuditInTx for a better-sqlite3 connection, synchronous, with prepared statements: the
  * same rows (same columns, same DateTime text, same chain) as the Prisma path writes. The
@@ -109,8 +107,6 @@ const sqliteAppenders = new WeakMap<BetterSqlite3.Database, (event: AuditEvent) 
 export function sqliteAuditAppender(
   db: BetterSqlite3.Database,
 ): (event: AuditEvent) => AuditRecord {
-  const cached = sqliteAppenders.get(db);
-  if (cached) return cached;
   const lockHead = db.prepare<[], { seq: number; hash: string }>(
     'UPDATE "AuditHead" SET "seq" = "seq" WHERE "id" = 1 RETURNING "seq", "hash"',
   );
@@ -122,7 +118,7 @@ export function sqliteAuditAppender(
     `INSERT INTO "AuditHead" ("id", "seq", "hash") VALUES (1, ?, ?)
      ON CONFLICT ("id") DO UPDATE SET "seq" = excluded."seq", "hash" = excluded."hash"`,
   );
-  const append = (event: AuditEvent): AuditRecord => {
+  return (event: AuditEvent): AuditRecord => {
     if (!db.inTransaction) throw new Error('sqliteAuditAppender: not inside a transaction');
     const head = lockHead.get();
     const record = chainedRecord(head, event);
@@ -139,8 +135,6 @@ export function sqliteAuditAppender(
     writeHead.run(record.seq, record.hash);
     return record;
   };
-  sqliteAppenders.set(db, append);
-  return append;
 }
 
 const MAX_ATTEMPTS = 20;
