@@ -95,34 +95,39 @@ export class SessionRecord {
     });
   }
 
-  /** The row's final state and its audit entry, in one transaction (one commit, not two). */
   async signed(signature: string, data: Record<string, unknown>) {
-    await this.inserted;
     const culprits = JSON.stringify([...this.culprits]);
-    await withRetry(this.db, async (tx) => {
-      await this.finish(tx, 'signed', { signature, culprits });
-      await appendAuditInTx(tx, { actor: ACTOR, action: 'signing.signed', subject: this.id, data });
-    });
+    await this.finish('signed', { signature, culprits }, 'signing.signed', data);
   }
 
   async fail(detail: string): Promise<never> {
     const culprits = [...this.culprits];
     const unresponsive = [...this.unresponsive];
-    await this.inserted;
-    await withRetry(this.db, async (tx) => {
-      await this.finish(tx, 'failed', { reason: detail, culprits: JSON.stringify(culprits) });
-      await appendAuditInTx(tx, {
-        actor: ACTOR,
-        action: 'signing.failed',
-        subject: this.id,
-        data: { detail, culprits, unresponsive },
-      });
-    });
+    await this.finish(
+      'failed',
+      { reason: detail, culprits: JSON.stringify(culprits) },
+      'signing.failed',
+      { detail, culprits, unresponsive },
+    );
     throw new SigningFailedError(this.id, detail, { culprits, unresponsive });
   }
 
-  /** Plain SQL inside the audit transaction (raw statements only); sets updatedAt as Prisma does. */
+  /** The row's final state and its audit entry, in one transaction (one commit, not two). */
   private async finish(
+    status: 'signed' | 'failed',
+    set: { signature?: string; reason?: string; culprits: string },
+    action: string,
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    await this.inserted;
+    await withRetry(this.db, async (tx) => {
+      await this.setFinalState(tx, status, set);
+      await appendAuditInTx(tx, { actor: ACTOR, action, subject: this.id, data });
+    });
+  }
+
+  /** Plain SQL inside the audit transaction (raw statements only); sets updatedAt as Prisma does. */
+  private async setFinalState(
     tx: Sql,
     status: 'signed' | 'failed',
     set: { signature?: string; reason?: string; culprits: string },
