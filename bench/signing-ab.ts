@@ -21,13 +21,13 @@ import type * as Ceremony from '../src/custody/frost/ceremony.ts';
 import type * as Identity from '../src/custody/identity.ts';
 import type * as PartialSign from '../src/custody/multisig/partial-sign.ts';
 import type * as StoreModule from '../src/store/store.ts';
+import { multisigRound } from './signing.section.ts';
 import type * as Processes from './signing-processes.ts';
 import { summarize } from './signing-protocol-stats.ts';
 
 const SAMPLES = Number(process.env.SIGNING_AB_SAMPLES ?? 200);
 const BATCHES = Number(process.env.SIGNING_AB_BATCHES ?? 10);
 const ONLY = process.env.SIGNING_AB_ONLY?.split(',');
-const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
 
 function treeArgs(argv: string[]): { a: string; b: string } {
   const get = (flag: string) => {
@@ -138,22 +138,8 @@ async function setup(label: string, root: string) {
       );
     },
     'multisig-2of3': async () => {
-      const sighash = crypto.getRandomValues(new Uint8Array(32));
-      const proposalId = `ms-${crypto.randomUUID()}`;
-      const sigs = await Promise.all(
-        three.slice(0, 2).map((s) =>
-          s.client.post<{ signature: string }>('/v1/multisig/sign', {
-            keyId: 'bench-ms',
-            proposalId,
-            scriptType: 'p2wsh',
-            sighash: hex(sighash),
-          }),
-        ),
-      );
-      sigs.forEach((s, k) => {
-        if (!L.partial.verifyP2wshPartial(pubs[k]!.publicKey, sighash, s.signature))
-          throw new Error('bad partial signature');
-      });
+      const keys = pubs.map((p) => p.publicKey);
+      await multisigRound(three.slice(0, 2), keys, L.partial.verifyP2wshPartial);
       return undefined;
     },
     'frost-2of3-100-messages-one-session': async () => {
