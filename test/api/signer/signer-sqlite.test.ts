@@ -124,42 +124,30 @@ describe('SQLite signer hot path', () => {
     expect(await ctx.db.auditEntry.count()).toBe(entries);
   });
 
-  it('prunes request ids a minute past their expiry, after a commit', async () => {
+  it.each([
+    ['its own connection', '01'],
+    ['the Prisma SignerSql (PostgreSQL signers)', '02'],
+  ])('prunes request ids a minute past their expiry, after a commit: %s', async (_how, tag) => {
     if (db.store.target.provider !== 'sqlite') throw new Error('expected SQLite');
-    const own = openSqliteSignerSql(db.store.target.file);
+    const own = tag === '01' ? openSqliteSignerSql(db.store.target.file) : undefined;
+    const signerSql = own ?? prismaSignerSql(ctx.db);
     try {
-      expect(
-        await own.rememberRequestId('req-prune-expired-01', new Date(Date.now() - 120_000)),
-      ).toBe(true);
-      expect(
-        await own.rememberRequestId('req-prune-current-01', new Date(Date.now() + 30_000)),
-      ).toBe(true);
-      await new Promise((r) => setImmediate(r));
-      const left = await ctx.db.signerRequest.findMany({
-        where: { id: { in: ['req-prune-expired-01', 'req-prune-current-01'] } },
-      });
-      expect(left.map((r) => r.id)).toEqual(['req-prune-current-01']);
+      const [expired, current] = [`req-prune-expired-${tag}`, `req-prune-current-${tag}`];
+      expect(await signerSql.rememberRequestId(expired, new Date(Date.now() - 120_000))).toBe(true);
+      expect(await signerSql.rememberRequestId(current, new Date(Date.now() + 30_000))).toBe(true);
+      const deadline = Date.now() + 5_000;
+      let left = [expired, current];
+      while (left.length > 1 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+        const rows = await ctx.db.signerRequest.findMany({
+          where: { id: { in: [expired, current] } },
+        });
+        left = rows.map((r) => r.id);
+      }
+      expect(left).toEqual([current]);
     } finally {
-      own.close();
+      own?.close();
     }
-  });
-
-  it('the Prisma SignerSql (PostgreSQL signers) prunes the same way, after a commit', async () => {
-    const prisma = prismaSignerSql(ctx.db);
-    expect(
-      await prisma.rememberRequestId('req-prune-expired-02', new Date(Date.now() - 120_000)),
-    ).toBe(true);
-    expect(
-      await prisma.rememberRequestId('req-prune-current-02', new Date(Date.now() + 30_000)),
-    ).toBe(true);
-    const ids = ['req-prune-expired-02', 'req-prune-current-02'];
-    const deadline = Date.now() + 5_000;
-    let left: string[] = ids;
-    while (left.length > 1 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-      left = (await ctx.db.signerRequest.findMany({ where: { id: { in: ids } } })).map((r) => r.id);
-    }
-    expect(left).toEqual(['req-prune-current-02']);
   });
 
   it('multi-sig: one transaction records the request id, the decision and the binding', async () => {
