@@ -37,12 +37,26 @@ export async function applyFinalWrites(
   coinbase: string,
   totalFees: bigint,
 ): Promise<void> {
-  const byAccount = groupByAccount(mv.finalWrites(), preAccount);
-  coinbaseWithFees(byAccount, coinbase, preAccount(coinbase) ?? NO_ACCOUNT, totalFees);
+  const byAccount = batchChanges(mv, preAccount, coinbase, totalFees);
   for (const [addr, changes] of byAccount) await applyAccount(sm, addr, changes, codes);
 }
 
-export function groupByAccount(
+/**
+ * What the batch changed, per account, as every way of finishing a batch needs it (this trie,
+ * finalState.ts, worldRoot.ts): the last writes grouped by account, the coinbase with its fees.
+ */
+export function batchChanges(
+  mv: MVMemory,
+  preAccount: PreAccount,
+  coinbase: string,
+  totalFees: bigint,
+): Map<string, AccountChanges> {
+  const byAccount = groupByAccount(mv.finalWrites(), preAccount);
+  coinbaseWithFees(byAccount, coinbase, preAccount(coinbase) ?? NO_ACCOUNT, totalFees);
+  return byAccount;
+}
+
+function groupByAccount(
   writes: Iterable<[string, Value, number]>,
   preAccount: PreAccount,
 ): Map<string, AccountChanges> {
@@ -82,7 +96,7 @@ function finalBalance(written: Value | undefined, pre: bigint): bigint {
 }
 
 /** The coinbase's stored balance excludes the batch's fees (keys.ts): add them all now. */
-export function coinbaseWithFees(
+function coinbaseWithFees(
   byAccount: Map<string, AccountChanges>,
   coinbase: string,
   preCoinbase: AccountValue,

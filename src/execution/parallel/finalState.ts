@@ -6,8 +6,7 @@
 import { bigIntToUnpaddedBytes } from '@ethereumjs/util';
 import { encodeList, encodeString, type Keccak, TrieBuilder } from '../trie.ts';
 import type { PreState } from '../types.ts';
-import { type AccountChanges, coinbaseWithFees, groupByAccount, type PreAccount } from './apply.ts';
-import { NO_ACCOUNT } from './keys.ts';
+import { type AccountChanges, batchChanges, type PreAccount } from './apply.ts';
 import type { MVMemory } from './mvmemory.ts';
 
 export function finalStateRoot(
@@ -19,8 +18,7 @@ export function finalStateRoot(
   keccak: Keccak,
 ): Uint8Array {
   const trie = new TrieBuilder(keccak);
-  const changes = groupByAccount(mv.finalWrites(), preAccount);
-  coinbaseWithFees(changes, coinbase, preAccount(coinbase) ?? NO_ACCOUNT, totalFees);
+  const changes = batchChanges(mv, preAccount, coinbase, totalFees);
   const accounts: [Uint8Array, Uint8Array][] = [];
   const addresses = new Set<string>([...[...pre.keys()].map((a) => a.slice(2)), ...changes.keys()]);
   for (const addr of addresses) {

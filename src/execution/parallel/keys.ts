@@ -73,7 +73,6 @@ export const NO_ACCOUNT: AccountValue = {
 
 export const fieldKey = (field: AccountField, addr: string): string => `${field}${addr}`;
 export const existsKey = (addr: string): string => `e${addr}`;
-export const nonceKey = (addr: string): string => `n${addr}`;
 export const balanceKey = (addr: string): string => `b${addr}`;
 export const codeKey = (addr: string): string => `c${addr}`;
 export const slotKey = (addr: string, slot: string): string => `s${addr}${slot}`;

@@ -9,8 +9,8 @@ import { ExecutionFault } from '../errors.ts';
 import { encodeList, encodeString, type Keccak } from '../trie.ts';
 import type { StateSnapshot } from '../world-state/snapshot.ts';
 import { type TrieUpdate, updateTrie } from '../world-state/trie-update.ts';
-import { type AccountChanges, coinbaseWithFees, groupByAccount, type PreAccount } from './apply.ts';
-import { type AccountValue, EMPTY_CODE_HASH, NO_ACCOUNT } from './keys.ts';
+import { type AccountChanges, batchChanges, type PreAccount } from './apply.ts';
+import { type AccountValue, EMPTY_CODE_HASH } from './keys.ts';
 import type { MVMemory } from './mvmemory.ts';
 
 export interface WorldRootInput {
@@ -33,14 +33,7 @@ export function worldStateRoot(input: WorldRootInput): {
   nodes: Map<string, Uint8Array>;
 } {
   const { snapshot, keccak } = input;
-  const { preAccount } = input;
-  const changes = groupByAccount(input.mv.finalWrites(), preAccount);
-  coinbaseWithFees(
-    changes,
-    input.coinbase,
-    preAccount(input.coinbase) ?? NO_ACCOUNT,
-    input.totalFees,
-  );
+  const changes = batchChanges(input.mv, input.preAccount, input.coinbase, input.totalFees);
   const nodes = new Map<string, Uint8Array>();
   const accountUpdates: TrieUpdate[] = [];
   for (const [addr, c] of changes) {
