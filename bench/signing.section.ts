@@ -2,13 +2,14 @@
  * Signing latency with signers as separate processes on loopback (`npm run bench -- --json
  * --only signing`): one message at a time, p50/p99 over SAMPLES signatures, for FROST 2-of-3,
  * 3-of-5, 3-of-5 with preprocessed nonces, multi-sig 2-of-3 (P2WSH ECDSA partials, verified),
- * and 100 messages in one session (preprocessed nonces, one sign-batch request per signer). The floor is one
- * in-process `schnorr.sign`.
+ * and 100 messages in one session (preprocessed nonces, one sign-batch request per signer). The floors
+ * are one in-process `schnorr.sign` and, for FROST, the noble calls on a round's critical path in
+ * process (frostCriticalPath): no p50 can go below that on the same machine.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { schnorr } from '@noble/curves/secp256k1.js';
+import { schnorr, schnorr_FROST } from '@noble/curves/secp256k1.js';
 import { runFrostSession } from '../src/api/coordinator/signing/frost-session.ts';
 import { HttpFrostSigner } from '../src/api/coordinator/signing/http-clients.ts';
 import {
@@ -18,8 +19,11 @@ import {
   relayDkg,
   requestCommitments,
 } from '../src/api/signer/driver.ts';
+import { runAggregate } from '../src/custody/frost/aggregate.ts';
 import { parseCeremony } from '../src/custody/frost/ceremony.ts';
-import type { WireGroupKey } from '../src/custody/frost/wire.ts';
+import { runCommit } from '../src/custody/frost/commit.ts';
+import { runSign } from '../src/custody/frost/sign.ts';
+import { fromNoblePublic, fromNobleSecret, type WireGroupKey } from '../src/custody/frost/wire.ts';
 import { generateIdentity } from '../src/custody/identity.ts';
 import { verifyP2wshPartial } from '../src/custody/multisig/partial-sign.ts';
 import { openStore } from '../src/store/store.ts';
@@ -106,6 +110,37 @@ async function persistedSessions(members: BenchSigner[], keyId: string, groupKey
 }
 
 /**
+ * The lower bound for `frost-2of3` on the machine running the bench: the noble calls on one
+ * round's critical path, in process and without I/O, as if both signers ran at once on cores of
+ * their own: one signer's share, then aggregation with its BIP340 check. Nonce draws are left
+ * out (the signers draw them ahead of need), and so is the other signer's share.
+ */
+function frostCriticalPath(n: number) {
+  const ids = ['a', 'b', 'c'].map((x) => schnorr_FROST.Identifier.derive(x));
+  const deal = schnorr_FROST.trustedDealer({ min: 2, max: 3 }, ids);
+  const groupKey = fromNoblePublic('secp256k1-tr', deal.public);
+  const [mine, theirs] = ids.map((id) => fromNobleSecret('secp256k1-tr', deal.secretShares[id]!));
+  const samples: number[] = [];
+  for (let i = -5; i < n; i++) {
+    const message = crypto.getRandomValues(new Uint8Array(32));
+    const other = runCommit({ share: theirs! });
+    const own = runCommit({ share: mine! });
+    const t0 = performance.now();
+    const commitments = [own.commitment, other.commitment];
+    const sign = (share: typeof mine, nonces: typeof own.nonces) =>
+      runSign({ groupKey, share: share!, nonces, commitments, message, verifyOwnShare: false });
+    const share = sign(mine, own.nonces).signatureShare;
+    const t1 = performance.now();
+    const otherShare = sign(theirs, other.nonces).signatureShare;
+    const t2 = performance.now();
+    runAggregate({ groupKey, commitments, message, shares: [share, otherShare] });
+    if (i >= 0) samples.push(t1 - t0 + (performance.now() - t2));
+  }
+  const { p50Ms, p99Ms } = summarize(samples);
+  return { p50Ms, p99Ms };
+}
+
+/**
  * One multi-sig 2-of-3 signature (signing-ab.ts runs it with each tree's verifier): both
  * signers' P2WSH partials over a fresh sighash, each checked against its signer's key.
  */
@@ -187,6 +222,7 @@ export async function run(): Promise<Record<string, unknown>> {
       schnorr.sign(crypto.getRandomValues(new Uint8Array(32)), sk);
     });
     out['floor-schnorr-sign-in-process'] = floor;
+    out['floor-frost-2of3-critical-path-in-process'] = frostCriticalPath(SAMPLES);
     return out;
   } finally {
     await stopBenchSigners(signers);
