@@ -2,9 +2,10 @@
  * Signing latency with signers as separate processes on loopback (`npm run bench -- --json
  * --only signing`): one message at a time, p50/p99 over SAMPLES signatures, for FROST 2-of-3,
  * 3-of-5, 3-of-5 with preprocessed nonces, multi-sig 2-of-3 (P2WSH ECDSA partials, verified),
- * and 100 messages in one session (preprocessed nonces, one sign-batch request per signer). The floors
- * are one in-process `schnorr.sign` and, for FROST, the noble calls on a round's critical path in
- * process (frostCriticalPath): no p50 can go below that on the same machine.
+ * and 100 messages in one session (preprocessed nonces, sign-batch requests of 10 items
+ * pipelined with the aggregation: frostRoundBatch). The floors are one in-process
+ * `schnorr.sign` and, for FROST, the noble calls on a round's critical path in process
+ * (frostCriticalPath): no FROST p50 can go below that on the same machine.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

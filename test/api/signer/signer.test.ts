@@ -138,7 +138,7 @@ describe('trusted-dealer import across signer processes', () => {
 });
 
 describe('many messages in one session (sign-batch)', () => {
-  it('signs 20 messages with preprocessed nonces; replaying the batch gives the same shares; a reused nonce is refused per item', async () => {
+  it('signs 20 messages with preprocessed nonces, pipelined in chunks; replaying the batch in other chunks gives the same signatures; a reused nonce is refused per item', async () => {
     const members = signers.slice(0, 3);
     const keyId = 'frost-batch';
     const { groupKey, outputKey } = await relayDkg(
@@ -152,12 +152,20 @@ describe('many messages in one session (sign-batch)', () => {
       sessionId: `batch-${i}`,
       proposalId: `batch-${i}`,
     }));
-    const { signatures } = await frostRoundBatch({ members: pair, keyId, groupKey, items, nonces });
+    const { signatures } = await frostRoundBatch({
+      members: pair,
+      keyId,
+      groupKey,
+      items,
+      nonces,
+      chunkSize: 7,
+    });
+    expect(signatures.length).toBe(20);
     signatures.forEach((sig, i) => {
       expect(schnorr.verify(bytes(sig), items[i]!.message, bytes(outputKey))).toBe(true);
     });
     const again = await frostRoundBatch({ members: pair, keyId, groupKey, items, nonces });
-    expect(again.signatures.length).toBe(20);
+    expect(again.signatures).toEqual(signatures);
     const other = items.map((it, i) => ({
       ...it,
       message: new Uint8Array(32).fill(i + 1),
@@ -167,6 +175,19 @@ describe('many messages in one session (sign-batch)', () => {
     await expect(
       frostRoundBatch({ members: pair, keyId, groupKey, items: other, nonces }),
     ).rejects.toThrow(/already used/);
+    // A used nonce in a later chunk: the call fails naming that item, after the earlier chunks.
+    const fresh = await Promise.all(pair.map((m) => requestCommitments(m, keyId, 20)));
+    const mixed = fresh.map((list, m) => list.map((n, k) => (k === 14 ? nonces[m]![0]! : n)));
+    await expect(
+      frostRoundBatch({
+        members: pair,
+        keyId,
+        groupKey,
+        items: other,
+        nonces: mixed,
+        chunkSize: 5,
+      }),
+    ).rejects.toThrow(/refused item 14: .*already used/);
   });
 });
 
