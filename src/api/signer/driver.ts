@@ -231,6 +231,9 @@ async function signChunk(
       commitments: lists[chunk.start + i],
     })),
   });
+  if (!Array.isArray(results) || results.length !== items.length) {
+    throw new Error(`signer ${m.identifier} answered a chunk of ${items.length} items wrongly`);
+  }
   return results.map((r, i) => {
     const k = chunk.start + i;
     if (r.error || r.signatureShare === undefined) {
