@@ -27,12 +27,12 @@ import { runSign } from '../src/custody/frost/sign.ts';
 import { fromNoblePublic, fromNobleSecret, type WireGroupKey } from '../src/custody/frost/wire.ts';
 import { generateIdentity } from '../src/custody/identity.ts';
 import { verifyP2wshPartial } from '../src/custody/multisig/partial-sign.ts';
+import { bytesToHex } from '../src/shared/hex.ts';
 import { openStore } from '../src/store/store.ts';
 import { type BenchSigner, startBenchSigner, stopBenchSigners } from './signing-processes.ts';
 import { summarize } from './signing-protocol-stats.ts';
 
 const SAMPLES = Number(process.env.BENCH_SIGNING_SAMPLES ?? 200);
-const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
 
 async function dkg(signers: BenchSigner[], keyId: string, min: number): Promise<WireGroupKey> {
   const ceremony = parseCeremony({
@@ -158,7 +158,7 @@ export async function multisigRound(
         keyId: 'bench-ms',
         proposalId,
         scriptType: 'p2wsh',
-        sighash: hex(sighash),
+        sighash: bytesToHex(sighash),
       }),
     ),
   );

@@ -21,6 +21,7 @@ import {
   type WireNonceCommitment,
   type WireSignatureShare,
 } from '../../custody/frost/wire.ts';
+import { bytesToHex } from '../../shared/hex.ts';
 import type { SignerClient } from './client.ts';
 
 export interface Member {
@@ -110,7 +111,7 @@ export async function frostRound(opts: FrostRoundOpts): Promise<{ signature: str
       opts.members.map(async (m) => (await blame(m, requestCommitments(m, opts.keyId, 1)))[0]!),
     ));
   const commitments = nonces.map((n) => n.commitment);
-  const message = `0x${Buffer.from(opts.message).toString('hex')}`;
+  const message = bytesToHex(opts.message);
   const shares = await Promise.all(
     opts.members.map(async (m, i) => {
       const r = await blame(
@@ -227,7 +228,7 @@ async function signChunk(
       nonceId: opts.nonces[mi]![chunk.start + i]!.nonceId,
       sessionId: item.sessionId,
       proposalId: item.proposalId,
-      message: `0x${Buffer.from(item.message).toString('hex')}`,
+      message: bytesToHex(item.message),
       commitments: lists[chunk.start + i],
     })),
   });
