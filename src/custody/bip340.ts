@@ -15,6 +15,7 @@
  * a discrete logarithm to make, and our messages are 32 bytes).
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToNumberBE } from '@noble/curves/utils.js';
 import * as libsecp from 'tiny-secp256k1';
 
 const ORDER = secp256k1.Point.Fn.ORDER;
@@ -36,7 +37,7 @@ export function verifyBip340(
 
 /** r and s both below n: what the binding accepts (BIP340 itself fails s >= n, and r >= p). */
 function bothBelowOrder(signature: Uint8Array): boolean {
-  const r = BigInt(`0x${Buffer.from(signature.subarray(0, 32)).toString('hex')}`);
-  const s = BigInt(`0x${Buffer.from(signature.subarray(32)).toString('hex')}`);
+  const r = bytesToNumberBE(signature.subarray(0, 32));
+  const s = bytesToNumberBE(signature.subarray(32));
   return r < ORDER && s < ORDER;
 }
