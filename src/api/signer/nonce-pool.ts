@@ -93,6 +93,7 @@ export class NoncePool {
       this.refillWhenIdle = false;
       this.scheduleStep();
     } else {
+      this.cancel(); // one pending refill at most, as scheduleStep keeps it
       this.timer = setTimeout(() => this.refillStep(), this.quietMs);
       this.timer.unref();
     }
