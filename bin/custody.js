@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// The published entry point: registers the TypeScript loader so the CLI runs from source
-// with no separate build step, then hands over to src/cli.ts.
-import { register } from 'tsx/esm/api';
+// The `custody` command. `npm install` builds dist/ (the `prepare` script); in a working tree
+// where src/ changed since, it is rebuilt first (a few seconds, said on stderr), so the command
+// never runs stale code and never compiles TypeScript on the fly.
+import { build } from '../scripts/build.mjs';
 
-register();
-await import('../src/cli.ts');
+try {
+  if (await build({ ifStale: true }))
+    process.stderr.write('custody: rebuilt dist/ (src/ had changed)\n');
+} catch {
+  process.stderr.write('custody: dist/ is out of date and could not be rebuilt (npm run build)\n');
+  process.exit(1);
+}
+await import('../dist/cli.js');

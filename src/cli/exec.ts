@@ -9,10 +9,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { checkBatchChain, openNodeWorldState } from '../api/coordinator/world-state.ts';
-import { parseBatch } from '../execution/batch.ts';
-import { closeWorkerPool, runParallel } from '../execution/parallel/index.ts';
-import { runSequential } from '../execution/sequential.ts';
 import type { Batch, BatchResult } from '../execution/types.ts';
 import type { WorldStateOpts } from '../execution/world-state/binding.ts';
 import { InvalidInputError } from '../shared/errors.ts';
@@ -37,22 +33,52 @@ export function register(program: Command): void {
     .action(async (opts: ExecOpts) => {
       const mode = parseMode(opts.mode);
       const workers = opts.workers === undefined ? undefined : parseWorkers(opts.workers);
-      const batch = parseBatch(await readJson(opts.batch));
-      const world = await worldStateFor(batch, opts.commit === true);
+      // Only the executor this run uses is loaded; the worker pool starts before anything else.
+      const executor = mode === 'sequential' ? await sequential() : await parallel(workers);
       try {
-        const started = performance.now();
-        const result =
-          mode === 'sequential'
-            ? await runSequential(batch, world)
-            : await runParallel(batch, { ...world, workers }).finally(closeWorkerPool);
-        process.stderr.write(
-          `executed ${result.txCount} transactions (${mode}) in ${Math.round(performance.now() - started)} ms\n`,
-        );
-        process.stdout.write(`${JSON.stringify(resultJson(result, mode))}\n`);
+        const { parseBatch } = await import('../execution/batch.ts');
+        const batch = parseBatch(await readJson(opts.batch));
+        const world = await worldStateFor(batch, opts.commit === true);
+        try {
+          const started = performance.now();
+          const result = await executor.run(batch, world);
+          process.stderr.write(
+            `executed ${result.txCount} transactions (${mode}) in ${Math.round(performance.now() - started)} ms\n`,
+          );
+          process.stdout.write(`${JSON.stringify(resultJson(result, mode))}\n`);
+        } finally {
+          await world.worldState?.close();
+        }
       } finally {
-        await world.worldState?.close();
+        await executor.close();
       }
     });
+}
+
+interface Executor {
+  run(batch: Batch, world: WorldStateOpts): Promise<BatchResult>;
+  close(): Promise<void>;
+}
+
+async function sequential(): Promise<Executor> {
+  const { runSequential } = await import('../execution/sequential.ts');
+  return { run: runSequential, close: async () => {} };
+}
+
+/** Workers load their VM while this thread loads its own modules and reads the batch. */
+async function parallel(workers: number | undefined): Promise<Executor> {
+  const pool = await import('../execution/parallel/pool.ts');
+  pool.acquireWorkers(workers ?? pool.defaultWorkerCount());
+  try {
+    const { runParallel } = await import('../execution/parallel/index.ts');
+    return {
+      run: (batch, world) => runParallel(batch, { ...world, workers }),
+      close: pool.closeWorkerPool,
+    };
+  } catch (error) {
+    await pool.closeWorkerPool();
+    throw error;
+  }
 }
 
 /** The node's world state, opened only for a batch that names a state root. */
@@ -63,7 +89,9 @@ async function worldStateFor(batch: Batch, commit: boolean): Promise<WorldStateO
     }
     return {};
   }
-  const { ws, chainId } = await openNodeWorldState(loadConfig());
+  const config = loadConfig();
+  const { checkBatchChain, openNodeWorldState } = await import('../api/coordinator/world-state.ts');
+  const { ws, chainId } = await openNodeWorldState(config);
   try {
     checkBatchChain(batch, chainId);
   } catch (error) {

@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../shared/errors.ts';
+import { projectRoot } from '../shared/project-root.ts';
 import type { Provider } from './schema-render.ts';
 import type { SqlSession } from './sql-session.ts';
 
@@ -36,10 +37,12 @@ export class MigrationError extends CustodyError {
   }
 }
 
-const MIGRATIONS_ROOT = path.resolve(import.meta.dirname, '..', '..', 'prisma', 'migrations');
 export const MIGRATIONS_TABLE = '_custody_migrations';
 
-export function loadMigrations(provider: Provider, root = MIGRATIONS_ROOT): Migration[] {
+export function loadMigrations(
+  provider: Provider,
+  root = path.join(projectRoot(), 'prisma', 'migrations'),
+): Migration[] {
   const dir = path.join(root, provider);
   if (!existsSync(dir)) return [];
   return readdirSync(dir)

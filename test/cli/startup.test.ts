@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanEnv, ROOT, runCli } from '../support/cli.ts';
+import { CUSTODY_BIN, cleanEnv, ROOT, runCli } from '../support/cli.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'custody-startup-'));
 const file = (name: string, text: string) => {
@@ -145,7 +145,7 @@ describe('custody start', () => {
   });
 
   it('serves /healthz, /readyz, /metrics and /openapi.json on the embedded default, then stops on SIGTERM', async () => {
-    const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['src/cli.ts', 'start'], {
+    const child = spawn(process.execPath, [CUSTODY_BIN, 'start'], {
       cwd: ROOT,
       env: cleanEnv({ DATA_DIR: path.join(dir, 'start-data'), PORT: '0' }),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -33,8 +33,8 @@ const env = {
 function custody(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
-      'npx',
-      ['tsx', 'src/cli.ts', ...args],
+      process.execPath,
+      ['bin/custody.js', ...args],
       { cwd: ROOT, env, timeout: 60_000 },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;

@@ -16,8 +16,8 @@ const dir = mkdtempSync(join(tmpdir(), 'custody-exec-'));
 function custody(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
-      'npx',
-      ['tsx', 'src/cli.ts', ...args],
+      process.execPath,
+      ['bin/custody.js', ...args],
       { cwd: ROOT, timeout: 60_000 },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;

@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+/** what `npm run custody` runs (the built command; test/support/build.ts builds it first) */
+export const CUSTODY_BIN = path.join(ROOT, 'bin', 'custody.js');
 
 export interface CliResult {
   code: number | null;
@@ -16,7 +18,7 @@ export function runCli(
   timeoutMs = 60_000,
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['src/cli.ts', ...args], {
+    const child = spawn(process.execPath, [CUSTODY_BIN, ...args], {
       cwd: ROOT,
       env: cleanEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],

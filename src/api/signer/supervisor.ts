@@ -7,9 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { identifierForIdentityKey } from '../../custody/frost/ceremony.ts';
 import type { IdentityKey } from '../../custody/identity.ts';
+import { projectRoot } from '../../shared/project-root.ts';
 import { SignerClient } from './client.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 
 export interface LaunchSignerOpts {
   configFile: string;
@@ -36,17 +35,18 @@ export interface LaunchedSigner {
 }
 
 export function launchSigner(opts: LaunchSignerOpts): Promise<LaunchedSigner> {
+  const root = projectRoot();
   const child = spawn(
-    path.join(ROOT, 'node_modules/.bin/tsx'),
+    process.execPath,
     [
-      'src/cli.ts',
+      path.join(root, 'bin', 'custody.js'),
       'signer',
       '--config',
       opts.configFile,
       ...(opts.exitWithParent ? ['--exit-with-parent'] : []),
     ],
     {
-      cwd: ROOT,
+      cwd: root,
       env: opts.env,
       stdio: [
         opts.exitWithParent ? 'pipe' : 'ignore',

@@ -1,7 +1,8 @@
 /**
- * A warm pool of worker threads, kept across batches: starting a worker (loading tsx, the
- * VM and the crypto bindings) costs far more than a small batch takes to execute.
+ * A warm pool of worker threads, kept across batches: starting a worker (loading the VM and
+ * the crypto bindings) costs far more than a small batch takes to execute.
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from './protocol.ts';
@@ -56,10 +57,24 @@ export function acquireWorkers(n: number): WorkerHandle[] {
   return pool.slice(0, n);
 }
 
+/**
+ * Workers always run the built bundle (dist/worker.js, see scripts/build.mjs), also when this
+ * module is loaded from its TypeScript source (tests, the bench): a worker that compiled
+ * TypeScript, or resolved the VM's few hundred modules one by one, as it loads would start
+ * several times slower than the thread that waits for it.
+ */
+function workerEntry(): URL {
+  const built = import.meta.url.endsWith('.ts')
+    ? new URL('../../../dist/worker.js', import.meta.url)
+    : new URL('./worker.js', import.meta.url);
+  if (!existsSync(built)) {
+    throw new Error(`the worker thread's code ${built.pathname} is not built (npm run build)`);
+  }
+  return built;
+}
+
 function spawn(): WorkerHandle {
-  const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
-    workerData: { entry: new URL('./worker.ts', import.meta.url).href },
-  });
+  const worker = new Worker(workerEntry());
   // An idle pool must not keep a CLI process alive.
   worker.unref();
   return new WorkerHandle(worker);

@@ -1,0 +1,136 @@
+/**
+ * Builds dist/: the `custody` command (dist/cli.js) and the executor's worker thread
+ * (dist/worker.js) as ES module bundles, split so that each sub-command loads only its own
+ * code. Run by `npm install` (the `prepare` script), by `npm run build`, before the tests and
+ * the bench, and by bin/custody.js when src/ changed since the last build. The type check is
+ * `npm run lint`'s job; this only strips types.
+ *
+ *   node scripts/build.mjs             build now
+ *   node scripts/build.mjs --if-stale  build only when a file under src/ is newer than dist/
+ *
+ * Why bundle: Node 20 resolves and compiles ES modules one file at a time, and the VM with its
+ * dependencies is a few hundred files: unbundled, a worker thread spent most of its start-up
+ * in the module loader. Bundled are the packages on the execution path, all plain JavaScript;
+ * everything else (native addons, WebAssembly, packages that find files next to themselves,
+ * zod, which zod-openapi must share) stays a normal import resolved from node_modules.
+ *
+ * Plain JavaScript on purpose: it must run before anything is built.
+ */
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const DIST = path.join(ROOT, 'dist');
+/** written last: its time is the build's, its absence means an incomplete build */
+const STAMP = path.join(DIST, '.built');
+const LOCK = path.join(ROOT, '.build-lock');
+/** what a build reads: a change to any of these makes dist/ stale */
+const INPUTS = ['src', 'package.json', 'scripts/build.mjs'];
+
+const ENTRIES = { cli: 'src/cli.ts', worker: 'src/execution/parallel/worker.ts' };
+/** packages inlined into the bundle (with their own dependencies listed here too) */
+const BUNDLED = [
+  /^@ethereumjs\//,
+  /^@noble\//,
+  /^@js-sdsl\//,
+  /^commander$/,
+  /^debug$/,
+  /^ms$/,
+  /^lru-cache$/,
+  /^eventemitter3$/,
+];
+
+/** Any bare import not listed in BUNDLED stays external. */
+const externalUnlessListed = {
+  name: 'external-unless-listed',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      const bundled = !args.path.startsWith('node:') && BUNDLED.some((re) => re.test(args.path));
+      return bundled ? undefined : { path: args.path, external: true };
+    });
+  },
+};
+
+function newestMtime(p) {
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const e of readdirSync(p, { withFileTypes: true })) {
+    newest = Math.max(newest, newestMtime(path.join(p, e.name)));
+  }
+  return newest;
+}
+
+export function isStale() {
+  let built;
+  try {
+    built = statSync(STAMP).mtimeMs;
+  } catch {
+    return true;
+  }
+  return INPUTS.some((p) => newestMtime(path.join(ROOT, p)) > built);
+}
+
+async function compile() {
+  rmSync(DIST, { recursive: true, force: true });
+  await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: ENTRIES,
+    outdir: DIST,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.19',
+    chunkNames: 'chunk-[hash]',
+    sourcemap: true,
+    logLevel: 'warning',
+    plugins: [externalUnlessListed],
+    // CommonJS packages inside an ES module bundle still call require() for Node's modules
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+  });
+  writeFileSync(STAMP, `${new Date().toISOString()}\n`);
+}
+
+function sleep(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Builds under a lock directory, so that two processes finding dist/ stale at once (parallel
+ * tests, two terminals) build it once; the other waits, then sees it fresh. A lock older than
+ * two minutes is a crashed build's and is taken over.
+ */
+export async function build({ ifStale = false } = {}) {
+  for (;;) {
+    if (ifStale && !isStale()) return false;
+    try {
+      mkdirSync(LOCK);
+    } catch {
+      try {
+        if (Date.now() - statSync(LOCK).mtimeMs > 120_000) rmSync(LOCK, { recursive: true });
+      } catch {}
+      sleep(100);
+      continue;
+    }
+    try {
+      if (ifStale && !isStale()) return false;
+      await compile();
+      return true;
+    } finally {
+      rmSync(LOCK, { recursive: true, force: true });
+    }
+  }
+}
+
+if (process.argv[1] === import.meta.filename) {
+  try {
+    await build({ ifStale: process.argv.includes('--if-stale') });
+  } catch {
+    process.stderr.write('build: failed (the errors are above)\n');
+    process.exitCode = 1;
+  }
+}
