@@ -46,7 +46,8 @@ export class ExecutionFault extends Error {}
 export const CREDIT_OVERFLOW = 'a deferred credit overflows a balance';
 
 export class CreditOverflow extends ExecutionFault {
-  constructor() {
+  /** the transaction whose credit overflowed, when known */
+  constructor(readonly tx?: number) {
     super(CREDIT_OVERFLOW);
   }
 }

@@ -66,7 +66,7 @@ export function cumulativeGasReason(txGasLimit: bigint, gasLeft: bigint): string
 /** A worker's node fault on transaction `tx` fails the whole run (it says nothing of the batch). */
 export function throwIfFault(tx: number, outcome: TxOutcome | undefined): void {
   if (outcome?.ok === false && outcome.fault === true) {
-    if (outcome.reason === CREDIT_OVERFLOW) throw new CreditOverflow();
+    if (outcome.reason === CREDIT_OVERFLOW) throw new CreditOverflow(tx);
     throw new ExecutionFaultError(`transaction ${tx}: ${outcome.reason}`);
   }
 }

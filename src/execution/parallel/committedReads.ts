@@ -122,6 +122,10 @@ export class CommittedReads implements CommittedFields {
     return this.checkedCredit(this.field(addr, 'b') as bigint, credit);
   }
 
+  balanceRead(addr: string): boolean {
+    return this.resolvedFields.has(fieldKey('b', addr));
+  }
+
   private checkedCredit(balance: bigint, credit: bigint): bigint {
     if (credit === 0n) return balance;
     try {

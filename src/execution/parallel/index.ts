@@ -9,7 +9,7 @@ import type { AccessList } from '../accessList.ts';
 import { batchWithdrawals } from '../bridge/batch-withdrawals.ts';
 import { makeCommon } from '../crypto.ts';
 import { shortMessage, unsupportedTypeReason } from '../decode.ts';
-import { BatchRejectedError, CreditOverflow } from '../errors.ts';
+import { BatchRejectedError, CREDIT_OVERFLOW, CreditOverflow } from '../errors.ts';
 import { loadPreState } from '../prestate.ts';
 import { receiptsRootBulk, withCumulativeGas } from '../receipts.ts';
 import { cumulativeGasReason, type TxOutcome, throwIfFault } from '../txrun.ts';
@@ -23,7 +23,7 @@ import {
 } from '../world-state/binding.ts';
 import { applyFinalWrites } from './apply.ts';
 import { finalStateRoot } from './finalState.ts';
-import { NO_ACCOUNT } from './keys.ts';
+import { keyAddress, NO_ACCOUNT } from './keys.ts';
 import type { MVMemory } from './mvmemory.ts';
 import { acquireWorkers, defaultWorkerCount, exclusive, type WorkerHandle } from './pool.ts';
 import { explicitPreView, type PreView, snapshotPreView } from './preView.ts';
@@ -130,6 +130,7 @@ export interface FinishBatchInput {
  */
 export async function finishBatch(input: FinishBatchInput): Promise<BatchResult> {
   const { batch, common, limit } = input;
+  throwIfCreditOverflowed(input);
   const partial: Omit<TxReceipt, 'cumulativeGasUsed'>[] = [];
   let gasUsed = 0n;
   for (let i = 0; i < limit; i++) {
@@ -190,6 +191,26 @@ export async function finishBatch(input: FinishBatchInput): Promise<BatchResult>
   };
   if (committed !== undefined) result.committed = committed;
   return result;
+}
+
+/**
+ * A deferred credit is checked against 2^256 - 1 only where it is summed, and everything a
+ * run did after a credit the EVM would have refused (a later sender left unfunded, a callee
+ * that should not have run burning gas) is not the sequential execution: its rejections and
+ * gas totals are no verdicts. So before any of them, every overflow a worker met and every
+ * credited balance summed in transaction order are checked; an overflow re-runs the batch
+ * without credits (runParallel) or convicts the list (verifyWithAccessList).
+ */
+function throwIfCreditOverflowed(input: FinishBatchInput): void {
+  for (let tx = 0; tx < input.limit; tx++) {
+    const o = input.outcomes[tx];
+    if (o?.ok === false && o.fault === true && o.reason === CREDIT_OVERFLOW) {
+      throw new CreditOverflow(tx);
+    }
+  }
+  const preBalance = (key: string) => (input.view.account(keyAddress(key)) ?? NO_ACCOUNT).balance;
+  const tx = input.mv.firstCreditOverflow(preBalance);
+  if (tx !== undefined) throw new CreditOverflow(tx);
 }
 
 /** The pre-state the coordinator thread reads (the coinbase, code of untouched accounts). */

@@ -53,7 +53,7 @@ export function isCredit(v: Value | undefined): v is Credit {
   return typeof v === 'object';
 }
 
-const MAX_BALANCE = 2n ** 256n - 1n;
+export const MAX_BALANCE = 2n ** 256n - 1n;
 
 /** `balance + credit`, refusing a sum the EVM could never have produced. */
 export function credited(balance: bigint, credit: bigint): bigint {

@@ -19,6 +19,8 @@ export interface CommittedFields {
   field(addr: string, field: AccountField): FieldValue;
   /** the committed balance plus `credit` (a fault if that overflows, see keys.ts) */
   creditedBalance(addr: string, credit: bigint): bigint;
+  /** this incarnation has read the committed balance (it depends on it already) */
+  balanceRead(addr: string): boolean;
   /** the committed storage is empty (a wipe, or none in the pre-state) */
   storageEmpty(addr: string): boolean;
 }
@@ -79,11 +81,13 @@ export class LazyAccount extends Account {
 
   /**
    * Adds `value` without reading the balance, if it is not loaded yet: the credit commutes
-   * with other credits to this account (keys.ts). False if the balance is already known; then
-   * the caller adds to it as usual.
+   * with other credits to this account (keys.ts). False if the balance is already known, to
+   * this object or to the incarnation (another object read it): then the caller adds to it as
+   * usual, so an overflow fails the credit at once, as in the EVM, instead of being found
+   * only when the credits are summed (a re-run of the whole batch).
    */
   deferCredit(value: bigint): boolean {
-    if (this._balance !== null) return false;
+    if (this._balance !== null || this.source.balanceRead(this.addr)) return false;
     this.pendingCredit += value;
     return true;
   }

@@ -8,7 +8,7 @@
  * coordinator's broadcasts. A replica may lag: that only makes a speculative read stale, and
  * the coordinator's validation against its own copy catches it.
  */
-import { credited, isCredit, type Value } from './keys.ts';
+import { credited, isCredit, MAX_BALANCE, type Value } from './keys.ts';
 
 export const PRE = -1;
 
@@ -76,6 +76,8 @@ export class MVMemory {
   private readonly data = new Map<string, Versions>();
   /** locations written by each transaction's latest incarnation */
   private readonly lastWritten = new Map<number, string[]>();
+  /** balances that ever received a credit (some may hold none any more) */
+  private readonly creditedKeys = new Set<string>();
 
   read(key: string, tx: number): ReadResult {
     const versions = this.data.get(key);
@@ -119,12 +121,39 @@ export class MVMemory {
         this.data.set(key, versions);
       }
       versions.put(tx, { inc, value, estimate: false });
+      if (isCredit(value)) this.creditedKeys.add(key);
       keys.push(key);
       if (!previous.delete(key)) wroteNew = true;
     }
     for (const stale of previous) this.data.get(stale)?.remove(tx);
     this.lastWritten.set(tx, keys);
     return wroteNew;
+  }
+
+  /**
+   * The lowest transaction whose credit takes a balance past 2^256 - 1: every credited
+   * balance summed entry by entry in transaction order, from `preBalance(key)` up to its first
+   * absolute value. The EVM would have refused that credit, so nothing the batch did from
+   * there on is the sequential execution. Costs one walk per credited balance, none per
+   * transaction.
+   */
+  firstCreditOverflow(preBalance: (key: string) => bigint): number | undefined {
+    let first: number | undefined;
+    for (const key of this.creditedKeys) {
+      const versions = this.data.get(key) as Versions;
+      let balance: bigint | undefined;
+      for (const writer of versions.writers) {
+        if (first !== undefined && writer >= first) break;
+        const value = (versions.entries.get(writer) as Entry).value;
+        if (!isCredit(value)) {
+          balance = value as bigint;
+          continue;
+        }
+        balance = (balance ?? preBalance(key)) + value.credit;
+        if (balance > MAX_BALANCE) first = writer;
+      }
+    }
+    return first;
   }
 
   /** Paper: `convert_writes_to_estimates` when an incarnation is aborted by validation. */

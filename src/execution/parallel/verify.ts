@@ -89,7 +89,10 @@ async function verifyExclusive(
     });
   } catch (error) {
     if (!(error instanceof CreditOverflow)) throw error;
-    throw new AccessListMismatchError(limit - 1, 'the credits the list defers overflow a balance');
+    throw new AccessListMismatchError(
+      error.tx ?? limit - 1,
+      'the credits the list defers overflow a balance',
+    );
   }
 }
 

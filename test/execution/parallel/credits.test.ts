@@ -14,7 +14,7 @@ import { isCredit } from '../../../src/execution/parallel/keys.ts';
 import { verifyWithAccessList } from '../../../src/execution/parallel/verify.ts';
 import { runSequential } from '../../../src/execution/sequential.ts';
 import type { Batch } from '../../../src/execution/types.ts';
-import { BALANCER, REVERTER, word } from '../support/contracts.ts';
+import { asm, BALANCER, REVERTER, word } from '../support/contracts.ts';
 import { summary } from '../support/parity.ts';
 import { batchFile, type Key, newKey, signTx } from '../support/txs.ts';
 
@@ -112,6 +112,33 @@ describe('deferred balance credits', () => {
     );
     await parity(batch);
     expect((await runSequential(batch)).gasUsed).toBe(21_000n);
+  });
+
+  it('a credit to a balance the transaction already read is not deferred: no re-run', async () => {
+    // BALANCE(full) and then CALL(full, value 1): the EVM refuses the credit on the spot.
+    // Deferred, it would only be found at the end, and the whole batch would re-run without
+    // credits, so that the unrelated transfer below would no longer be one.
+    const [a, b] = [newKey(), newKey()];
+    const full = `0x${'f1'.repeat(20)}`;
+    const prober = `0x${'f3'.repeat(20)}`;
+    const code = asm(`0x${bare(full)} BALANCE POP
+      0x00 0x00 0x00 0x00 0x01 0x${bare(full)} 0xffff CALL 0x00 SSTORE STOP`);
+    const recipient = newKey().address;
+    const batch = parseBatch(
+      batchFile({
+        pre: {
+          [a.address]: { balance: 10n ** 18n },
+          [b.address]: { balance: 10n ** 18n },
+          [full]: { code: asm('STOP'), balance: MAX },
+          [prober]: { code, balance: 10n },
+          [recipient]: { balance: 1_000n },
+        },
+        txs: [signTx(a, { nonce: 0n, to: prober, gasLimit: 100_000n }), pay(b, recipient, 5n)],
+      }),
+    );
+    const list = await parity(batch);
+    expect(list[0]?.writes.some(([, v]) => isCredit(v))).toBe(false);
+    expect(list[1]?.writes).toContainEqual([`b${bare(recipient)}`, { credit: 5n }]);
   });
 
   it('credits that overflow a balance a later transaction reads: re-run without them', async () => {

@@ -62,7 +62,7 @@ export const C = {
   empty2: addr('e2'),
 };
 
-function keyFrom(rand: () => number): Key {
+export function keyFrom(rand: () => number): Key {
   const priv = new Uint8Array(32);
   for (let i = 0; i < 32; i++) priv[i] = Math.floor(rand() * 256);
   priv[0] = (priv[0] as number) & 0x7f; // stay below the curve order
@@ -222,7 +222,7 @@ export function randomBatch(seed: number, size: number): Record<string, unknown>
   return batchFile({ pre, txs, coinbase });
 }
 
-function pickWeighted<T>(items: [number, T][], point: number): T {
+export function pickWeighted<T>(items: [number, T][], point: number): T {
   let left = point;
   for (const [weight, item] of items) {
     if (left < weight) return item;
