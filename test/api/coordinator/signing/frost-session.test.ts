@@ -26,7 +26,13 @@ import { verifyAuditLog } from '../../../../src/store/audit-log.ts';
 import { runFullDkg } from '../../../custody/helpers.ts';
 import { DATABASE_KINDS, useFreshStore } from '../../../support/databases.ts';
 
-type Behaviour = 'honest' | 'bad-share' | 'silent' | 'silent-round2';
+type Behaviour =
+  | 'honest'
+  | 'bad-share'
+  | 'silent'
+  | 'silent-round2'
+  | 'mislabelled-share'
+  | 'out-of-range-share';
 
 /** A signer that follows the protocol (one nonce per session id, used once), unless told not to. */
 class InProcessSigner implements FrostSignerClient {
@@ -41,6 +47,8 @@ class InProcessSigner implements FrostSignerClient {
     readonly share: WireKeyShare,
     readonly groupKey: WireGroupKey,
     public behaviour: Behaviour = 'honest',
+    /** Whose identifier a mislabelled share carries. */
+    readonly otherIdentifier = '',
   ) {}
   get identifier() {
     return this.share.identifier;
@@ -66,12 +74,19 @@ class InProcessSigner implements FrostSignerClient {
       commitments: req.commitments,
       message: Buffer.from(req.message.slice(2), 'hex'),
     });
-    if (this.behaviour === 'bad-share') {
-      // A share for a different message: well-formed, wrong.
-      const last = signatureShare.share.slice(-2) === '00' ? '01' : '00';
-      return { ...signatureShare, share: signatureShare.share.slice(0, -2) + last };
+    switch (this.behaviour) {
+      case 'bad-share': {
+        // A share for a different message: well-formed, wrong.
+        const last = signatureShare.share.slice(-2) === '00' ? '01' : '00';
+        return { ...signatureShare, share: signatureShare.share.slice(0, -2) + last };
+      }
+      case 'mislabelled-share':
+        return { ...signatureShare, identifier: this.otherIdentifier };
+      case 'out-of-range-share':
+        return { ...signatureShare, share: `0x${'ff'.repeat(32)}` };
+      default:
+        return signatureShare;
     }
-    return signatureShare;
   }
   private never(signal: AbortSignal): Promise<never> {
     return new Promise((_, reject) =>
@@ -91,13 +106,23 @@ describe.each(DATABASE_KINDS)('FROST signing session on %s', (kind) => {
   const groupKey = dkg.results[0]!.groupKey;
   const makeSigners = (behaviours: Behaviour[] = []) =>
     dkg.results.map(
-      (r, i) => new InProcessSigner(`signer-${i}`, r.share, groupKey, behaviours[i] ?? 'honest'),
+      (r, i) =>
+        new InProcessSigner(
+          `signer-${i}`,
+          r.share,
+          groupKey,
+          behaviours[i] ?? 'honest',
+          dkg.results[(i + 1) % dkg.results.length]!.share.identifier,
+        ),
     );
-  const run = (signers: InProcessSigner[], extra: { roundTimeoutMs?: number } = {}) =>
+  const run = (
+    signers: InProcessSigner[],
+    extra: { roundTimeoutMs?: number; groupKey?: WireGroupKey } = {},
+  ) =>
     runFrostSession({
       db: ctx.store.db,
       signers,
-      groupKey,
+      groupKey: extra.groupKey ?? groupKey,
       keyId: 'key-1',
       proposalId: 'proposal-1',
       message,
@@ -213,5 +238,39 @@ describe.each(DATABASE_KINDS)('FROST signing session on %s', (kind) => {
     for (const s of signers) {
       expect(new Set(s.committedFor).size, s.signerId).toBe(s.committedFor.length);
     }
+  });
+
+  it("mislabelled share: a share under another signer's identifier blames its sender, and the retry without it signs", async () => {
+    const signers = makeSigners(['mislabelled-share']);
+    const result = await run(signers);
+    expect(result.culprits).toEqual(['signer-0']);
+    expect(result.attempts).toBe(2);
+    expect(result.participants).not.toContain('signer-0');
+    expect(verifies(result.signature)).toBe(true);
+    const bad = (await auditOf(result.sessionId)).find((e) => e.action === 'signing.bad-share');
+    expect(bad && JSON.parse(bad.data)).toMatchObject({
+      culprits: ['signer-0'],
+      identifiers: [signers[1]!.identifier],
+    });
+  });
+
+  it('out-of-range share: a share at or above the group order blames its sender, and the retry signs', async () => {
+    const result = await run(makeSigners(['out-of-range-share']));
+    expect(result.culprits).toEqual(['signer-0']);
+    expect(result.attempts).toBe(2);
+    expect(verifies(result.signature)).toBe(true);
+  });
+
+  it('aggregation error without a culprit (a corrupt group key record) ends the session failed, with its record', async () => {
+    const corrupt = {
+      ...groupKey,
+      commitments: [`0x02${'ff'.repeat(32)}`, ...groupKey.commitments.slice(1)],
+    };
+    const problem = await failureOf(run(makeSigners(), { groupKey: corrupt }));
+    const row = await sessionRow(problem.sessionId as string);
+    expect(row).toMatchObject({ status: 'failed', signature: null, culprits: '[]' });
+    expect(row.reason).toMatch(/^aggregation failed/);
+    const failed = (await auditOf(row.id)).find((e) => e.action === 'signing.failed');
+    expect(failed).toBeDefined();
   });
 });
