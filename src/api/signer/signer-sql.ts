@@ -13,7 +13,7 @@
 import { ReplayedRequestError } from '../../custody/errors.ts';
 import { type AuditEvent, appendAuditInTx, type Sql, withRetry } from '../../store/audit-log.ts';
 import { Prisma } from '../../store/generated/sqlite/client.ts';
-import type { Db } from '../../store/store.ts';
+import { type Db, providerOf } from '../../store/store.ts';
 
 export type { Sql } from '../../store/audit-log.ts';
 
@@ -91,8 +91,23 @@ export function requestIdPruner(prune: (before: Date) => void): () => void {
   };
 }
 
+/**
+ * The transaction that stores nonces or releases shares. On PostgreSQL it first sets
+ * synchronous_commit on for itself: the server's or database's default may be off, and then
+ * a crash could undo a nonce's used mark after its share left (see durability.ts).
+ */
+function durableTransaction(db: Db): <T>(fn: (tx: Sql) => Promise<T>) => Promise<T> {
+  if (providerOf(db) !== 'postgresql') return (fn) => withRetry(db, fn);
+  return (fn) =>
+    withRetry(db, async (tx) => {
+      await tx.$executeRaw`SET LOCAL synchronous_commit = on`;
+      return fn(tx);
+    });
+}
+
 /** SignerSql through the Prisma client (raw statements; PostgreSQL, or SQLite without a fast path). */
 export function prismaSignerSql(db: Db): SignerSql {
+  const durably = durableTransaction(db);
   const pruneSoon = requestIdPruner((before) => {
     db.signerRequest.deleteMany({ where: { expiresAt: { lt: before } } }).catch(() => {
       // Busy or closing: the next round prunes.
@@ -110,8 +125,7 @@ export function prismaSignerSql(db: Db): SignerSql {
       return fresh;
     },
     async storeNonces(rows, record) {
-      if (!record) return insertNonces(db, rows);
-      await withRetry(db, async (tx) => {
+      await durably(async (tx) => {
         await insertNonces(tx, rows);
         await remember(tx, record);
       });
@@ -123,7 +137,7 @@ export function prismaSignerSql(db: Db): SignerSql {
     readKey: async (keyId) =>
       (await db.signerKey.findUnique({ where: { id: keyId } })) ?? undefined,
     async release({ record, audit, items }) {
-      const outcomes = await withRetry(db, async (tx) => {
+      const outcomes = await durably(async (tx) => {
         await remember(tx, record);
         await appendAuditInTx(tx, audit);
         const out: ReleaseOutcome[] = [];
