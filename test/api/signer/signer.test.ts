@@ -14,7 +14,8 @@ import {
   relayDkg,
   requestCommitments,
 } from '../../../src/api/signer/driver.ts';
-import { HEADER } from '../../../src/custody/auth/request.ts';
+import { HEADER, signRequest } from '../../../src/custody/auth/request.ts';
+import { RESPONSE_SIGNATURE_HEADER } from '../../../src/custody/auth/response.ts';
 import { AuthenticationFailedError } from '../../../src/custody/errors.ts';
 import { parseCeremony } from '../../../src/custody/frost/ceremony.ts';
 import { runDealerSplit } from '../../../src/custody/frost/keygen-dealer.ts';
@@ -310,7 +311,6 @@ describe('attacks on the coordinator-signer channel', () => {
   it('forged coordinator request: signed by an untrusted key', async () => {
     const s = signers[2]!;
     const forger = generateIdentity();
-    const { signRequest } = await import('../../../src/custody/auth/request.ts');
     const headers = signRequest({
       identity: forger,
       method: 'POST',
@@ -324,6 +324,42 @@ describe('attacks on the coordinator-signer channel', () => {
     expect(unsigned.status).toBe(401);
   });
 
+  it('signed refusals: a request the signer cannot verify gets an unsigned answer, which cannot pass for its answer to the real request', async () => {
+    const s = signers[2]!;
+    const real = s.client.signHeaders('POST', path, body);
+    // Someone without the coordinator's key claims the real request's id: forged signature,
+    // then the right signature over another body.
+    const forgedSig = { ...real, [HEADER.signature]: `0x${'11'.repeat(64)}` };
+    const otherBody = new TextEncoder().encode(JSON.stringify({ keyId: 'ms-other' }));
+    for (const [headers, sent] of [
+      [forgedSig, body],
+      [real, otherBody],
+    ] as const) {
+      const refused = await s.client.send('POST', path, sent, headers);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get(RESPONSE_SIGNATURE_HEADER)).toBeNull();
+      await expect(
+        s.client.accept(refused, { method: 'POST', path, body, headers: real }),
+      ).rejects.toThrow(/unsigned answer \(status 401\)/);
+    }
+    // The real request was not burnt by them, and its answer is signed and accepted.
+    const answer = await s.client.send('POST', path, body, real);
+    expect(answer.headers.get(RESPONSE_SIGNATURE_HEADER)).toMatch(/^0x/);
+    await expect(
+      s.client.accept(answer, { method: 'POST', path, body, headers: real }),
+    ).resolves.toMatchObject({ publicKey: expect.any(String) });
+  });
+
+  it('a signed answer is bound to the verified request: it fails as the answer to another request', async () => {
+    const s = signers[2]!;
+    const first = s.client.signHeaders('POST', path, body);
+    const answer = await s.client.send('POST', path, body, first);
+    const second = s.client.signHeaders('POST', path, body);
+    await expect(
+      s.client.accept(answer, { method: 'POST', path, body, headers: second }),
+    ).rejects.toThrow(AuthenticationFailedError);
+  });
+
   it('tampered response: a changed body fails the signer signature check', async () => {
     const s = signers[2]!;
     const headers = s.client.signHeaders('POST', path, body);
@@ -333,11 +369,10 @@ describe('attacks on the coordinator-signer channel', () => {
       status: res.status,
       headers: res.headers,
     });
-    await expect(s.client.accept(tampered, headers[HEADER.requestId]!)).rejects.toThrow(
-      AuthenticationFailedError,
-    );
+    const sent = { method: 'POST', path, body, headers };
+    await expect(s.client.accept(tampered, sent)).rejects.toThrow(AuthenticationFailedError);
     const intact = new Response(original, { status: res.status, headers: res.headers });
-    await expect(s.client.accept(intact, headers[HEADER.requestId]!)).resolves.toBeDefined();
+    await expect(s.client.accept(intact, sent)).resolves.toBeDefined();
   });
 
   it('readyz reports durable commits (SQLite synchronous=FULL: a used nonce survives a power cut)', async () => {
