@@ -43,6 +43,7 @@ export async function startSigner(
       ...(sql ? { sql } : {}),
       kek: config.kek,
       identity,
+      dealerKeys: config.dealerKeys,
       policy,
       log,
       crash: crashHook(config.crashAt),

@@ -29,7 +29,11 @@ import {
 import { type SignerProcess, useSignerFleet } from './harness.ts';
 
 const coordinator = generateIdentity();
-const { procs: signers } = useSignerFleet('s', 5, coordinator);
+/** The one dealer the signers' configs allow to import keys. */
+const dealer = generateIdentity();
+const { procs: signers } = useSignerFleet('s', 5, coordinator, {
+  dealerKeys: [dealer.publicKey],
+});
 const bytes = (h: string) => new Uint8Array(Buffer.from(h.replace(/^0x/, ''), 'hex'));
 
 function ceremonyFor(ceremonyId: string, min: number, members: SignerProcess[]) {
@@ -89,7 +93,6 @@ describe('trusted-dealer import across signer processes', () => {
     const members = signers.slice(0, 3);
     const keyId = 'imported-1';
     const ceremony = ceremonyFor(keyId, 2, members);
-    const dealer = generateIdentity();
     const split = runDealerSplit({ ceremony, dealer, secretKey: schnorr.utils.randomSecretKey() });
     const results = await Promise.all(
       members.map((s) =>
@@ -123,7 +126,6 @@ describe('trusted-dealer import across signer processes', () => {
   it('a share envelope meant for another signer is refused', async () => {
     const members = signers.slice(0, 3);
     const ceremony = ceremonyFor('imported-2', 2, members);
-    const dealer = generateIdentity();
     const split = runDealerSplit({ ceremony, dealer, secretKey: schnorr.utils.randomSecretKey() });
     const wrongEnvelope = split.envelopes.find((e) => e.to !== members[0]!.identifier);
     await expect(
@@ -135,6 +137,28 @@ describe('trusted-dealer import across signer processes', () => {
         envelope: wrongEnvelope,
       }),
     ).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('dealer key taken from the request: an import dealt by a dealer the config does not name is refused, and nothing is stored', async () => {
+    const members = signers.slice(0, 3);
+    const keyId = 'imported-rogue';
+    const ceremony = ceremonyFor(keyId, 2, members);
+    // Whoever holds the coordinator key deals a key of its own, so it knows the whole secret.
+    const rogue = generateIdentity();
+    const secretKey = schnorr.utils.randomSecretKey();
+    const split = runDealerSplit({ ceremony, dealer: rogue, secretKey });
+    for (const s of members) {
+      await expect(
+        s.client.post('/v1/import/accept', {
+          ceremony,
+          dealerKey: rogue.publicKey,
+          groupKey: split.groupKey,
+          groupKeySignature: split.groupKeySignature,
+          envelope: split.envelopes.find((e) => e.to === s.identifier),
+        }),
+      ).rejects.toMatchObject({ status: 403, message: expect.stringMatching(/dealerKeys/) });
+      await expect(s.client.get(`/v1/keys/${keyId}`)).rejects.toMatchObject({ status: 404 });
+    }
   });
 });
 
