@@ -3,15 +3,18 @@
  * custody key established across them, /readyz reporting them, a signature through the
  * persisted session, and the same key found again after a restart.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningCoordinator, startCoordinator } from '../../../src/api/coordinator/server.ts';
+import { readKek } from '../../../src/api/signer/config.ts';
+import { openAtRest } from '../../../src/custody/at-rest.ts';
 import { parseConfig } from '../../../src/shared/config.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
 import { verifyAuditLog } from '../../../src/store/audit-log.ts';
+import { openStore } from '../../../src/store/store.ts';
 
 const log = createLogger({ level: 'silent' });
 const dirs: string[] = [];
@@ -19,10 +22,29 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function configFor(scheme: string) {
+function configFor(scheme: string, env: Record<string, string> = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'custody-start-'));
   dirs.push(dataDir);
-  return parseConfig({ DATA_DIR: dataDir, PORT: '0', CUSTODY_SCHEME: scheme });
+  return parseConfig({ DATA_DIR: dataDir, PORT: '0', CUSTODY_SCHEME: scheme, ...env });
+}
+
+const NAMES = ['signer-1', 'signer-2', 'signer-3'];
+
+/** Each local signer's sealed identity key, read from its own database. */
+async function sealedIdentities(dataDir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of NAMES) {
+    const file = path.join(dataDir, 'signers', name, 'signer.db');
+    const store = await openStore({ databaseUrl: `file:${file}` });
+    try {
+      out.push(
+        (await store.db.signerIdentity.findUniqueOrThrow({ where: { id: 1 } })).sealedSecret,
+      );
+    } finally {
+      await store.close();
+    }
+  }
+  return out;
 }
 
 describe('custody start with local signers', () => {
@@ -87,4 +109,29 @@ describe('custody start with local signers', () => {
       }
     },
   );
+
+  it("one KEK for the whole quorum: each local signer's secrets open under its own KEK and under no other signer's", async () => {
+    const config = configFor('multisig-p2wsh');
+    const running = await startCoordinator(config, log, 't');
+    await running.close();
+    const keks = NAMES.map((name) => readKek(path.join(config.dataDir, 'keys', `${name}-kek.hex`)));
+    const sealed = await sealedIdentities(config.dataDir);
+    sealed.forEach((secret, i) => {
+      keks.forEach((kek, j) => {
+        const open = () => openAtRest(kek, 'identity', secret);
+        if (i === j) expect(open).not.toThrow();
+        else expect(open, `${NAMES[i]} under ${NAMES[j]}'s KEK`).toThrow(/does not open/);
+      });
+    });
+  });
+
+  it('one KEK for the whole quorum: SIGNER_KEK_FILE for all three local signers is refused', async () => {
+    const kekDir = mkdtempSync(path.join(tmpdir(), 'custody-start-kek-'));
+    dirs.push(kekDir);
+    const kekFile = path.join(kekDir, 'kek.hex');
+    writeFileSync(kekFile, 'ab'.repeat(32), { mode: 0o600 });
+    await expect(
+      startCoordinator(configFor('frost', { SIGNER_KEK_FILE: kekFile }), log, 't'),
+    ).rejects.toThrow(/SIGNER_KEK_FILE: is one signer's key-encryption key/);
+  });
 });
