@@ -11,7 +11,12 @@
  * (Prisma reads them back unchanged).
  */
 import { ReplayedRequestError } from '../../custody/errors.ts';
-import { type AuditEvent, appendAuditInTx, type Sql, withRetry } from '../../store/audit-log.ts';
+import {
+  type AuditEvent,
+  appendAuditInTxAfter,
+  type Sql,
+  withRetry,
+} from '../../store/audit-log.ts';
 import { Prisma } from '../../store/generated/sqlite/client.ts';
 import { type Db, providerOf } from '../../store/store.ts';
 
@@ -63,12 +68,13 @@ export interface SignerSql {
   /** A stored key's row (its secret still sealed), or undefined. */
   readKey(keyId: string): Promise<KeyRow | undefined>;
   /**
-   * One durable transaction: the request id, the audit entry, then for each item its proposal
-   * binding and the release of its nonce. Returns one outcome per item, in order.
+   * One durable transaction: the request id, for each item its proposal binding and the
+   * release of its nonce, then the audit entry `audit` makes of their outcomes (so it records
+   * what was released, not only what the policy allowed). Returns one outcome per item.
    */
   release(opts: {
     record?: PendingRequestId;
-    audit: AuditEvent;
+    audit: (outcomes: ReleaseOutcome[]) => AuditEvent;
     items: ReleaseItem[];
   }): Promise<ReleaseOutcome[]>;
 }
@@ -139,23 +145,28 @@ export function prismaSignerSql(db: Db): SignerSql {
     async release({ record, audit, items }) {
       const outcomes = await durably(async (tx) => {
         await remember(tx, record);
-        await appendAuditInTx(tx, audit);
-        const out: ReleaseOutcome[] = [];
-        for (const item of items) {
-          if (!(await bindProposalSql(tx, item))) out.push('unbound');
-          else if (!item.nonce) out.push('released');
-          else {
-            const { proposalId, messageHash } = item;
-            const released = await releaseNonce(tx, { ...item.nonce, proposalId, messageHash });
-            out.push(released ? 'released' : 'lost');
-          }
-        }
-        return out;
+        const { result } = await appendAuditInTxAfter(tx, () => releaseItems(tx, items), audit);
+        return result;
       });
       pruneSoon();
       return outcomes;
     },
   };
+}
+
+/** Binds each item's proposal and releases its nonce, in order; one outcome per item. */
+async function releaseItems(tx: Sql, items: ReleaseItem[]): Promise<ReleaseOutcome[]> {
+  const out: ReleaseOutcome[] = [];
+  for (const item of items) {
+    if (!(await bindProposalSql(tx, item))) out.push('unbound');
+    else if (!item.nonce) out.push('released');
+    else {
+      const { proposalId, messageHash } = item;
+      const released = await releaseNonce(tx, { ...item.nonce, proposalId, messageHash });
+      out.push(released ? 'released' : 'lost');
+    }
+  }
+  return out;
 }
 
 /** Records a request id; false if it was already recorded (a replay). */
