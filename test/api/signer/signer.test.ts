@@ -3,7 +3,9 @@
  * preprocessed nonces, multi-sig partial signatures for both script types, and the attacks on
  * the transport: replayed request, forged coordinator request, tampered response.
  */
+import path from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SignerError } from '../../../src/api/signer/client.ts';
 import {
@@ -26,15 +28,31 @@ import {
   verifyP2wshPartial,
   verifyTapscriptPartial,
 } from '../../../src/custody/multisig/partial-sign.ts';
-import { type SignerProcess, useSignerFleet } from './harness.ts';
+import { type SignerHome, type SignerProcess, useSignerFleet } from './harness.ts';
 
 const coordinator = generateIdentity();
 /** The one dealer the signers' configs allow to import keys. */
 const dealer = generateIdentity();
-const { procs: signers } = useSignerFleet('s', 5, coordinator, {
+const { procs: signers, homes } = useSignerFleet('s', 5, coordinator, {
   dealerKeys: [dealer.publicKey],
 });
 const bytes = (h: string) => new Uint8Array(Buffer.from(h.replace(/^0x/, ''), 'hex'));
+
+/** Every row a signing request could change, read from the running signer's own database. */
+function signerState(home: SignerHome): Record<string, unknown[]> {
+  const db = new Database(path.join(home.dir, 'signer.db'), {
+    readonly: true,
+    fileMustExist: true,
+  });
+  try {
+    const tables = ['SignerNonce', 'SignerProposal', 'SignerKey', 'SignerCeremony', 'AuditEntry'];
+    return Object.fromEntries(
+      tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}" ORDER BY 1`).all()]),
+    );
+  } finally {
+    db.close();
+  }
+}
 
 function ceremonyFor(ceremonyId: string, min: number, members: SignerProcess[]) {
   return parseCeremony({
@@ -445,20 +463,72 @@ describe('attacks on the coordinator-signer channel', () => {
   });
 
   it('bad input is a 4xx problem and changes nothing', async () => {
+    const members = signers.slice(0, 3);
+    const keyId = 'frost-bad-input';
+    const { groupKey } = await relayDkg(asMembers(members), ceremonyFor(keyId, 2, members));
     const s = signers[0]!;
-    await expect(
-      s.client.post('/v1/frost/commitments', { keyId: 'no-such-key', count: 1 }),
-    ).rejects.toMatchObject({
-      status: 404,
-    });
-    await expect(
-      s.client.post('/v1/frost/commitments', { keyId: 'bad key!' }),
-    ).rejects.toBeInstanceOf(SignerError);
-    for (const count of [0, 1001, 1.5, '2']) {
-      await expect(
-        s.client.post('/v1/frost/commitments', { keyId: 'no-such-key', count }),
+    const [mine] = await requestCommitments(asMembers([s])[0]!, keyId, 1);
+    const [theirs] = await requestCommitments(asMembers([signers[1]!])[0]!, keyId, 1);
+    const before = signerState(homes[0]!);
+    expect(before.SignerNonce).toHaveLength(1);
+    const sign = (overrides: Record<string, unknown>) =>
+      s.client.post('/v1/frost/sign', {
+        keyId,
+        nonceId: mine!.nonceId,
+        sessionId: 'bad-input',
+        proposalId: 'bad-input',
+        message: `0x${'55'.repeat(32)}`,
+        commitments: [mine!.commitment, theirs!.commitment],
+        ...overrides,
+      });
+    const refusals: [string, Promise<unknown>, number][] = [
+      ['unknown key', s.client.post('/v1/frost/commitments', { keyId: 'no-such-key' }), 404],
+      ['malformed key id', s.client.post('/v1/frost/commitments', { keyId: 'bad key!' }), 400],
+      ...[0, 1001, 1.5, '2'].map((count): [string, Promise<unknown>, number] => [
         `count ${count}`,
-      ).rejects.toMatchObject({ status: 400 });
+        s.client.post('/v1/frost/commitments', { keyId, count }),
+        400,
+      ]),
+      ['short message', sign({ message: '0x55' }), 400],
+      ['unknown nonce', sign({ nonceId: 'n_missing' }), 404],
+      ['list without our commitment', sign({ commitments: [theirs!.commitment] }), 400],
+      [
+        'another signer commitment in our place',
+        sign({
+          commitments: [
+            theirs!.commitment,
+            { ...mine!.commitment, hiding: theirs!.commitment.hiding },
+          ],
+        }),
+        400,
+      ],
+      [
+        'unknown script type',
+        s.client.post('/v1/multisig/sign', {
+          keyId,
+          proposalId: 'bad-input',
+          scriptType: 'p2pkh',
+          sighash: `0x${'55'.repeat(32)}`,
+        }),
+        400,
+      ],
+    ];
+    for (const [what, call, status] of refusals) {
+      await expect(call, what).rejects.toMatchObject({ status });
     }
+    // Nothing stored: no nonce drawn or used, no proposal bound, no key, no ceremony, no audit
+    // entry. (Each request's id is recorded: that is what makes it unreplayable.)
+    expect(signerState(homes[0]!)).toEqual(before);
+    // And the nonce the bad requests named still signs.
+    const { signature } = await frostRound({
+      members: asMembers([s, signers[1]!]),
+      keyId,
+      groupKey,
+      message: new Uint8Array(32).fill(0x55),
+      sessionId: 'bad-input-then-good',
+      proposalId: 'bad-input-then-good',
+      nonces: [mine!, theirs!],
+    });
+    expect(signature).toMatch(/^0x[0-9a-f]{128}$/);
   });
 });
