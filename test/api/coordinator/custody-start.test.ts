@@ -3,13 +3,14 @@
  * custody key established across them, /readyz reporting them, a signature through the
  * persisted session, and the same key found again after a restart.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningCoordinator, startCoordinator } from '../../../src/api/coordinator/server.ts';
 import { readKek } from '../../../src/api/signer/config.ts';
+import { loadFrostKey } from '../../../src/api/signer/vault.ts';
 import { openAtRest } from '../../../src/custody/at-rest.ts';
 import { parseConfig } from '../../../src/shared/config.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
@@ -29,6 +30,25 @@ function configFor(scheme: string, env: Record<string, string> = {}) {
 }
 
 const NAMES = ['signer-1', 'signer-2', 'signer-3'];
+
+/** Each local signer's FROST share of `keyId` and identity secret, opened with its own KEK. */
+async function signerSecrets(dataDir: string, keyId: string): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (const name of NAMES) {
+    const kek = readKek(path.join(dataDir, 'keys', `${name}-kek.hex`));
+    const file = path.join(dataDir, 'signers', name, 'signer.db');
+    const store = await openStore({ databaseUrl: `file:${file}` });
+    try {
+      const { share } = await loadFrostKey(store.db, kek, keyId);
+      out.push(Buffer.from(share.signingShare.slice(2), 'hex'));
+      const identity = await store.db.signerIdentity.findUniqueOrThrow({ where: { id: 1 } });
+      out.push(Buffer.from(openAtRest(kek, 'identity', identity.sealedSecret)));
+    } finally {
+      await store.close();
+    }
+  }
+  return out;
+}
 
 /** Each local signer's sealed identity key, read from its own database. */
 async function sealedIdentities(dataDir: string): Promise<string[]> {
@@ -80,11 +100,25 @@ describe('custody start with local signers', () => {
       ).toBe(true);
       expect((await verifyAuditLog(running.store.db)).ok).toBe(true);
 
-      // No secret in the coordinator's database: only public material was recorded.
-      const dbFile = readFileSync(path.join(config.dataDir, 'custody.db'));
-      expect(dbFile.includes(Buffer.from('signingShare'))).toBe(false);
-
       await running.close();
+      // No secret in the coordinator's database (its file and WAL): none of the signers' key
+      // shares or identity keys, in any encoding, only public material.
+      const secrets = await signerSecrets(config.dataDir, key.id);
+      expect(secrets).toHaveLength(6);
+      const files = readdirSync(config.dataDir).filter((f) => f.startsWith('custody.db'));
+      for (const file of files) {
+        const bytes = readFileSync(path.join(config.dataDir, file));
+        for (const secret of secrets) {
+          for (const form of [
+            secret,
+            Buffer.from(secret.toString('hex')),
+            Buffer.from(`0x${secret.toString('hex')}`),
+          ]) {
+            expect(bytes.includes(form), `${file} holds a signer secret`).toBe(false);
+          }
+        }
+      }
+
       running = await startCoordinator(config, log, 't');
       expect(running.custody.key.id).toBe(key.id);
       const again = await running.custody.sign(new Uint8Array(32).fill(2), 'proposal-b');
