@@ -470,7 +470,9 @@ describe('attacks on the coordinator-signer channel', () => {
     const [mine] = await requestCommitments(asMembers([s])[0]!, keyId, 1);
     const [theirs] = await requestCommitments(asMembers([signers[1]!])[0]!, keyId, 1);
     const before = signerState(homes[0]!);
-    expect(before.SignerNonce).toHaveLength(1);
+    expect(before.SignerNonce).toContainEqual(
+      expect.objectContaining({ id: mine!.nonceId, status: 'fresh' }),
+    );
     const sign = (overrides: Record<string, unknown>) =>
       s.client.post('/v1/frost/sign', {
         keyId,
