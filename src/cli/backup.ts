@@ -1,20 +1,16 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { exportKit, restoreKit } from '../api/signer/backup.ts';
 import { loadSignerConfig } from '../api/signer/config.ts';
-import { loadFrostKey, storeFrostKey } from '../api/signer/vault.ts';
-import { sealJson } from '../custody/at-rest.ts';
-import { parseBackupShard, runBackupExport, runBackupRestore } from '../custody/backup/kit.ts';
-import { BackupMismatchError } from '../custody/errors.ts';
-import { identifierForIdentityKey } from '../custody/frost/ceremony.ts';
-import { outputKeyXOnly, parseGroupKey } from '../custody/frost/wire.ts';
-import { InvalidInputError, NotFoundError } from '../shared/errors.ts';
+import { parseBackupShard } from '../custody/backup/kit.ts';
 import { openStore } from '../store/store.ts';
 
 /**
- * `custody backup export|restore`: a signer's FROST share as k-of-m recovery shards (one JSON
- * file each, to be handed to different custodians), and its restore, refused unless the
- * rebuilt share matches the public verifying share of the key.
+ * `custody backup export|restore`: a signer's FROST share and identity key as k-of-m recovery
+ * shards (one JSON file each, to be handed to different custodians), and their restore, also
+ * onto an empty database, refused unless the rebuilt share matches the public verifying share
+ * of the key (src/api/signer/backup.ts).
  */
 export function register(program: Command): void {
   const backup = program.command('backup').description("a signer's key-share backup kits");
@@ -37,9 +33,8 @@ export function register(program: Command): void {
         const config = loadSignerConfig(opts.config, process.env);
         const store = await openStore({ databaseUrl: config.databaseUrl });
         try {
-          const key = await loadFrostKey(store.db, config.kek, opts.key);
-          const { shards } = await runBackupExport({
-            share: key.share,
+          const shards = await exportKit(store.db, config.kek, {
+            keyId: opts.key,
             threshold: opts.threshold,
             total: opts.shards,
           });
@@ -62,7 +57,9 @@ export function register(program: Command): void {
     );
   backup
     .command('restore')
-    .description('restore a key share from shard files (verified against the public share)')
+    .description(
+      'restore a key share (and, into an empty database, the identity key) from shard files, verified against the public share',
+    )
     .requiredOption('--config <file>', 'the signer settings file')
     .requiredOption('--key <keyId>', 'the key to restore')
     .option('--group-key <file>', 'public group key JSON, when this signer no longer has the key')
@@ -71,47 +68,19 @@ export function register(program: Command): void {
       const config = loadSignerConfig(opts.config, process.env);
       const store = await openStore({ databaseUrl: config.databaseUrl });
       try {
-        const row = await store.db.signerKey.findUnique({ where: { id: opts.key } });
-        const groupKeySource = row
-          ? JSON.parse(row.publicInfo)
-          : opts.groupKey
-            ? JSON.parse(readFileSync(opts.groupKey, 'utf8'))
-            : undefined;
-        if (groupKeySource === undefined) {
-          throw new NotFoundError(
-            `key ${opts.key} is not on this signer: pass --group-key with its public group key`,
-          );
-        }
-        const groupKey = parseGroupKey(groupKeySource);
         const shards = files.map((f, i) =>
           parseBackupShard(JSON.parse(readFileSync(f, 'utf8')), `shards[${i}]`),
         );
-        const identifier = shards[0]?.identifier ?? '';
-        // A kit from another signer would make two signers hold one share: refuse it.
-        const me = await store.db.signerIdentity.findUnique({ where: { id: 1 } });
-        if (!me || identifierForIdentityKey(me.publicKey) !== identifier) {
-          throw new BackupMismatchError("shards are another signer's kit, not this signer's");
-        }
-        const expectedVerifyingShare = groupKey.verifyingShares[identifier];
-        if (expectedVerifyingShare === undefined) {
-          throw new InvalidInputError('shards: their identifier is not a participant of this key');
-        }
-        const { share } = await runBackupRestore({ shards, expectedVerifyingShare });
-        if (row) {
-          await store.db.signerKey.update({
-            where: { id: opts.key },
-            data: { sealedSecret: sealJson(config.kek, `key:${opts.key}`, share) },
-          });
-        } else {
-          await storeFrostKey(store.db, config.kek, {
-            keyId: opts.key,
-            groupKey,
-            share,
-            outputKey: outputKeyXOnly(groupKey),
-          });
-        }
+        const groupKey = opts.groupKey
+          ? JSON.parse(readFileSync(opts.groupKey, 'utf8'))
+          : undefined;
+        const restored = await restoreKit(store.db, config.kek, {
+          keyId: opts.key,
+          shards,
+          ...(groupKey === undefined ? {} : { groupKey }),
+        });
         process.stdout.write(
-          `${JSON.stringify({ keyId: opts.key, restored: true, identifier })}\n`,
+          `${JSON.stringify({ keyId: opts.key, restored: true, ...restored })}\n`,
         );
       } finally {
         await store.close();

@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .description('run one signer service (its own key share or key, nonces, policy and database)')
     .requiredOption(
       '--config <file>',
-      'signer settings (JSON: name, databaseUrl, coordinatorKeys, port)',
+      'signer settings (JSON: name, databaseUrl, coordinatorKeys, port, dealerKeys)',
     )
     .option(
       '--exit-with-parent',

@@ -64,9 +64,28 @@ export function appendAudit(db: Db, event: AuditEvent): Promise<AuditRecord> {
  * query costs about 1 ms of client work, and signers append on their signing path.
  */
 export async function appendAuditInTx(tx: Sql, event: AuditEvent): Promise<AuditRecord> {
+  const { record } = await appendAuditInTxAfter(
+    tx,
+    async () => undefined,
+    () => event,
+  );
+  return record;
+}
+
+/**
+ * appendAuditInTx for an entry that records what `work` did in the same transaction: the head
+ * is locked first (so concurrent appenders still queue at the head, as with appendAuditInTx),
+ * then `work` runs, then its entry is written from its result.
+ */
+export async function appendAuditInTxAfter<T>(
+  tx: Sql,
+  work: () => Promise<T>,
+  eventOf: (result: T) => AuditEvent,
+): Promise<{ result: T; record: AuditRecord }> {
   const [head] = await tx.$queryRaw<{ seq: number | bigint; hash: string }[]>`
     UPDATE "AuditHead" SET "seq" = "seq" WHERE "id" = 1 RETURNING "seq", "hash"`;
-  const record = chainedRecord(head, event);
+  const result = await work();
+  const record = chainedRecord(head, eventOf(result));
   await tx.$executeRaw`
     INSERT INTO "AuditEntry" ("seq", "at", "actor", "action", "subject", "data", "prevHash", "hash")
     VALUES (${record.seq}, ${record.at}, ${record.actor}, ${record.action}, ${record.subject},
@@ -74,7 +93,7 @@ export async function appendAuditInTx(tx: Sql, event: AuditEvent): Promise<Audit
   await tx.$executeRaw`
     INSERT INTO "AuditHead" ("id", "seq", "hash") VALUES (1, ${record.seq}, ${record.hash})
     ON CONFLICT ("id") DO UPDATE SET "seq" = excluded."seq", "hash" = excluded."hash"`;
-  return record;
+  return { result, record };
 }
 
 /** The entry that follows `head` (none: the chain's first), linked to it by hash. */

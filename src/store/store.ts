@@ -23,6 +23,16 @@ import { openSqlSession } from './sql-session.ts';
  */
 export type Db = SqliteClient;
 
+/** The provider of every client openStore made (a Prisma client does not say which it is). */
+const providers = new WeakMap<object, Provider>();
+
+/** Which database a client from openStore talks to. */
+export function providerOf(db: Db): Provider {
+  const provider = providers.get(db);
+  if (provider === undefined) throw new Error('providerOf: not a client opened by openStore');
+  return provider;
+}
+
 export interface Store {
   db: Db;
   provider: Provider;
@@ -49,6 +59,7 @@ export async function openStore(opts: OpenStoreOpts): Promise<Store> {
     await migrate(target);
   }
   const db = createClient(target);
+  providers.set(db, target.provider);
   await db.$connect();
   if (target.provider === 'sqlite') {
     // better-sqlite3 runs WAL with synchronous=NORMAL, where the last commits before a power

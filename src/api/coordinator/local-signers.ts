@@ -1,30 +1,48 @@
 /**
  * The embedded default of `custody start`: three signer processes (2-of-3) on this machine,
- * each with its own directory and database under $DATA_DIR/signers/<name>/, all sealing their
- * secrets under one key-encryption key that is kept outside those directories.
+ * each with its own directory and database under $DATA_DIR/signers/<name>/ and its own
+ * key-encryption key in $DATA_DIR/keys/ (local-keys.ts), outside every signer's directory.
  *
- * In production each institution runs its own `custody signer`; this is for development and
- * demos, and it says so in the log.
+ * In production each institution runs its own `custody signer` with its own SIGNER_KEK_FILE;
+ * this is for development and demos, and it says so in the log.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type IdentityKey, identityFromSecret } from '../../custody/identity.ts';
+import type { IdentityKey } from '../../custody/identity.ts';
+import { ConfigError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { type LaunchedSigner, launchSigner } from '../signer/supervisor.ts';
+import { keysDir, localSignerKek } from './local-keys.ts';
+
+export { loadCoordinatorIdentity } from './local-keys.ts';
 
 export const LOCAL_SIGNER_NAMES = ['signer-1', 'signer-2', 'signer-3'] as const;
 export const LOCAL_THRESHOLD = 2;
 
 export interface LocalSignersOpts {
   dataDir: string;
-  /** SIGNER_KEK_FILE, or undefined to use (and create) a development KEK. */
-  kekFile: string | undefined;
   coordinator: IdentityKey;
   log: Logger;
 }
 
+/**
+ * SIGNER_KEK_FILE is one signer's key-encryption key (`custody signer`, `custody backup`).
+ * Handing it to all three local signers would let one file open the whole quorum, so
+ * `custody start` refuses it: its signers each get their own.
+ */
+export function refuseSharedKek(kekFile: string | undefined): void {
+  if (kekFile === undefined) return;
+  throw new ConfigError(
+    'SIGNER_KEK_FILE',
+    "is one signer's key-encryption key: custody start gives each of its local signers its own (in DATA_DIR/keys/); unset it, or run each signer with `custody signer`",
+  );
+}
+
 export async function startLocalSigners(opts: LocalSignersOpts): Promise<LaunchedSigner[]> {
-  const kekFile = opts.kekFile ?? developmentKek(opts.dataDir, opts.log);
+  opts.log.warn(
+    { keys: keysDir(opts.dataDir) },
+    'local signers: development quorum on one machine, each with a generated key-encryption key; in production run each signer with `custody signer` and its own SIGNER_KEK_FILE',
+  );
   const launched: LaunchedSigner[] = [];
   try {
     for (const name of LOCAL_SIGNER_NAMES) {
@@ -38,7 +56,7 @@ export async function startLocalSigners(opts: LocalSignersOpts): Promise<Launche
       launched.push(
         await launchSigner({
           configFile,
-          env: signerEnv(kekFile),
+          env: signerEnv(localSignerKek(opts.dataDir, name, dir, opts.log)),
           coordinator: opts.coordinator,
           stderr: 'inherit',
           exitWithParent: true,
@@ -50,42 +68,6 @@ export async function startLocalSigners(opts: LocalSignersOpts): Promise<Launche
     await Promise.all(launched.map((s) => s.stop()));
     throw error;
   }
-}
-
-/**
- * A generated KEK for development, in $DATA_DIR/keys/ (outside every signer's directory, so a
- * copied signer directory alone opens nothing). Production sets SIGNER_KEK_FILE per signer.
- */
-function developmentKek(dataDir: string, log: Logger): string {
-  const file = path.join(dataDir, 'keys', 'signer-kek.hex');
-  if (!existsSync(file)) {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const kek = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex');
-    writeFileSync(file, `${kek}\n`, { mode: 0o600, flag: 'wx' });
-  }
-  log.warn(
-    { kekFile: file },
-    'SIGNER_KEK_FILE is not set: the local signers use a generated development key-encryption key; set SIGNER_KEK_FILE in production',
-  );
-  return file;
-}
-
-/**
- * The coordinator's identity key (it signs every request to the signers), in
- * $DATA_DIR/keys/coordinator-identity.hex, readable by its owner only; created on first start.
- */
-export function loadCoordinatorIdentity(dataDir: string): IdentityKey {
-  const file = path.join(dataDir, 'keys', 'coordinator-identity.hex');
-  if (!existsSync(file)) {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const secret = crypto.getRandomValues(new Uint8Array(32));
-    const identity = identityFromSecret(secret);
-    writeFileSync(file, `${Buffer.from(secret).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-    return identity;
-  }
-  const text = readFileSync(file, 'utf8').trim();
-  if (!/^[0-9a-f]{64}$/.test(text)) throw new Error(`${file}: expected 64 hex characters`);
-  return identityFromSecret(new Uint8Array(Buffer.from(text, 'hex')));
 }
 
 /** The parent's environment minus the coordinator's own database and port settings. */

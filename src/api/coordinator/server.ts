@@ -11,7 +11,12 @@ import { openStore, type Store } from '../../store/store.ts';
 import type { LaunchedSigner } from '../signer/supervisor.ts';
 import { createCoordinatorApp } from './app.ts';
 import { type Custody, openCustody } from './custody.ts';
-import { LOCAL_THRESHOLD, loadCoordinatorIdentity, startLocalSigners } from './local-signers.ts';
+import {
+  LOCAL_THRESHOLD,
+  loadCoordinatorIdentity,
+  refuseSharedKek,
+  startLocalSigners,
+} from './local-signers.ts';
 import { type NodeWorldState, openNodeWorldState } from './world-state.ts';
 
 export interface RunningCoordinator {
@@ -29,6 +34,7 @@ export async function startCoordinator(
   log: Logger,
   version: string,
 ): Promise<RunningCoordinator> {
+  refuseSharedKek(config.signerKekFile);
   const store = await openStore({ databaseUrl: config.databaseUrl });
   let custody: Custody | undefined;
   let signers: LaunchedSigner[] = [];
@@ -60,7 +66,6 @@ export async function startCoordinator(
     const coordinator = loadCoordinatorIdentity(config.dataDir);
     signers = await startLocalSigners({
       dataDir: config.dataDir,
-      kekFile: config.signerKekFile,
       coordinator,
       log,
     });

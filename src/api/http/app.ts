@@ -4,11 +4,12 @@
  * banner, and the operational endpoints.
  */
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import { NotFoundError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { healthRoutes, type ReadinessCheck } from './health.ts';
+import { healthRoutes, isProbeAnswer, type ReadinessCheck } from './health.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 import { buildOpenApiDocument, type OpenApiInfo } from './openapi.ts';
 import { problemHandler } from './problem.ts';
@@ -71,8 +72,8 @@ function accessLog(log: CreateHttpAppOpts['log']): RequestHandler {
     // answer, not a failure, so only real errors keep their error object.
     customErrorObject: (_req, _res, error, value) =>
       /^failed with status code \d+$/.test(error.message) ? { ...value, err: undefined } : value,
-    customLogLevel: (_req, res, error) =>
-      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+    customErrorMessage: (_req, res) => (isProbeAnswer(res) ? 'not ready' : 'request errored'),
+    customLogLevel: (_req, res, error) => accessLogLevel(res, error),
     serializers: {
       req: (req: { id: string; method: string; url: string }) => ({
         id: req.id,
@@ -82,4 +83,14 @@ function accessLog(log: CreateHttpAppOpts['log']): RequestHandler {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   });
+}
+
+/**
+ * Real errors and 5xx answers at error, 4xx at warn, the rest at info; a readiness probe's
+ * 503 is the answer it asked for (polled every second while the signers start), so info too.
+ */
+function accessLogLevel(res: ServerResponse, error: Error | undefined): 'error' | 'warn' | 'info' {
+  if (error) return 'error';
+  if (res.statusCode >= 500) return isProbeAnswer(res) ? 'info' : 'error';
+  return res.statusCode >= 400 ? 'warn' : 'info';
 }

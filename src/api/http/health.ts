@@ -19,6 +19,16 @@ const Readiness = z
 
 const CHECK_TIMEOUT_MS = 5000;
 
+/**
+ * Responses that are /readyz's own "not ready" answer. A 503 there is what a probe asks for
+ * while the signers start, not a failure, so the access log keeps it below warn.
+ */
+const probeAnswers = new WeakSet<object>();
+
+export function isProbeAnswer(res: object): boolean {
+  return probeAnswers.has(res);
+}
+
 async function runCheck(c: ReadinessCheck): Promise<z.infer<typeof CheckResult>> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -63,10 +73,11 @@ export function healthRoutes(opts: {
         '200': { description: 'Ready', schema: Readiness },
         '503': { description: 'Not ready; the failing checks say why', schema: Readiness },
       },
-      handler: async () => {
+      handler: async ({ res }) => {
         const results = await Promise.all(opts.checks.map(runCheck));
         const checks = Object.fromEntries(opts.checks.map((c, i) => [c.name, results[i]!]));
         const ready = results.every((r) => r.ok);
+        probeAnswers.add(res);
         return {
           status: ready ? 200 : 503,
           json: { status: ready ? 'ready' : 'not-ready', checks },

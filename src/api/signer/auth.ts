@@ -5,7 +5,7 @@
  * those routes, errors included, is signed by the signer's identity key.
  */
 import type { Request, RequestHandler, Response } from 'express';
-import { HEADER, type ReplayGuard, verifyRequest } from '../../custody/auth/request.ts';
+import { type ReplayGuard, verifyRequest } from '../../custody/auth/request.ts';
 import { RESPONSE_SIGNATURE_HEADER, signResponse } from '../../custody/auth/response.ts';
 import { ReplayedRequestError } from '../../custody/errors.ts';
 import type { IdentityKey } from '../../custody/identity.ts';
@@ -93,11 +93,10 @@ export function signerAuth(opts: SignerAuthOpts): RequestHandler {
     remember: (requestId, expiresAtMs) => sql.rememberRequestId(requestId, new Date(expiresAtMs)),
   };
   return async (req, res, next) => {
-    signResponses(req, res, opts.identity);
     const body = await readRawBody(req);
     const deferred = opts.recordsOwnRequestId?.(req) ?? false;
     let pending: { requestId: string; expiresAtMs: number } | undefined;
-    await verifyRequest({
+    const verified = await verifyRequest({
       headers: req.headers,
       method: req.method,
       path: req.originalUrl,
@@ -113,6 +112,7 @@ export function signerAuth(opts: SignerAuthOpts): RequestHandler {
           }
         : replayGuard,
     });
+    signResponses(res, opts.identity, verified.hash);
     const record = pending
       ? new RequestRecord(sql, pending.requestId, new Date(pending.expiresAtMs))
       : undefined;
@@ -135,11 +135,13 @@ export function signerAuth(opts: SignerAuthOpts): RequestHandler {
   };
 }
 
-/** Wraps res.send so whatever is sent (JSON or problem+json) carries the signer's signature. */
-function signResponses(req: Request, res: Response, identity: IdentityKey): void {
+/**
+ * Wraps res.send so whatever is sent in answer to this verified request (JSON or
+ * problem+json) carries the signer's signature over it and the request's hash.
+ */
+function signResponses(res: Response, identity: IdentityKey, requestHash: string): void {
   const send = res.send.bind(res);
   res.send = (payload?: unknown) => {
-    const requestId = String(req.headers[HEADER.requestId] ?? '');
     const bytes =
       typeof payload === 'string'
         ? new TextEncoder().encode(payload)
@@ -148,7 +150,7 @@ function signResponses(req: Request, res: Response, identity: IdentityKey): void
           : new Uint8Array(0);
     res.setHeader(
       RESPONSE_SIGNATURE_HEADER,
-      signResponse(identity, { requestId, status: res.statusCode, body: bytes }),
+      signResponse(identity, { requestHash, status: res.statusCode, body: bytes }),
     );
     return send(payload as never);
   };

@@ -1,10 +1,12 @@
 /**
  * The coordinator's client for one signer: signs each request with the coordinator identity
  * (audience = that signer), and accepts an answer only with a valid signature from the signer's
- * identity key over (request id, status, body). A problem+json answer becomes a SignerError.
+ * identity key over (the hash of the request it sent, status, body). A problem+json answer
+ * becomes a SignerError; an unsigned one (the signer could not verify the request) is not
+ * believed and becomes an AuthenticationFailedError.
  */
 import http from 'node:http';
-import { HEADER, signRequest } from '../../custody/auth/request.ts';
+import { requestHash, signRequest } from '../../custody/auth/request.ts';
 import { RESPONSE_SIGNATURE_HEADER, verifyResponse } from '../../custody/auth/response.ts';
 import type { IdentityKey } from '../../custody/identity.ts';
 import { CustodyError } from '../../shared/errors.ts';
@@ -32,6 +34,14 @@ interface RawAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: Uint8Array;
+}
+
+/** A request as it was sent: what its answer's signature is checked against. */
+export interface SentRequest {
+  method: string;
+  path: string;
+  body: Uint8Array;
+  headers: Record<string, string>;
 }
 
 export interface SignerClientOpts {
@@ -140,17 +150,25 @@ export class SignerClient {
       raw.status,
       raw.body,
       typeof signature === 'string' ? signature : null,
-      headers[HEADER.requestId] as string,
+      this.hashOf({ method, path, body, headers }),
     );
   }
 
-  async accept<T>(res: Response, requestId: string): Promise<T> {
+  /** Accepts `res` as the answer to the request that was `sent` (tests replay and tamper). */
+  async accept<T>(res: Response, sent: SentRequest): Promise<T> {
     const bytes = new Uint8Array(await res.arrayBuffer());
     return this.verified<T>(
       res.status,
       bytes,
       res.headers.get(RESPONSE_SIGNATURE_HEADER),
-      requestId,
+      this.hashOf(sent),
+    );
+  }
+
+  private hashOf(sent: SentRequest): string {
+    return requestHash(
+      { method: sent.method, path: sent.path, body: sent.body, audience: this.opts.identityKey },
+      sent.headers,
     );
   }
 
@@ -159,9 +177,9 @@ export class SignerClient {
     status: number,
     bytes: Uint8Array,
     signature: string | null,
-    requestId: string,
+    requestHash: string,
   ): T {
-    verifyResponse(this.opts.identityKey, { requestId, status, body: bytes }, signature);
+    verifyResponse(this.opts.identityKey, { requestHash, status, body: bytes }, signature);
     const json = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
     if (status < 200 || status > 299) throw new SignerError(this.opts.url, status, json);
     return json as T;

@@ -24,6 +24,12 @@ const FileSchema = z.object({
   /** Identity keys of the coordinators this signer obeys. */
   coordinatorKeys: z.array(z.string().regex(/^0x0[23][0-9a-f]{64}$/)).min(1),
   kekFile: z.string().optional(),
+  /**
+   * Identity keys of the dealers whose key imports this signer accepts (/v1/import/accept);
+   * none by default. Never taken from a request: whoever can sign requests could otherwise
+   * name a dealer of its own and install a key whose whole secret it knows.
+   */
+  dealerKeys: z.array(z.string().regex(/^0x0[23][0-9a-f]{64}$/)).default([]),
   /** Fault-injection tests only: the process kills itself (SIGKILL) at this point. */
   crashAt: z.enum(CRASH_POINTS).optional(),
 });
@@ -33,6 +39,7 @@ export interface SignerConfig {
   databaseUrl: string;
   port: number;
   coordinatorKeys: string[];
+  dealerKeys: string[];
   kek: Uint8Array;
   kekFile: string;
   crashAt: CrashPoint | undefined;
@@ -65,6 +72,7 @@ export function loadSignerConfig(
     databaseUrl,
     port: cfg.port,
     coordinatorKeys: cfg.coordinatorKeys,
+    dealerKeys: cfg.dealerKeys,
     kek,
     kekFile,
     crashAt: cfg.crashAt,

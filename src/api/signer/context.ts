@@ -1,4 +1,4 @@
-/** What every signer handler needs: its database, KEK, identity, policy and fault hook. */
+/** What every signer handler needs: its database, KEK, identity, allowed dealers, policy and fault hook. */
 import type { IdentityKey } from '../../custody/identity.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Db } from '../../store/store.ts';
@@ -14,6 +14,8 @@ export interface SignerContext {
   sql?: SignerSql;
   kek: Uint8Array;
   identity: IdentityKey;
+  /** Dealer identity keys this signer's own config allows to import keys (config.dealerKeys). */
+  dealerKeys: readonly string[];
   policy: PolicyVerifier;
   /** Nonces drawn ahead of round 1 (nonce-pool.ts); drawn on demand when absent. */
   noncePool?: NoncePool;

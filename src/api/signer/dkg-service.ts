@@ -18,7 +18,7 @@ import {
   runDkgRound3,
   type WireDkgState,
 } from '../../custody/frost/keygen-dkg.ts';
-import { ConflictError, NotFoundError } from '../../shared/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../shared/errors.ts';
 import { appendAudit } from '../../store/audit-log.ts';
 import type { SignerContext } from './context.ts';
 import { type FrostKeyRecord, storeFrostKey } from './vault.ts';
@@ -150,10 +150,20 @@ export async function dkgRound3(
   );
 }
 
+/**
+ * A trusted-dealer import, from a dealer this signer's config names. The request says which
+ * dealer signed it, but only the config says which dealers may: anyone able to sign requests
+ * (the coordinator) could otherwise deal a key whose whole secret it knows.
+ */
 export async function dealerAccept(
   ctx: SignerContext,
   opts: Omit<DealerAcceptOpts, 'identity'>,
 ): Promise<CeremonyResult> {
+  if (!ctx.dealerKeys.includes(opts.dealerKey)) {
+    throw new ForbiddenError(
+      `dealer ${opts.dealerKey} is not allowed by this signer's config (dealerKeys)`,
+    );
+  }
   const id = opts.ceremony.ceremonyId;
   const existing = await ctx.db.signerCeremony.findUnique({ where: { id } });
   if (existing?.result) return JSON.parse(existing.result) as CeremonyResult;

@@ -180,12 +180,12 @@ export async function signShares(
     }).signatureShare;
   }
   ctx.crash('sign:after-share');
-  // One transaction records the decisions in the audit log, binds the proposals and marks the
-  // nonces used with their shares: a share leaves only after all of it is durable, and a crash
-  // before the commit leaves no trace but an unused nonce.
+  // One transaction binds the proposals, marks the nonces used with their shares and records
+  // the decisions with their outcomes in the audit log: a share leaves only after all of it is
+  // durable, and a crash before the commit leaves no trace but an unused nonce.
   const outcomes = await sql.release({
     record: record?.pending,
-    audit: policyAuditEvent(ctx.name, policyReqs, decisions),
+    audit: (released) => policyAuditEvent(ctx.name, policyReqs, decisions, released),
     items: allowed.map((p) => ({
       proposalId: p.req.proposalId,
       keyId: key.keyId,

@@ -11,6 +11,7 @@ import {
   type PolicyRequest,
   policyAuditEvent,
 } from './policy.ts';
+import type { ReleaseOutcome } from './signer-sql.ts';
 import { openMultisigKey, storeMultisigKey } from './vault.ts';
 
 export async function createMultisigKey(
@@ -59,7 +60,8 @@ export async function signMultisig(
   const { proposals } = await sql.readNoncesAndProposals([], [req.proposalId]);
   const decisions = await decideAgainstBindings(ctx.policy, [policyReq], proposals);
   const decision = decisions[0]!;
-  const audit = policyAuditEvent(ctx.name, [policyReq], decisions);
+  const audit = (released: ReleaseOutcome[]) =>
+    policyAuditEvent(ctx.name, [policyReq], decisions, released);
   if (!decision.allow) {
     await sql.release({ record: record?.pending, audit, items: [] });
     record?.committed();

@@ -7,6 +7,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ForbiddenError } from '../../shared/errors.ts';
+import type { ReleaseOutcome } from './signer-sql.ts';
 
 export interface PolicyRequest {
   keyId: string;
@@ -29,7 +30,7 @@ export function messageHash(message: Uint8Array): string {
 /**
  * The decisions alone, given the proposals' current bindings: the binding first (a proposal
  * already bound to another message or key, or given two messages in one batch, is refused),
- * then the verifier. The caller records them with policyAuditEvent.
+ * then the verifier. The caller records them, with what came of them, by policyAuditEvent.
  */
 export async function decideAgainstBindings(
   verifier: PolicyVerifier,
@@ -54,30 +55,55 @@ export async function decideAgainstBindings(
   return decisions;
 }
 
-/** The audit entry that records a set of decisions (one entry for a batch). */
+/** Why a request the policy allowed still released nothing. */
+const NOT_RELEASED: Record<Exclude<ReleaseOutcome, 'released'>, string> = {
+  lost: 'the nonce was used by another request first',
+  unbound: 'the proposal was bound to another message first',
+};
+
+/**
+ * The audit entry that records a set of decisions and what came of them (one entry for a
+ * batch): `released` lists the release outcomes of the allowed requests, in order. `allow` is
+ * true only for a request whose signature was released; `outcome` says which of released,
+ * refused (by the policy), lost or unbound it came to.
+ */
 export function policyAuditEvent(
   actor: string,
   reqs: PolicyRequest[],
   decisions: PolicyDecision[],
+  released: readonly ReleaseOutcome[],
 ): { actor: string; action: string; subject: string | null; data: Record<string, unknown> } {
+  let next = 0;
+  const outcomes = decisions.map((d) => (d.allow ? released[next++] : 'refused'));
   return {
     actor,
     action: 'policy.decide',
     subject: reqs.length === 1 ? (reqs[0]?.proposalId ?? null) : `batch of ${reqs.length}`,
     data: {
       decisions: reqs.map((req, i) => {
-        const d = decisions[i]!;
+        const outcome = outcomes[i];
+        if (outcome === undefined) throw new Error('policyAuditEvent: a request has no outcome');
+        const reason = whyNotReleased(decisions[i]!, outcome);
         return {
           proposalId: req.proposalId,
           keyId: req.keyId,
           scheme: req.scheme,
           messageHash: messageHash(req.message),
-          allow: d.allow,
-          ...(d.allow ? {} : { reason: d.reason }),
+          allow: outcome === 'released',
+          outcome,
+          ...(reason === undefined ? {} : { reason }),
         };
       }),
     },
   };
+}
+
+function whyNotReleased(
+  decision: PolicyDecision,
+  outcome: ReleaseOutcome | 'refused',
+): string | undefined {
+  if (!decision.allow) return decision.reason;
+  return outcome === 'released' || outcome === 'refused' ? undefined : NOT_RELEASED[outcome];
 }
 
 /** The refusal of a second, different message for an already bound proposal. */

@@ -32,7 +32,8 @@ export async function startSigner(
   const store = await openStore({ databaseUrl: config.databaseUrl });
   let sql: SqliteSignerSql | undefined;
   try {
-    await requireDurableCommits(store);
+    const durability = await requireDurableCommits(store);
+    if (durability.warning) log.warn({ durability: durability.detail }, durability.warning);
     // SQLite: the hot path on its own connection with prepared statements (signer-sqlite.ts).
     if (store.target.provider === 'sqlite') sql = openSqliteSignerSql(store.target.file);
     const identity = await loadOrCreateIdentity(store.db, config.kek);
@@ -42,6 +43,7 @@ export async function startSigner(
       ...(sql ? { sql } : {}),
       kek: config.kek,
       identity,
+      dealerKeys: config.dealerKeys,
       policy,
       log,
       crash: crashHook(config.crashAt),

@@ -11,9 +11,14 @@
  * (Prisma reads them back unchanged).
  */
 import { ReplayedRequestError } from '../../custody/errors.ts';
-import { type AuditEvent, appendAuditInTx, type Sql, withRetry } from '../../store/audit-log.ts';
+import {
+  type AuditEvent,
+  appendAuditInTxAfter,
+  type Sql,
+  withRetry,
+} from '../../store/audit-log.ts';
 import { Prisma } from '../../store/generated/sqlite/client.ts';
-import type { Db } from '../../store/store.ts';
+import { type Db, providerOf } from '../../store/store.ts';
 
 export type { Sql } from '../../store/audit-log.ts';
 
@@ -63,12 +68,13 @@ export interface SignerSql {
   /** A stored key's row (its secret still sealed), or undefined. */
   readKey(keyId: string): Promise<KeyRow | undefined>;
   /**
-   * One durable transaction: the request id, the audit entry, then for each item its proposal
-   * binding and the release of its nonce. Returns one outcome per item, in order.
+   * One durable transaction: the request id, for each item its proposal binding and the
+   * release of its nonce, then the audit entry `audit` makes of their outcomes (so it records
+   * what was released, not only what the policy allowed). Returns one outcome per item.
    */
   release(opts: {
     record?: PendingRequestId;
-    audit: AuditEvent;
+    audit: (outcomes: ReleaseOutcome[]) => AuditEvent;
     items: ReleaseItem[];
   }): Promise<ReleaseOutcome[]>;
 }
@@ -91,8 +97,23 @@ export function requestIdPruner(prune: (before: Date) => void): () => void {
   };
 }
 
+/**
+ * The transaction that stores nonces or releases shares. On PostgreSQL it first sets
+ * synchronous_commit on for itself: the server's or database's default may be off, and then
+ * a crash could undo a nonce's used mark after its share left (see durability.ts).
+ */
+function durableTransaction(db: Db): <T>(fn: (tx: Sql) => Promise<T>) => Promise<T> {
+  if (providerOf(db) !== 'postgresql') return (fn) => withRetry(db, fn);
+  return (fn) =>
+    withRetry(db, async (tx) => {
+      await tx.$executeRaw`SET LOCAL synchronous_commit = on`;
+      return fn(tx);
+    });
+}
+
 /** SignerSql through the Prisma client (raw statements; PostgreSQL, or SQLite without a fast path). */
 export function prismaSignerSql(db: Db): SignerSql {
+  const durably = durableTransaction(db);
   const pruneSoon = requestIdPruner((before) => {
     db.signerRequest.deleteMany({ where: { expiresAt: { lt: before } } }).catch(() => {
       // Busy or closing: the next round prunes.
@@ -110,8 +131,7 @@ export function prismaSignerSql(db: Db): SignerSql {
       return fresh;
     },
     async storeNonces(rows, record) {
-      if (!record) return insertNonces(db, rows);
-      await withRetry(db, async (tx) => {
+      await durably(async (tx) => {
         await insertNonces(tx, rows);
         await remember(tx, record);
       });
@@ -123,25 +143,30 @@ export function prismaSignerSql(db: Db): SignerSql {
     readKey: async (keyId) =>
       (await db.signerKey.findUnique({ where: { id: keyId } })) ?? undefined,
     async release({ record, audit, items }) {
-      const outcomes = await withRetry(db, async (tx) => {
+      const outcomes = await durably(async (tx) => {
         await remember(tx, record);
-        await appendAuditInTx(tx, audit);
-        const out: ReleaseOutcome[] = [];
-        for (const item of items) {
-          if (!(await bindProposalSql(tx, item))) out.push('unbound');
-          else if (!item.nonce) out.push('released');
-          else {
-            const { proposalId, messageHash } = item;
-            const released = await releaseNonce(tx, { ...item.nonce, proposalId, messageHash });
-            out.push(released ? 'released' : 'lost');
-          }
-        }
-        return out;
+        const { result } = await appendAuditInTxAfter(tx, () => releaseItems(tx, items), audit);
+        return result;
       });
       pruneSoon();
       return outcomes;
     },
   };
+}
+
+/** Binds each item's proposal and releases its nonce, in order; one outcome per item. */
+async function releaseItems(tx: Sql, items: ReleaseItem[]): Promise<ReleaseOutcome[]> {
+  const out: ReleaseOutcome[] = [];
+  for (const item of items) {
+    if (!(await bindProposalSql(tx, item))) out.push('unbound');
+    else if (!item.nonce) out.push('released');
+    else {
+      const { proposalId, messageHash } = item;
+      const released = await releaseNonce(tx, { ...item.nonce, proposalId, messageHash });
+      out.push(released ? 'released' : 'lost');
+    }
+  }
+  return out;
 }
 
 /** Records a request id; false if it was already recorded (a replay). */

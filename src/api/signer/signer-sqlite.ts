@@ -150,30 +150,36 @@ function sqliteSignerSql(db: Database.Database): SqliteSignerSql {
         : selectProposals.all(JSON.stringify([...new Set(proposalIds)])),
   }));
 
+  const releaseItem = (item: ReleaseItem, now: string): ReleaseOutcome => {
+    if (insertProposal.run(item.proposalId, item.messageHash, item.keyId, now).changes !== 1) {
+      const bound = selectProposal.get(item.proposalId);
+      if (bound?.messageHash !== item.messageHash || bound.keyId !== item.keyId) return 'unbound';
+    }
+    if (!item.nonce) return 'released';
+    const updated = releaseStmt.run(
+      item.nonce.sessionId,
+      item.proposalId,
+      item.messageHash,
+      item.nonce.commitmentsHash,
+      item.nonce.share,
+      now,
+      item.nonce.nonceId,
+    ).changes;
+    return updated === 1 ? 'released' : 'lost';
+  };
+
+  // The audit entry comes last, made from the outcomes (BEGIN IMMEDIATE already serialises).
   const releaseTx = db.transaction(
-    (record: PendingRequestId | undefined, audit: AuditEvent, items: ReleaseItem[]) => {
+    (
+      record: PendingRequestId | undefined,
+      audit: (outcomes: ReleaseOutcome[]) => AuditEvent,
+      items: ReleaseItem[],
+    ) => {
       remember(record);
-      appendAudit(audit);
       const now = sqliteDateTime(new Date());
-      return items.map((item): ReleaseOutcome => {
-        if (insertProposal.run(item.proposalId, item.messageHash, item.keyId, now).changes !== 1) {
-          const bound = selectProposal.get(item.proposalId);
-          if (bound?.messageHash !== item.messageHash || bound.keyId !== item.keyId) {
-            return 'unbound';
-          }
-        }
-        if (!item.nonce) return 'released';
-        const updated = releaseStmt.run(
-          item.nonce.sessionId,
-          item.proposalId,
-          item.messageHash,
-          item.nonce.commitmentsHash,
-          item.nonce.share,
-          now,
-          item.nonce.nonceId,
-        ).changes;
-        return updated === 1 ? 'released' : 'lost';
-      });
+      const outcomes = items.map((item) => releaseItem(item, now));
+      appendAudit(audit(outcomes));
+      return outcomes;
     },
   );
 

@@ -9,14 +9,25 @@ import { NotFoundError } from '../../shared/errors.ts';
 import type { Db } from '../../store/store.ts';
 
 export async function loadOrCreateIdentity(db: Db, kek: Uint8Array): Promise<IdentityKey> {
-  const row = await db.signerIdentity.findUnique({ where: { id: 1 } });
-  if (row) {
-    const identity = identityFromSecret(openAtRest(kek, 'identity', row.sealedSecret));
-    if (identity.publicKey !== row.publicKey)
-      throw new Error('stored identity key does not match its public key');
-    return identity;
-  }
+  const stored = await loadIdentity(db, kek);
+  if (stored) return stored;
   const identity = generateIdentity();
+  await storeIdentity(db, kek, identity);
+  return identity;
+}
+
+/** The signer's identity key, or undefined on an empty database. */
+export async function loadIdentity(db: Db, kek: Uint8Array): Promise<IdentityKey | undefined> {
+  const row = await db.signerIdentity.findUnique({ where: { id: 1 } });
+  if (!row) return undefined;
+  const identity = identityFromSecret(openAtRest(kek, 'identity', row.sealedSecret));
+  if (identity.publicKey !== row.publicKey)
+    throw new Error('stored identity key does not match its public key');
+  return identity;
+}
+
+/** Stores the identity key (the one row): on first start, or restored from a backup kit. */
+export async function storeIdentity(db: Db, kek: Uint8Array, identity: IdentityKey): Promise<void> {
   await db.signerIdentity.create({
     data: {
       id: 1,
@@ -24,7 +35,6 @@ export async function loadOrCreateIdentity(db: Db, kek: Uint8Array): Promise<Ide
       sealedSecret: sealAtRest(kek, 'identity', identity.secretKey),
     },
   });
-  return identity;
 }
 
 export interface FrostKeyRecord {

@@ -4,11 +4,15 @@
  * the signer accepts a request only if the key is one it trusts, the signature verifies, the
  * timestamp is within the allowed skew, and the request id was never seen before. Binding the
  * audience stops a request captured on the way to one signer from being replayed to another.
+ * A verified request is named by its hash (the digest the coordinator signed): the signer's
+ * response is bound to it, so it answers that request and no other claiming the same id.
  */
 import { createHash } from 'node:crypto';
 import { UnauthorizedError } from '../../shared/errors.ts';
+import { taggedJsonHash } from '../canonical.ts';
 import { AuthenticationFailedError, ReplayedRequestError } from '../errors.ts';
 import { type IdentityKey, signStatement, verifyStatement } from '../identity.ts';
+import { toHex } from '../wire-check.ts';
 
 export const HEADER = {
   key: 'x-custody-key',
@@ -46,7 +50,7 @@ export function signRequest(opts: SignRequestOpts): AuthHeaders {
     [HEADER.key]: opts.identity.publicKey,
     [HEADER.timestamp]: String(timestamp),
     [HEADER.requestId]: requestId,
-    [HEADER.signature]: signStatement(opts.identity, 'request', statement),
+    [HEADER.signature]: signStatement(opts.identity, PURPOSE, statement),
   };
 }
 
@@ -68,6 +72,24 @@ export interface VerifiedRequest {
   key: string;
   requestId: string;
   timestamp: number;
+  /** 0x-hex digest of the statement the coordinator signed (see requestHash). */
+  hash: string;
+}
+
+const PURPOSE = 'request';
+
+/**
+ * The hash of a signed request, from what was sent (or received) and its auth headers: the
+ * coordinator computes it for the request it sent, the signer for the request it verified.
+ */
+export function requestHash(r: RequestToSign, headers: Record<string, string>): string {
+  const statement = requestStatement(
+    r,
+    headers[HEADER.key] ?? '',
+    Number(headers[HEADER.timestamp]),
+    headers[HEADER.requestId] ?? '',
+  );
+  return toHex(taggedJsonHash(PURPOSE, statement));
 }
 
 export async function verifyRequest(opts: VerifyRequestOpts): Promise<VerifiedRequest> {
@@ -89,14 +111,14 @@ export async function verifyRequest(opts: VerifyRequestOpts): Promise<VerifiedRe
     );
   }
   const statement = requestStatement(opts, key, timestamp, requestId);
-  if (!verifyStatement(key, 'request', statement, signature)) {
+  if (!verifyStatement(key, PURPOSE, statement, signature)) {
     throw new AuthenticationFailedError('request signature does not verify');
   }
   // Only after the signature: an attacker must not be able to burn request ids.
   if (!(await opts.replayGuard.remember(requestId, timestamp + maxSkew))) {
     throw new ReplayedRequestError(requestId);
   }
-  return { key, requestId, timestamp };
+  return { key, requestId, timestamp, hash: toHex(taggedJsonHash(PURPOSE, statement)) };
 }
 
 /** In-process replay guard; a signer that restarts should use a durable one (its database). */

@@ -1,7 +1,9 @@
 /**
- * Signer → coordinator response authentication: the signer's identity key signs (request id,
- * status, sha256(body)). Binding the request id means a recorded response cannot be replayed as
- * the answer to another request, and any change to status or body breaks the signature.
+ * Signer → coordinator response authentication: the signer's identity key signs (request hash,
+ * status, sha256(body)), and only for a request it verified (auth.ts). Binding the hash of the
+ * verified request, not the id a request claims, means a response cannot be passed off as the
+ * answer to another request, even one claiming the same id; any change to status or body
+ * breaks the signature.
  */
 import { AuthenticationFailedError } from '../errors.ts';
 import { type IdentityKey, signStatement, verifyStatement } from '../identity.ts';
@@ -10,7 +12,8 @@ import { bodyHash } from './request.ts';
 export const RESPONSE_SIGNATURE_HEADER = 'x-custody-response-signature';
 
 export interface ResponseToSign {
-  requestId: string;
+  /** The verified request's hash (VerifiedRequest.hash, requestHash). */
+  requestHash: string;
   status: number;
   body: Uint8Array;
 }
@@ -25,10 +28,15 @@ export function verifyResponse(
   r: ResponseToSign,
   signature: string | null | undefined,
 ): void {
-  if (
-    typeof signature !== 'string' ||
-    !verifyStatement(signerKey, 'response', statementOf(signerKey, r), signature)
-  ) {
+  if (typeof signature !== 'string') {
+    // Refusals of requests the signer could not verify carry no signature: nothing in them is
+    // the signer's word, so they are not believed either.
+    throw new AuthenticationFailedError(
+      `unsigned answer (status ${r.status}): the signer did not accept the request as ours`,
+      { signerKey },
+    );
+  }
+  if (!verifyStatement(signerKey, 'response', statementOf(signerKey, r), signature)) {
     throw new AuthenticationFailedError(
       'response signature does not verify: tampered or from another signer',
       {
@@ -41,7 +49,7 @@ export function verifyResponse(
 function statementOf(signerKey: string, r: ResponseToSign) {
   return {
     signer: signerKey,
-    requestId: r.requestId,
+    requestHash: r.requestHash,
     status: r.status,
     bodyHash: bodyHash(r.body),
   };

@@ -5,6 +5,7 @@
  * error names the culprits so the session can retry without them. The output is verified
  * again as a BIP340 signature before anyone can use it.
  */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { InvalidSignatureShareError } from '../errors.ts';
 import { hexToBytes, toHex } from '../wire-check.ts';
@@ -36,6 +37,7 @@ export interface AggregateResult {
 export function runAggregate(opts: AggregateOpts): AggregateResult {
   const { groupKey, commitments, message } = opts;
   const shares = sharesBySigner(opts.shares, commitments);
+  refuseOutOfRange(opts.shares);
   const frost = frostSuite(groupKey.suite);
   let signature: Uint8Array;
   try {
@@ -55,6 +57,17 @@ export function runAggregate(opts: AggregateOpts): AggregateResult {
     throw new Error('aggregated signature failed verification');
   }
   return { signature: toHex(signature) };
+}
+
+/**
+ * A share at or above the group order is its sender's fault as surely as a wrong one; noble
+ * would throw a plain range error for it while summing, which names nobody.
+ */
+function refuseOutOfRange(list: WireSignatureShare[]): void {
+  const { Fn } = secp256k1.Point;
+  const outOfRange = list.filter((s) => !Fn.isValid(BigInt(s.share)));
+  if (outOfRange.length > 0)
+    throw new InvalidSignatureShareError(outOfRange.map((s) => s.identifier));
 }
 
 function sharesBySigner(

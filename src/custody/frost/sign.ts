@@ -3,6 +3,10 @@
  * commitment list and the message into its signature share. By default it checks its own share
  * against its public verifying share (§5.4) before releasing it, so a faulty computation is
  * caught here rather than blamed on us by the aggregator.
+ *
+ * The nonces are consumed: once a share is made their fields are overwritten with zeros, so the
+ * same object can never make a second share (noble does this to its own byte arrays, which are
+ * copies of ours). Durable single use across requests is the signer's store's (invariant 2).
  */
 import { InvalidInputError } from '../../shared/errors.ts';
 import { hexToBytes, toHex } from '../wire-check.ts';
@@ -23,7 +27,7 @@ import {
 export interface SignOpts {
   groupKey: WireGroupKey;
   share: WireKeyShare;
-  /** The nonces stored when this signer's commitment was published; consumed by this call. */
+  /** The nonces stored when this signer's commitment was published; zeroed by this call. */
   nonces: WireNonces;
   /** Every participant's commitment for this session (parsed with parseCommitmentList). */
   commitments: WireNonceCommitment[];
@@ -48,6 +52,9 @@ export function runSign(opts: SignOpts): SignResult {
     throw new InvalidInputError('commitments: this signer is not in the session', {
       field: 'commitments',
     });
+  }
+  if (opts.nonces.hiding === USED || opts.nonces.binding === USED) {
+    throw new InvalidInputError('nonces: already used for a signature share', { field: 'nonces' });
   }
   const frost = frostSuite(share.suite);
   const pub = toNoblePublic(groupKey);
@@ -76,8 +83,13 @@ export function runSign(opts: SignOpts): SignResult {
     if (!ok)
       throw new Error('own signature share failed verification: key share or group key corrupt');
   }
+  opts.nonces.hiding = USED;
+  opts.nonces.binding = USED;
   return { signatureShare: { identifier: share.identifier, share: toHex(bytes) } };
 }
+
+/** What consumed nonces are overwritten with (zero is never a valid nonce). */
+const USED = `0x${'00'.repeat(32)}`;
 
 export function signatureShareBytes(share: WireSignatureShare): Uint8Array {
   return hexToBytes(share.share);

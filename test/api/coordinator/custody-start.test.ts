@@ -3,15 +3,19 @@
  * custody key established across them, /readyz reporting them, a signature through the
  * persisted session, and the same key found again after a restart.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningCoordinator, startCoordinator } from '../../../src/api/coordinator/server.ts';
+import { readKek } from '../../../src/api/signer/config.ts';
+import { loadFrostKey } from '../../../src/api/signer/vault.ts';
+import { openAtRest } from '../../../src/custody/at-rest.ts';
 import { parseConfig } from '../../../src/shared/config.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
 import { verifyAuditLog } from '../../../src/store/audit-log.ts';
+import { openStore } from '../../../src/store/store.ts';
 
 const log = createLogger({ level: 'silent' });
 const dirs: string[] = [];
@@ -19,10 +23,48 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function configFor(scheme: string) {
+function configFor(scheme: string, env: Record<string, string> = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'custody-start-'));
   dirs.push(dataDir);
-  return parseConfig({ DATA_DIR: dataDir, PORT: '0', CUSTODY_SCHEME: scheme });
+  return parseConfig({ DATA_DIR: dataDir, PORT: '0', CUSTODY_SCHEME: scheme, ...env });
+}
+
+const NAMES = ['signer-1', 'signer-2', 'signer-3'];
+
+/** Each local signer's FROST share of `keyId` and identity secret, opened with its own KEK. */
+async function signerSecrets(dataDir: string, keyId: string): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (const name of NAMES) {
+    const kek = readKek(path.join(dataDir, 'keys', `${name}-kek.hex`));
+    const file = path.join(dataDir, 'signers', name, 'signer.db');
+    const store = await openStore({ databaseUrl: `file:${file}` });
+    try {
+      const { share } = await loadFrostKey(store.db, kek, keyId);
+      out.push(Buffer.from(share.signingShare.slice(2), 'hex'));
+      const identity = await store.db.signerIdentity.findUniqueOrThrow({ where: { id: 1 } });
+      out.push(Buffer.from(openAtRest(kek, 'identity', identity.sealedSecret)));
+    } finally {
+      await store.close();
+    }
+  }
+  return out;
+}
+
+/** Each local signer's sealed identity key, read from its own database. */
+async function sealedIdentities(dataDir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of NAMES) {
+    const file = path.join(dataDir, 'signers', name, 'signer.db');
+    const store = await openStore({ databaseUrl: `file:${file}` });
+    try {
+      out.push(
+        (await store.db.signerIdentity.findUniqueOrThrow({ where: { id: 1 } })).sealedSecret,
+      );
+    } finally {
+      await store.close();
+    }
+  }
+  return out;
 }
 
 describe('custody start with local signers', () => {
@@ -58,11 +100,25 @@ describe('custody start with local signers', () => {
       ).toBe(true);
       expect((await verifyAuditLog(running.store.db)).ok).toBe(true);
 
-      // No secret in the coordinator's database: only public material was recorded.
-      const dbFile = readFileSync(path.join(config.dataDir, 'custody.db'));
-      expect(dbFile.includes(Buffer.from('signingShare'))).toBe(false);
-
       await running.close();
+      // No secret in the coordinator's database (its file and WAL): none of the signers' key
+      // shares or identity keys, in any encoding, only public material.
+      const secrets = await signerSecrets(config.dataDir, key.id);
+      expect(secrets).toHaveLength(6);
+      const files = readdirSync(config.dataDir).filter((f) => f.startsWith('custody.db'));
+      for (const file of files) {
+        const bytes = readFileSync(path.join(config.dataDir, file));
+        for (const secret of secrets) {
+          for (const form of [
+            secret,
+            Buffer.from(secret.toString('hex')),
+            Buffer.from(`0x${secret.toString('hex')}`),
+          ]) {
+            expect(bytes.includes(form), `${file} holds a signer secret`).toBe(false);
+          }
+        }
+      }
+
       running = await startCoordinator(config, log, 't');
       expect(running.custody.key.id).toBe(key.id);
       const again = await running.custody.sign(new Uint8Array(32).fill(2), 'proposal-b');
@@ -87,4 +143,29 @@ describe('custody start with local signers', () => {
       }
     },
   );
+
+  it("one KEK for the whole quorum: each local signer's secrets open under its own KEK and under no other signer's", async () => {
+    const config = configFor('multisig-p2wsh');
+    const running = await startCoordinator(config, log, 't');
+    await running.close();
+    const keks = NAMES.map((name) => readKek(path.join(config.dataDir, 'keys', `${name}-kek.hex`)));
+    const sealed = await sealedIdentities(config.dataDir);
+    sealed.forEach((secret, i) => {
+      keks.forEach((kek, j) => {
+        const open = () => openAtRest(kek, 'identity', secret);
+        if (i === j) expect(open).not.toThrow();
+        else expect(open, `${NAMES[i]} under ${NAMES[j]}'s KEK`).toThrow(/does not open/);
+      });
+    });
+  });
+
+  it('one KEK for the whole quorum: SIGNER_KEK_FILE for all three local signers is refused', async () => {
+    const kekDir = mkdtempSync(path.join(tmpdir(), 'custody-start-kek-'));
+    dirs.push(kekDir);
+    const kekFile = path.join(kekDir, 'kek.hex');
+    writeFileSync(kekFile, 'ab'.repeat(32), { mode: 0o600 });
+    await expect(
+      startCoordinator(configFor('frost', { SIGNER_KEK_FILE: kekFile }), log, 't'),
+    ).rejects.toThrow(/SIGNER_KEK_FILE: is one signer's key-encryption key/);
+  });
 });

@@ -1,16 +1,19 @@
 /**
  * `custody backup export|restore` through the real CLI on a signer that took part in a DKG:
- * shards are written, a lost share is restored from k of them and signs again; another
- * signer's kit and a corrupted shard are refused. Also: the share is not in the database in
- * clear, and a KEK stored beside the data is refused at start-up.
+ * shards are written; a lost share, and a whole lost database, are restored from k of them,
+ * and the restored signer process signs again with another signer process; another signer's
+ * kit and a corrupted shard are refused. Also: the share is not in the database in clear, and
+ * a KEK stored beside the data is refused at start-up.
  */
-import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { schnorr } from '@noble/curves/secp256k1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readKek } from '../../../src/api/signer/config.ts';
-import { relayDkg } from '../../../src/api/signer/driver.ts';
+import { frostRound, relayDkg } from '../../../src/api/signer/driver.ts';
 import { loadFrostKey } from '../../../src/api/signer/vault.ts';
 import { parseCeremony } from '../../../src/custody/frost/ceremony.ts';
+import type { WireGroupKey } from '../../../src/custody/frost/wire.ts';
 import { generateIdentity } from '../../../src/custody/identity.ts';
 import { openStore } from '../../../src/store/store.ts';
 import { runCli } from '../../support/cli.ts';
@@ -20,6 +23,28 @@ const coordinator = generateIdentity();
 const homes: SignerHome[] = [];
 const keyId = 'frost-backup';
 const dbUrl = (h: SignerHome) => `file:${path.join(h.dir, 'signer.db')}`;
+let groupKey: WireGroupKey;
+let outputKey: string;
+const bytes = (h: string) => new Uint8Array(Buffer.from(h.replace(/^0x/, ''), 'hex'));
+
+/** Starts the signer processes of `pair`, has them sign a fresh message, and stops them. */
+async function signsAgain(pair: SignerHome[]): Promise<boolean> {
+  const procs = await Promise.all(pair.map((h) => startSignerProcess(h, coordinator)));
+  try {
+    const message = crypto.getRandomValues(new Uint8Array(32));
+    const { signature } = await frostRound({
+      members: procs.map((p) => ({ client: p.client, identifier: p.identifier })),
+      keyId,
+      groupKey,
+      message,
+      sessionId: `again-${crypto.randomUUID()}`,
+      proposalId: `again-${crypto.randomUUID()}`,
+    });
+    return schnorr.verify(bytes(signature), message, bytes(outputKey));
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()));
+  }
+}
 
 async function withDb<T>(
   h: SignerHome,
@@ -42,10 +67,10 @@ beforeAll(async () => {
     threshold: { min: 2, max: 3 },
     participants: procs.map((s) => ({ identifier: s.identifier, identityKey: s.identityKey })),
   });
-  await relayDkg(
+  ({ groupKey, outputKey } = await relayDkg(
     procs.map((s) => ({ client: s.client, identifier: s.identifier })),
     ceremony,
-  );
+  ));
   await Promise.all(procs.map((s) => s.stop()));
 });
 
@@ -69,7 +94,7 @@ describe('custody backup', () => {
     expect(file.includes(Buffer.from(key.share.signingShare.slice(2)))).toBe(false);
   });
 
-  it('export 2-of-3, lose the share, restore it from two shards', async () => {
+  it('export 2-of-3, lose the share, restore it from two shards, and it signs again', async () => {
     const h = homes[0]!;
     const out = path.join(h.dir, 'kit');
     const exported = await cli(
@@ -92,6 +117,52 @@ describe('custody backup', () => {
     expect(JSON.parse(restored.stdout)).toMatchObject({ restored: true });
     const after = await withDb(h, (db) => loadFrostKey(db, kek, keyId));
     expect(after.share).toEqual(before.share);
+    expect(await signsAgain([h, homes[1]!])).toBe(true);
+  });
+
+  it('a signer that lost its database: delete it, restore from its kit (identity and share), and it signs again across processes', async () => {
+    const h = homes[0]!;
+    const { files } = JSON.parse(
+      (
+        await cli(
+          [
+            'export',
+            '--key',
+            keyId,
+            '--threshold',
+            '2',
+            '--shards',
+            '3',
+            '--out',
+            path.join(h.dir, 'kit-db'),
+          ],
+          h,
+        )
+      ).stdout,
+    ) as { files: string[] };
+    const identityKey = await withDb(
+      h,
+      async (db) => (await db.signerIdentity.findUniqueOrThrow({ where: { id: 1 } })).publicKey,
+    );
+    const groupKeyFile = path.join(h.dir, 'group-key-db.json');
+    writeFileSync(groupKeyFile, JSON.stringify(groupKey));
+    for (const suffix of ['', '-wal', '-shm']) {
+      rmSync(path.join(h.dir, `signer.db${suffix}`), { force: true });
+    }
+    const restored = await cli(
+      ['restore', '--key', keyId, '--group-key', groupKeyFile, files[1]!, files[2]!],
+      h,
+    );
+    expect(restored.stderr).toBe('');
+    expect(JSON.parse(restored.stdout)).toMatchObject({
+      restored: true,
+      identityKey,
+      identityRestored: true,
+    });
+    const proc = await startSignerProcess(h, coordinator);
+    expect(proc.identityKey).toBe(identityKey);
+    await proc.stop();
+    expect(await signsAgain([h, homes[2]!])).toBe(true);
   });
 
   it('wrong backup reconstruction: a corrupted shard is refused and nothing is written', async () => {

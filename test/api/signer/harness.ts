@@ -80,11 +80,13 @@ export function useSignerFleet(
   prefix: string,
   count: number,
   coordinator: IdentityKey,
+  /** More settings for every signer's config file (dealerKeys, …). */
+  extra: Record<string, unknown> = {},
 ): SignerFleet {
   const fleet: SignerFleet = { coordinator, homes: [], procs: [] };
   beforeAll(async () => {
     for (let i = 0; i < count; i++) {
-      fleet.homes.push(makeSignerHome(`${prefix}${i + 1}`, coordinator.publicKey));
+      fleet.homes.push(makeSignerHome(`${prefix}${i + 1}`, coordinator.publicKey, extra));
     }
     fleet.procs.push(
       ...(await Promise.all(fleet.homes.map((h) => startSignerProcess(h, coordinator)))),

@@ -21,6 +21,7 @@ export async function signerWithKey(
     db,
     kek: crypto.getRandomValues(new Uint8Array(32)),
     identity: generateIdentity(),
+    dealerKeys: [],
     policy: allowAll,
     log: createLogger({ level: 'silent' }),
     crash: () => {},

@@ -137,4 +137,13 @@ describe('signers on PostgreSQL', () => {
     );
     await expect(round(message, 'b3')).resolves.toMatchObject({ signature: expect.any(String) });
   });
+
+  it('readiness reports the PostgreSQL durability settings it checked at start-up', async () => {
+    const res = await fetch(new URL('/readyz', procs[0]!.url));
+    const body = (await res.json()) as { checks: Record<string, unknown> };
+    expect(body.checks['durable-commits']).toEqual({
+      ok: true,
+      detail: 'fsync=on, synchronous_commit=on',
+    });
+  });
 });

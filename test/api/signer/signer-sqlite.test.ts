@@ -117,7 +117,7 @@ describe('SQLite signer hot path', () => {
     await expect(
       sql.release({
         record: { requestId: 'req-hot-path-0001', expiresAt },
-        audit: { actor: 's', action: 'policy.decide' },
+        audit: () => ({ actor: 's', action: 'policy.decide' }),
         items: [],
       }),
     ).rejects.toThrow(ReplayedRequestError);

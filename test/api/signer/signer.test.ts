@@ -3,7 +3,9 @@
  * preprocessed nonces, multi-sig partial signatures for both script types, and the attacks on
  * the transport: replayed request, forged coordinator request, tampered response.
  */
+import path from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SignerError } from '../../../src/api/signer/client.ts';
 import {
@@ -14,7 +16,8 @@ import {
   relayDkg,
   requestCommitments,
 } from '../../../src/api/signer/driver.ts';
-import { HEADER } from '../../../src/custody/auth/request.ts';
+import { HEADER, signRequest } from '../../../src/custody/auth/request.ts';
+import { RESPONSE_SIGNATURE_HEADER } from '../../../src/custody/auth/response.ts';
 import { AuthenticationFailedError } from '../../../src/custody/errors.ts';
 import { parseCeremony } from '../../../src/custody/frost/ceremony.ts';
 import { runDealerSplit } from '../../../src/custody/frost/keygen-dealer.ts';
@@ -25,11 +28,31 @@ import {
   verifyP2wshPartial,
   verifyTapscriptPartial,
 } from '../../../src/custody/multisig/partial-sign.ts';
-import { type SignerProcess, useSignerFleet } from './harness.ts';
+import { type SignerHome, type SignerProcess, useSignerFleet } from './harness.ts';
 
 const coordinator = generateIdentity();
-const { procs: signers } = useSignerFleet('s', 5, coordinator);
+/** The one dealer the signers' configs allow to import keys. */
+const dealer = generateIdentity();
+const { procs: signers, homes } = useSignerFleet('s', 5, coordinator, {
+  dealerKeys: [dealer.publicKey],
+});
 const bytes = (h: string) => new Uint8Array(Buffer.from(h.replace(/^0x/, ''), 'hex'));
+
+/** Every row a signing request could change, read from the running signer's own database. */
+function signerState(home: SignerHome): Record<string, unknown[]> {
+  const db = new Database(path.join(home.dir, 'signer.db'), {
+    readonly: true,
+    fileMustExist: true,
+  });
+  try {
+    const tables = ['SignerNonce', 'SignerProposal', 'SignerKey', 'SignerCeremony', 'AuditEntry'];
+    return Object.fromEntries(
+      tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}" ORDER BY 1`).all()]),
+    );
+  } finally {
+    db.close();
+  }
+}
 
 function ceremonyFor(ceremonyId: string, min: number, members: SignerProcess[]) {
   return parseCeremony({
@@ -88,7 +111,6 @@ describe('trusted-dealer import across signer processes', () => {
     const members = signers.slice(0, 3);
     const keyId = 'imported-1';
     const ceremony = ceremonyFor(keyId, 2, members);
-    const dealer = generateIdentity();
     const split = runDealerSplit({ ceremony, dealer, secretKey: schnorr.utils.randomSecretKey() });
     const results = await Promise.all(
       members.map((s) =>
@@ -122,7 +144,6 @@ describe('trusted-dealer import across signer processes', () => {
   it('a share envelope meant for another signer is refused', async () => {
     const members = signers.slice(0, 3);
     const ceremony = ceremonyFor('imported-2', 2, members);
-    const dealer = generateIdentity();
     const split = runDealerSplit({ ceremony, dealer, secretKey: schnorr.utils.randomSecretKey() });
     const wrongEnvelope = split.envelopes.find((e) => e.to !== members[0]!.identifier);
     await expect(
@@ -134,6 +155,28 @@ describe('trusted-dealer import across signer processes', () => {
         envelope: wrongEnvelope,
       }),
     ).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('dealer key taken from the request: an import dealt by a dealer the config does not name is refused, and nothing is stored', async () => {
+    const members = signers.slice(0, 3);
+    const keyId = 'imported-rogue';
+    const ceremony = ceremonyFor(keyId, 2, members);
+    // Whoever holds the coordinator key deals a key of its own, so it knows the whole secret.
+    const rogue = generateIdentity();
+    const secretKey = schnorr.utils.randomSecretKey();
+    const split = runDealerSplit({ ceremony, dealer: rogue, secretKey });
+    for (const s of members) {
+      await expect(
+        s.client.post('/v1/import/accept', {
+          ceremony,
+          dealerKey: rogue.publicKey,
+          groupKey: split.groupKey,
+          groupKeySignature: split.groupKeySignature,
+          envelope: split.envelopes.find((e) => e.to === s.identifier),
+        }),
+      ).rejects.toMatchObject({ status: 403, message: expect.stringMatching(/dealerKeys/) });
+      await expect(s.client.get(`/v1/keys/${keyId}`)).rejects.toMatchObject({ status: 404 });
+    }
   });
 });
 
@@ -310,7 +353,6 @@ describe('attacks on the coordinator-signer channel', () => {
   it('forged coordinator request: signed by an untrusted key', async () => {
     const s = signers[2]!;
     const forger = generateIdentity();
-    const { signRequest } = await import('../../../src/custody/auth/request.ts');
     const headers = signRequest({
       identity: forger,
       method: 'POST',
@@ -324,6 +366,42 @@ describe('attacks on the coordinator-signer channel', () => {
     expect(unsigned.status).toBe(401);
   });
 
+  it('signed refusals: a request the signer cannot verify gets an unsigned answer, which cannot pass for its answer to the real request', async () => {
+    const s = signers[2]!;
+    const real = s.client.signHeaders('POST', path, body);
+    // Someone without the coordinator's key claims the real request's id: forged signature,
+    // then the right signature over another body.
+    const forgedSig = { ...real, [HEADER.signature]: `0x${'11'.repeat(64)}` };
+    const otherBody = new TextEncoder().encode(JSON.stringify({ keyId: 'ms-other' }));
+    for (const [headers, sent] of [
+      [forgedSig, body],
+      [real, otherBody],
+    ] as const) {
+      const refused = await s.client.send('POST', path, sent, headers);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get(RESPONSE_SIGNATURE_HEADER)).toBeNull();
+      await expect(
+        s.client.accept(refused, { method: 'POST', path, body, headers: real }),
+      ).rejects.toThrow(/unsigned answer \(status 401\)/);
+    }
+    // The real request was not burnt by them, and its answer is signed and accepted.
+    const answer = await s.client.send('POST', path, body, real);
+    expect(answer.headers.get(RESPONSE_SIGNATURE_HEADER)).toMatch(/^0x/);
+    await expect(
+      s.client.accept(answer, { method: 'POST', path, body, headers: real }),
+    ).resolves.toMatchObject({ publicKey: expect.any(String) });
+  });
+
+  it('a signed answer is bound to the verified request: it fails as the answer to another request', async () => {
+    const s = signers[2]!;
+    const first = s.client.signHeaders('POST', path, body);
+    const answer = await s.client.send('POST', path, body, first);
+    const second = s.client.signHeaders('POST', path, body);
+    await expect(
+      s.client.accept(answer, { method: 'POST', path, body, headers: second }),
+    ).rejects.toThrow(AuthenticationFailedError);
+  });
+
   it('tampered response: a changed body fails the signer signature check', async () => {
     const s = signers[2]!;
     const headers = s.client.signHeaders('POST', path, body);
@@ -333,11 +411,10 @@ describe('attacks on the coordinator-signer channel', () => {
       status: res.status,
       headers: res.headers,
     });
-    await expect(s.client.accept(tampered, headers[HEADER.requestId]!)).rejects.toThrow(
-      AuthenticationFailedError,
-    );
+    const sent = { method: 'POST', path, body, headers };
+    await expect(s.client.accept(tampered, sent)).rejects.toThrow(AuthenticationFailedError);
     const intact = new Response(original, { status: res.status, headers: res.headers });
-    await expect(s.client.accept(intact, headers[HEADER.requestId]!)).resolves.toBeDefined();
+    await expect(s.client.accept(intact, sent)).resolves.toBeDefined();
   });
 
   it('readyz reports durable commits (SQLite synchronous=FULL: a used nonce survives a power cut)', async () => {
@@ -386,20 +463,74 @@ describe('attacks on the coordinator-signer channel', () => {
   });
 
   it('bad input is a 4xx problem and changes nothing', async () => {
+    const members = signers.slice(0, 3);
+    const keyId = 'frost-bad-input';
+    const { groupKey } = await relayDkg(asMembers(members), ceremonyFor(keyId, 2, members));
     const s = signers[0]!;
-    await expect(
-      s.client.post('/v1/frost/commitments', { keyId: 'no-such-key', count: 1 }),
-    ).rejects.toMatchObject({
-      status: 404,
-    });
-    await expect(
-      s.client.post('/v1/frost/commitments', { keyId: 'bad key!' }),
-    ).rejects.toBeInstanceOf(SignerError);
-    for (const count of [0, 1001, 1.5, '2']) {
-      await expect(
-        s.client.post('/v1/frost/commitments', { keyId: 'no-such-key', count }),
+    const [mine] = await requestCommitments(asMembers([s])[0]!, keyId, 1);
+    const [theirs] = await requestCommitments(asMembers([signers[1]!])[0]!, keyId, 1);
+    const before = signerState(homes[0]!);
+    expect(before.SignerNonce).toContainEqual(
+      expect.objectContaining({ id: mine!.nonceId, status: 'fresh' }),
+    );
+    const sign = (overrides: Record<string, unknown>) =>
+      s.client.post('/v1/frost/sign', {
+        keyId,
+        nonceId: mine!.nonceId,
+        sessionId: 'bad-input',
+        proposalId: 'bad-input',
+        message: `0x${'55'.repeat(32)}`,
+        commitments: [mine!.commitment, theirs!.commitment],
+        ...overrides,
+      });
+    const refusals: [string, Promise<unknown>, number][] = [
+      ['unknown key', s.client.post('/v1/frost/commitments', { keyId: 'no-such-key' }), 404],
+      ['malformed key id', s.client.post('/v1/frost/commitments', { keyId: 'bad key!' }), 400],
+      ...[0, 1001, 1.5, '2'].map((count): [string, Promise<unknown>, number] => [
         `count ${count}`,
-      ).rejects.toMatchObject({ status: 400 });
+        s.client.post('/v1/frost/commitments', { keyId, count }),
+        400,
+      ]),
+      ['short message', sign({ message: '0x55' }), 400],
+      ['unknown nonce', sign({ nonceId: 'n_missing' }), 404],
+      ['list without our commitment', sign({ commitments: [theirs!.commitment] }), 400],
+      [
+        'another signer commitment in our place',
+        sign({
+          commitments: [
+            theirs!.commitment,
+            { ...mine!.commitment, hiding: theirs!.commitment.hiding },
+          ],
+        }),
+        400,
+      ],
+      [
+        'unknown script type',
+        s.client.post('/v1/multisig/sign', {
+          keyId,
+          proposalId: 'bad-input',
+          scriptType: 'p2pkh',
+          sighash: `0x${'55'.repeat(32)}`,
+        }),
+        400,
+      ],
+    ];
+    for (const [what, call, status] of refusals) {
+      await expect(call, what).rejects.toMatchObject({ status });
     }
+    // Nothing stored: no nonce drawn or used, no proposal bound, no key, no ceremony, no audit
+    // entry. (Each request's id is recorded: that is what makes it unreplayable.)
+    expect(signerState(homes[0]!)).toEqual(before);
+    // And the nonce the bad requests named still signs.
+    const { signature } = await frostRound({
+      members: asMembers([s, signers[1]!]),
+      keyId,
+      groupKey,
+      message: new Uint8Array(32).fill(0x55),
+      sessionId: 'bad-input-then-good',
+      proposalId: 'bad-input-then-good',
+      nonces: [mine!, theirs!],
+    });
+    expect(signature).toMatch(/^0x[0-9a-f]{128}$/);
   });
 });

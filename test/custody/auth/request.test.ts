@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   HEADER,
   MemoryReplayGuard,
+  requestHash,
   signRequest,
   verifyRequest,
 } from '../../../src/custody/auth/request.ts';
@@ -34,6 +35,16 @@ describe('coordinator-signed requests', () => {
     const headers = signRequest({ ...request, identity: coordinator });
     const ok = await verify(headers);
     expect(ok.key).toBe(coordinator.publicKey);
+  });
+
+  it('the verified request is named by the hash the sender computes for what it sent', async () => {
+    const headers = signRequest({ ...request, identity: coordinator });
+    const { hash } = await verify(headers);
+    expect(hash).toBe(requestHash(request, headers));
+    expect(hash).toMatch(/^0x[0-9a-f]{64}$/);
+    // Another request claiming the same id has another hash.
+    const other = { ...request, body: new TextEncoder().encode('{"sessionId":"s2"}') };
+    expect(requestHash(other, headers)).not.toBe(hash);
   });
 
   it('replayed request: the same request id is refused the second time', async () => {
@@ -101,7 +112,7 @@ describe('coordinator-signed requests', () => {
 
 describe('signer-signed responses', () => {
   const response = {
-    requestId: 'req-0123456789abcdef',
+    requestHash: `0x${'ab'.repeat(32)}`,
     status: 200,
     body: new TextEncoder().encode('{"share":"0x01"}'),
   };
@@ -127,11 +138,17 @@ describe('signer-signed responses', () => {
     );
   });
 
-  it('response replayed for another request is refused', () => {
+  it('response replayed for another request is refused (bound to the request hash)', () => {
     const sig = signResponse(signer, response);
     expect(() =>
-      verifyResponse(signer.publicKey, { ...response, requestId: 'req-other-0123456789' }, sig),
+      verifyResponse(signer.publicKey, { ...response, requestHash: `0x${'cd'.repeat(32)}` }, sig),
     ).toThrow(AuthenticationFailedError);
+  });
+
+  it('an unsigned answer is refused, naming its status', () => {
+    expect(() => verifyResponse(signer.publicKey, { ...response, status: 401 }, null)).toThrow(
+      /unsigned answer \(status 401\)/,
+    );
   });
 
   it('response from an impersonated signer is refused', () => {

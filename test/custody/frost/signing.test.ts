@@ -93,16 +93,23 @@ describe('FROST signing rounds', () => {
       share,
       items: Array.from({ length: 3 }, () => runCommit({ share })),
     }));
+    const drawn = batches.flatMap((b) => b.items.map((i) => i.commitment.hiding));
+    expect(new Set(drawn).size).toBe(drawn.length);
+    const other = new Uint8Array(32).fill(9);
     for (let k = 0; k < 3; k++) {
       const commitments = batches.map((b) => b.items[k]!.commitment);
-      const sigShares = batches.map(
-        (b) =>
-          runSign({ groupKey, share: b.share, nonces: b.items[k]!.nonces, commitments, message })
-            .signatureShare,
-      );
+      const sign = (b: (typeof batches)[number], msg: Uint8Array) =>
+        runSign({ groupKey, share: b.share, nonces: b.items[k]!.nonces, commitments, message: msg })
+          .signatureShare;
+      const sigShares = batches.map((b) => sign(b, message));
       const { signature } = runAggregate({ groupKey, commitments, message, shares: sigShares });
       const xOnly = Buffer.from(dkg.results[0]!.outputKey.slice(2), 'hex');
       expect(schnorr.verify(Buffer.from(signature.slice(2), 'hex'), message, xOnly)).toBe(true);
+      // Used once: the same nonces make no second share, for another message or the same one.
+      for (const b of batches) {
+        expect(() => sign(b, other)).toThrow(/already used/);
+        expect(() => sign(b, message)).toThrow(/already used/);
+      }
     }
   });
 });

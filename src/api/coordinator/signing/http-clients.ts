@@ -65,10 +65,8 @@ export class HttpFrostSigner implements FrostSignerClient {
     );
     const item = items[0];
     if (!item || items.length !== 1) throw new Error('expected exactly one commitment');
+    // Whether it carries this signer's identifier is the session's check: it blames the signer.
     const commitment = parseNonceCommitment(item.commitment, 'items[0].commitment');
-    if (commitment.identifier !== this.identifier) {
-      throw new Error(`signer ${this.signerId} answered with another identifier`);
-    }
     this.nonceIds.set(req.sessionId, item.nonceId);
     return commitment;
   }
