@@ -44,6 +44,8 @@ export interface StmStats {
 const HOPELESS_RATIO = 0.5;
 const PROBE_EXECUTIONS = 48;
 const TASKS_PER_WORKER = 2;
+/** transactions queued on the one worker of the sequential fallback */
+const IN_ORDER_QUEUE = 16;
 
 export class BlockStm {
   readonly mv = new MVMemory();
@@ -66,6 +68,11 @@ export class BlockStm {
   private readonly pending = new Map<WorkerHandle, ToWorker[]>();
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private finished = false;
+  /** the one worker the sequential fallback runs everything on, once chosen */
+  private sequencer: WorkerHandle | undefined;
+  /** the fallback's next transaction to dispatch, and where an abort sends it back to */
+  private cursor = 0;
+  private rewindTo: number | undefined;
 
   constructor(
     readonly n: number,
@@ -109,32 +116,76 @@ export class BlockStm {
 
   private pump(): void {
     if (this.finished) return;
-    // Sequential fallback: one transaction in flight, so it always sees every earlier write.
-    while (
-      this.idle.length > 0 &&
-      this.ready.size > 0 &&
-      !(this.stats.fallback && this.inFlight > 0)
-    ) {
+    if (this.stats.fallback) this.pumpInOrder();
+    else this.pumpSpeculative();
+    if (this.inFlight === 0 && this.ready.size === 0 && this.inOrderDone()) this.finish();
+  }
+
+  private inOrderDone(): boolean {
+    return this.sequencer === undefined || (this.cursor >= this.n && this.rewindTo === undefined);
+  }
+
+  private pumpSpeculative(): void {
+    while (this.idle.length > 0 && this.ready.size > 0) {
       const tx = this.ready.pop() as number;
       if (this.status[tx] !== Status.Ready) continue;
-      this.status[tx] = Status.Executing;
-      this.inFlight++;
-      this.stats.executions++;
-      const w = this.idle.pop() as WorkerHandle;
-      const queued = this.pending.get(w) ?? [];
-      this.pending.set(w, []);
-      w.post({
-        t: 'many',
-        msgs: [...queued, { t: 'exec', tx, inc: this.inc[tx] as number, apply: true }],
-      });
+      this.dispatch(tx, this.idle.pop() as WorkerHandle);
     }
-    if (this.inFlight === 0 && this.ready.size === 0) this.finish();
+  }
+
+  /**
+   * Sequential fallback. From the first transaction not yet validated, every transaction is
+   * executed again, in order, on one worker, up to IN_ORDER_QUEUE at a time: that worker runs
+   * them one after another and records each one's writes in its replica before the next
+   * starts, so each sees every earlier write, as in a sequential run, and never waits for a
+   * round trip through this thread. Speculative results above the cursor are not trusted
+   * (they are what made the batch hopeless). Validation still checks every result here; an
+   * abort (never expected) drains the queue and moves the cursor back to it.
+   */
+  private pumpInOrder(): void {
+    if (this.sequencer === undefined) {
+      if (this.inFlight > 0) return; // speculative incarnations still running elsewhere
+      this.sequencer = this.workers[0] as WorkerHandle;
+      this.cursor = this.firstUnsettled();
+      this.dependents.clear(); // everything from the cursor up runs again anyway
+    }
+    if (this.rewindTo !== undefined) {
+      if (this.inFlight > 0) return;
+      this.cursor = Math.min(this.rewindTo, this.firstUnsettled());
+      this.rewindTo = undefined;
+    }
+    while (this.inFlight < IN_ORDER_QUEUE && this.cursor < this.n) {
+      const tx = this.cursor++;
+      if (this.status[tx] !== Status.Ready) this.inc[tx] = (this.inc[tx] as number) + 1;
+      this.dispatch(tx, this.sequencer);
+    }
+    this.ready.clear(); // the cursor, not the heap, says what runs next
+  }
+
+  /** The first transaction not both executed and validated (an abort leaves its own index
+   *  below `validationIdx`, which only says where validation resumes). */
+  private firstUnsettled(): number {
+    let tx = 0;
+    while (tx < this.validationIdx && this.status[tx] === Status.Executed) tx++;
+    return tx;
+  }
+
+  private dispatch(tx: number, w: WorkerHandle): void {
+    this.status[tx] = Status.Executing;
+    this.inFlight++;
+    this.stats.executions++;
+    const queued = this.pending.get(w) ?? [];
+    this.pending.set(w, []);
+    w.post({
+      t: 'many',
+      msgs: [...queued, { t: 'exec', tx, inc: this.inc[tx] as number, apply: true }],
+    });
   }
 
   private onDone(worker: WorkerHandle, msg: Executed): void {
     if (this.finished) return;
     this.inFlight--;
-    this.idle.push(worker);
+    if (!this.stats.fallback) this.idle.push(worker);
     if (msg.blockedBy !== undefined) this.onBlocked(msg.tx, msg.blockedBy);
     else this.onExecuted(msg, worker);
     this.validateForward();
@@ -144,6 +195,12 @@ export class BlockStm {
 
   private onBlocked(tx: number, blocker: number): void {
     this.stats.dependencies++;
+    if (this.sequencer !== undefined) {
+      // in order, a blocker below is being re-run: run this one again after it
+      this.status[tx] = Status.Ready;
+      this.rewindTo = Math.min(this.rewindTo ?? tx, tx);
+      return;
+    }
     if (this.status[blocker] === Status.Executed) {
       this.makeReady(tx); // the ESTIMATE was already resolved (the worker's replica lagged)
       return;
@@ -175,7 +232,12 @@ export class BlockStm {
       codes: msg.codes ?? [],
       fee: msg.fee ?? 0n,
     };
-    for (const w of this.workers) if (w !== producer) this.enqueue(w, update);
+    // (in the fallback only the sequencer executes: the others need no more updates)
+    for (const w of this.workers) {
+      if (w !== producer && (this.sequencer === undefined || w === this.sequencer)) {
+        this.enqueue(w, update);
+      }
+    }
     for (const dep of this.dependents.get(tx) ?? []) this.makeReady(dep);
     this.dependents.delete(tx);
     // A new location (or a changed fee, which coinbase readers see) may invalidate higher
@@ -209,6 +271,7 @@ export class BlockStm {
     this.mv.markEstimates(tx);
     for (const w of this.workers) this.enqueue(w, { t: 'estimate', tx });
     this.makeReady(tx);
+    if (this.sequencer !== undefined) this.rewindTo = Math.min(this.rewindTo ?? tx, tx);
     this.validationIdx = Math.min(this.validationIdx, tx + 1);
   }
 
@@ -294,6 +357,9 @@ class MinHeap {
       i = p;
     }
     a[i] = x;
+  }
+  clear(): void {
+    this.a.length = 0;
   }
   pop(): number | undefined {
     const a = this.a;

@@ -29,6 +29,18 @@ function batchOf(n: number, hot: boolean): Batch {
   return parseBatch(batchFile({ pre, txs }));
 }
 
+/** `hot` counter bumps (enough to be judged hopeless) in front of another batch file's txs. */
+function hotPrefixThen(file: Record<string, unknown>, hot: number): Record<string, unknown> {
+  const f = file as { pre: Record<string, unknown>; txs: string[]; env: { gasLimit: string } };
+  const keys = Array.from({ length: hot }, newKey);
+  const pre = { ...f.pre, [counter]: { balance: '0x0', nonce: '0x0', code: COUNTER, storage: {} } };
+  for (const k of keys)
+    pre[k.address] = { balance: '0xde0b6b3a7640000', nonce: '0x0', code: '0x', storage: {} };
+  const txs = keys.map((k) => signTx(k, { nonce: 0n, to: counter }));
+  const gasLimit = `0x${(BigInt(f.env.gasLimit) + BigInt(hot) * 100_000n).toString(16)}`;
+  return { ...f, env: { ...f.env, gasLimit }, pre, txs: [...txs, ...f.txs] };
+}
+
 async function run(batch: Batch): Promise<[Record<string, unknown>, StmStats]> {
   let stats: StmStats | undefined;
   const got = await outcome(() => runParallel(batch, { workers: 2, onStats: (s) => (stats = s) }));
@@ -44,6 +56,26 @@ describe('sequential fallback', () => {
     expect(stats.fallback).toBe(true);
     expect(stats.executions).toBeLessThan(400);
     expect(got).toEqual(await outcome(() => runSequential(batch)));
+  });
+
+  it('hazards after the switch: the in-order queue on one worker still equals sequential', {
+    timeout: 300_000,
+  }, async () => {
+    for (let i = 0; i < 6; i++) {
+      const seed = randomSeed();
+      const batch = parseBatch(hotPrefixThen(randomBatch(seed, 60), 150));
+      const expected = await outcome(() => runSequential(batch));
+      for (const workers of [1, 2, 4]) {
+        let stats: StmStats | undefined;
+        const got = await outcome(() =>
+          runParallel(batch, { workers, onStats: (s) => (stats = s) }),
+        );
+        // the path under test (one worker wastes too little to be judged hopeless, and four
+        // may or may not be within the judging window)
+        if (workers === 2) expect(stats?.fallback, `seed ${seed}, ${workers} workers`).toBe(true);
+        expect(got, `seed ${seed}, ${workers} workers`).toEqual(expected);
+      }
+    }
   });
 
   it('an independent batch does not fall back', { timeout: 120_000 }, async () => {
