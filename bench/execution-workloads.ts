@@ -3,7 +3,11 @@
  * (swaps over 16 pools), `hotspot` (every transaction writes one slot), `mixed` (about 40% of
  * the transactions send tokens to one of 8 shared recipients, so they depend on each other),
  * `deposits` (every transaction pays ether into one of 4 exchange deposit addresses: each a
- * read-modify-write of a shared balance for the sequential EVM, commuting credits here).
+ * read-modify-write of a shared balance for the sequential EVM, commuting credits here),
+ * `counter` (the hot spot as users mean it: every transaction reads one storage slot and
+ * writes it plus one, so each depends on the one before; the same transactions as `hotspot`,
+ * measured as a user runs them, see execution.section.ts), `counter-middle` (a counter run
+ * between two runs of independent token transfers).
  */
 import { parseBatch } from '../src/execution/batch.ts';
 import type { Batch } from '../src/execution/types.ts';
@@ -16,7 +20,15 @@ import {
   signTx,
 } from '../test/execution/support/txs.ts';
 
-export type Workload = 'transfers' | 'erc20' | 'amm' | 'hotspot' | 'mixed' | 'deposits';
+export type Workload =
+  | 'transfers'
+  | 'erc20'
+  | 'amm'
+  | 'hotspot'
+  | 'counter'
+  | 'counter-middle'
+  | 'mixed'
+  | 'deposits';
 
 const TOKEN_ADDR = `0x${'a1'.repeat(20)}`;
 const COUNTER_ADDR = `0x${'a2'.repeat(20)}`;
@@ -60,7 +72,18 @@ export function makeWorkloadFile(kind: Workload, n: number): Record<string, unkn
           gasLimit,
         });
       case 'hotspot':
+      case 'counter':
         return signTx(k, { nonce: 0n, to: COUNTER_ADDR, gasLimit });
+      case 'counter-middle':
+        // a fully dependent run between two runs of independent token transfers
+        return i >= n / 3 && i < (2 * n) / 3
+          ? signTx(k, { nonce: 0n, to: COUNTER_ADDR, gasLimit })
+          : signTx(k, {
+              nonce: 0n,
+              to: TOKEN_ADDR,
+              data: hex(word(newKey().address) + word(7n)),
+              gasLimit,
+            });
       case 'mixed': {
         const to = i % 5 < 2 ? (shared[i % 8] as string) : newKey().address;
         return signTx(k, { nonce: 0n, to: TOKEN_ADDR, data: hex(word(to) + word(7n)), gasLimit });

@@ -20,9 +20,12 @@ import type { Batch, BatchResult } from '../src/execution/types.ts';
 import { bytesToHex } from '../src/shared/hex.ts';
 import { makeWorkload, makeWorkloadFile, type Workload } from './execution-workloads.ts';
 import { measureOnWorldState } from './execution-world-state.ts';
+import { custody, reference, stateRootOf } from './whole-process.ts';
 
 const N = 2_000;
 const MEMORY_N = 10_000;
+const COUNTER_N = 1_000;
+const WHOLE_PROCESS_RUNS = 3;
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const t0 = performance.now();
@@ -82,6 +85,10 @@ export async function run(): Promise<Record<string, unknown>> {
     process.stderr.write(`execution: ${w}\n`);
     out[w] = await measure(makeWorkload(w, N), true);
   }
+  process.stderr.write('execution: counter-middle\n');
+  out['counter-middle'] = await measure(makeWorkload('counter-middle', N), false);
+  process.stderr.write(`execution: counter (${COUNTER_N} txs, in process and whole process)\n`);
+  out.counter = await measureCounter(COUNTER_N);
   process.stderr.write('execution: verify\n');
   out.verify = await measureVerify(makeWorkload('erc20', N));
   process.stderr.write('execution: erc20 on the world state\n');
@@ -90,6 +97,49 @@ export async function run(): Promise<Record<string, unknown>> {
   process.stderr.write(`execution: memory (${MEMORY_N} txs, each mode in a fresh process)\n`);
   out.memory10k = await measureMemory(MEMORY_N);
   return out;
+}
+
+/**
+ * `counter` as the issue measures it: in process like the other workloads, and whole process
+ * on one batch file: `custody exec` parallel (default workers) and sequential, against the
+ * plain @ethereumjs/vm script (bench/reference-vm.mjs). `speedup` stays the in-process figure
+ * against our fastest sequential run; `wholeProcess.speedup` is parallel against the faster
+ * of our sequential command and the plain script.
+ */
+async function measureCounter(n: number): Promise<Record<string, unknown>> {
+  const inProcess = await measure(makeWorkload('counter', n), true);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-counter-'));
+  try {
+    const file = join(dir, 'counter.json');
+    writeFileSync(file, JSON.stringify(makeWorkloadFile('counter', n)));
+    const par = await custody(WHOLE_PROCESS_RUNS, ['exec', '--batch', file, '--mode', 'parallel']);
+    const seq = await custody(WHOLE_PROCESS_RUNS, [
+      'exec',
+      '--batch',
+      file,
+      '--mode',
+      'sequential',
+    ]);
+    const plain = await reference(WHOLE_PROCESS_RUNS, file);
+    const roots = new Set([par, seq, plain].map((r) => stateRootOf(r.stdout)));
+    if (roots.size !== 1) throw new Error('counter: the three commands disagree on the root');
+    const fastest = Math.min(seq.ms, plain.ms);
+    process.stderr.write(
+      `  whole process: parallel ${par.ms} ms, sequential ${seq.ms} ms, plain script ${plain.ms} ms\n`,
+    );
+    return {
+      ...inProcess,
+      wholeProcess: {
+        parallelMs: par.ms,
+        sequentialMs: seq.ms,
+        referenceMs: plain.ms,
+        speedup: round(fastest / par.ms),
+        sequentialVsReference: round(plain.ms / seq.ms),
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 interface ChildReport {
@@ -102,7 +152,8 @@ interface ChildReport {
 function child(file: string, mode: 'parallel' | 'sequential'): Promise<ChildReport> {
   const script = fileURLToPath(new URL('./execution-memory.ts', import.meta.url));
   return new Promise((resolve, reject) => {
-    execFile('npx', ['tsx', script, file, mode], { maxBuffer: 1 << 20 }, (err, stdout) => {
+    const tsx = ['--import', 'tsx', script, file, mode];
+    execFile(process.execPath, tsx, { maxBuffer: 1 << 20 }, (err, stdout) => {
       if (err !== null) reject(err);
       else resolve(JSON.parse(stdout.trim().split('\n').pop() as string) as ChildReport);
     });
