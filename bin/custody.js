@@ -11,4 +11,9 @@ try {
   process.stderr.write('custody: dist/ is out of date and could not be rebuilt (npm run build)\n');
   process.exit(1);
 }
-await import('../dist/cli.js');
+try {
+  await import('../dist/cli.js');
+} catch (error) {
+  process.stderr.write(`custody: cannot load dist/cli.js (${error?.message ?? error})\n`);
+  process.exitCode = 1;
+}

@@ -16,7 +16,15 @@
  *
  * Plain JavaScript on purpose: it must run before anything is built.
  */
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 
@@ -72,12 +80,18 @@ export function isStale() {
   return INPUTS.some((p) => newestMtime(path.join(ROOT, p)) > built);
 }
 
+/**
+ * Each output file is written beside itself and renamed into place, and chunks of earlier
+ * builds are kept a while: a `custody` process started before this build still imports its
+ * own (content-hashed) chunks, and never sees a half-written file.
+ */
 async function compile() {
-  rmSync(DIST, { recursive: true, force: true });
-  await esbuild.build({
+  const started = new Date();
+  const result = await esbuild.build({
     absWorkingDir: ROOT,
     entryPoints: ENTRIES,
     outdir: DIST,
+    write: false,
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -92,7 +106,27 @@ async function compile() {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },
   });
-  writeFileSync(STAMP, `${new Date().toISOString()}\n`);
+  mkdirSync(DIST, { recursive: true });
+  const written = new Set([path.basename(STAMP)]);
+  for (const file of result.outputFiles) {
+    const temp = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(temp, file.contents);
+    renameSync(temp, file.path);
+    written.add(path.basename(file.path));
+  }
+  pruneOldOutputs(written);
+  writeFileSync(STAMP, `${started.toISOString()}\n`);
+  // dist/ is as new as the sources it was built from, not as the end of the build
+  utimesSync(STAMP, started, started);
+}
+
+/** Outputs of earlier builds, once no process started before them can still be loading them. */
+function pruneOldOutputs(keep) {
+  const cutoff = Date.now() - 10 * 60_000;
+  for (const name of readdirSync(DIST)) {
+    const file = path.join(DIST, name);
+    if (!keep.has(name) && statSync(file).mtimeMs < cutoff) rmSync(file, { force: true });
+  }
 }
 
 function sleep(ms) {

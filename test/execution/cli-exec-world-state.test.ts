@@ -112,7 +112,8 @@ describe('custody exec on the world state', () => {
     const replay = await custody(['exec', '--batch', past]);
     expect(JSON.parse(replay.stdout).stateRoot).toBe(expected.stateRoot);
     const stale = await custody(['exec', '--batch', past, '--commit']);
-    expect(stale.code).not.toBe(0);
+    expect(stale.code, stale.stderr).not.toBe(0);
+    expect(lastLine(stale.stderr), stale.stderr).not.toBe('');
     expect(stale.stdout).toBe('');
     expect(lastLine(stale.stderr)).toMatch(/pre-state root 0x[0-9a-f]{64} is not the current head/);
 
