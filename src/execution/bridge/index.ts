@@ -17,7 +17,7 @@ export {
   type NetworkName,
   SCRIPT_TYPES,
   type ScriptType,
-} from './networks.ts';
+} from '../../shared/networks.ts';
 export {
   decodeWithdrawalLog,
   extractWithdrawals,

@@ -1,7 +1,7 @@
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { descriptorChecksum } from '../../../src/custody/multisig/descriptor-checksum.ts';
+import { descriptorChecksum } from '../../../src/shared/descriptor-checksum.ts';
 import {
   buildP2wshSortedMulti,
   buildTapscriptMultiA,

@@ -5,7 +5,7 @@ import {
   dustProfile,
   NETWORK_NAMES,
   SCRIPT_TYPES,
-} from '../../../src/execution/bridge/networks.ts';
+} from '../../../src/shared/networks.ts';
 import { extractWithdrawals } from '../../../src/execution/bridge/withdrawals.ts';
 import {
   type BridgeHarness,

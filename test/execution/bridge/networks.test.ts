@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bridgeAlloc, withBridgePredeploy } from '../../../src/execution/bridge/alloc.ts';
 import { BRIDGE_ADDRESS, BRIDGE_RUNTIME_CODE } from '../../../src/execution/bridge/artifact.ts';
-import { dustProfile, type NetworkName } from '../../../src/execution/bridge/networks.ts';
+import { dustProfile, type NetworkName } from '../../../src/shared/networks.ts';
 import { InvalidInputError } from '../../../src/shared/errors.ts';
 
 // Bitcoin Core's documented values at the default 3,000 sat/kvB (policy.cpp comments: 546 for

@@ -1,5 +1,5 @@
 /** Standard output scripts with random hashes, built byte by byte from their templates. */
-import type { ScriptType } from '../../../src/execution/bridge/networks.ts';
+import type { ScriptType } from '../../../src/shared/networks.ts';
 
 export function randomBytes(n: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(n));

@@ -3,7 +3,7 @@
  * could not pay: an output below the relay dust threshold makes the whole transaction
  * non-standard, so no node would relay it.
  */
-import { InvalidInputError } from '../../shared/errors.ts';
+import { InvalidInputError } from './errors.ts';
 
 export const NETWORK_NAMES = [
   'bitcoin',
