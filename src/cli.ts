@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   state: () => import('./cli/state.ts'),
   signer: () => import('./cli/signer.ts'),
   backup: () => import('./cli/backup.ts'),
+  'decode-commitment': () => import('./cli/decode-commitment.ts'),
 };
 
 /** The modules `argv` needs: the named command's, none for --version, else all of them. */

@@ -182,6 +182,27 @@ export function commitmentFromScript(script: Uint8Array): Commitment {
   return c;
 }
 
+const OP_RETURN = 0x6a;
+
+/**
+ * A commitment from text as an operator pastes it: the 64-byte payload or the whole OP_RETURN
+ * script (6a40…), in hex with or without 0x. A 64-byte input is always read as a payload.
+ */
+export function commitmentFromHex(text: string): Commitment {
+  const digits = text.startsWith('0x') || text.startsWith('0X') ? text.slice(2) : text;
+  if (!/^[0-9a-fA-F]*$/.test(digits)) {
+    refuse('commitment', 'expected hex digits (0-9, a-f), with or without 0x');
+  }
+  if (digits.length % 2 !== 0) {
+    refuse('commitment', `odd number of hex digits (${digits.length}): the last byte is cut`);
+  }
+  const bytes = new Uint8Array(Buffer.from(digits, 'hex'));
+  if (bytes.length !== COMMITMENT_LENGTH && bytes[0] === OP_RETURN) {
+    return commitmentFromScript(bytes);
+  }
+  return decodeCommitment(bytes);
+}
+
 /** The JSON form: tag and version spelled out, u64 values as decimal strings. */
 export function commitmentToJson(c: Commitment): CommitmentJson {
   return {
