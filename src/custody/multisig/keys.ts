@@ -6,11 +6,11 @@
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { withChecksum } from '../../shared/descriptor-checksum.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { parseIdentityKey } from '../identity.ts';
 import { tapTweakPublicKey } from '../taproot.ts';
 import { hexToBytes, toHex } from '../wire-check.ts';
-import { withChecksum } from '../../shared/descriptor-checksum.ts';
 import { compactSize, OP, pushData, pushNumber } from './script.ts';
 
 /** BIP341: "H = lift_x(0x50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0)",

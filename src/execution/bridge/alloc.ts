@@ -3,9 +3,9 @@
  * would set (the network's dust limits) are written straight into its storage here.
  */
 import { InvalidInputError } from '../../shared/errors.ts';
+import { dustProfile, type NetworkName, SCRIPT_TYPES } from '../../shared/networks.ts';
 import type { GenesisAlloc } from '../world-state/genesis.ts';
 import { BRIDGE_ADDRESS, BRIDGE_RUNTIME_CODE, DUST_LIMITS_FIRST_SLOT } from './artifact.ts';
-import { dustProfile, type NetworkName, SCRIPT_TYPES } from '../../shared/networks.ts';
 
 /** A storage key or value as geth writes it in a genesis: a 32-byte word, 0x-hex. */
 function word(slot: bigint): string {

@@ -1,4 +1,14 @@
 /** The bridge predeploy: its code and genesis entry, withdrawal extraction and their root. */
+
+export {
+  type DustProfile,
+  dustProfile,
+  isNetworkName,
+  NETWORK_NAMES,
+  type NetworkName,
+  SCRIPT_TYPES,
+  type ScriptType,
+} from '../../shared/networks.ts';
 export { bridgeAlloc, withBridgePredeploy } from './alloc.ts';
 export {
   BRIDGE_ABI,
@@ -9,15 +19,6 @@ export {
 } from './artifact.ts';
 export { type BatchWithdrawals, batchWithdrawals } from './batch-withdrawals.ts';
 export { withdrawalsRoot, withdrawalsRootBytes } from './merkle.ts';
-export {
-  type DustProfile,
-  dustProfile,
-  isNetworkName,
-  NETWORK_NAMES,
-  type NetworkName,
-  SCRIPT_TYPES,
-  type ScriptType,
-} from '../../shared/networks.ts';
 export {
   decodeWithdrawalLog,
   extractWithdrawals,

@@ -1,7 +1,6 @@
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { descriptorChecksum } from '../../../src/shared/descriptor-checksum.ts';
 import {
   buildP2wshSortedMulti,
   buildTapscriptMultiA,
@@ -12,6 +11,7 @@ import {
   signTapscriptPartial,
   verifyTapscriptPartial,
 } from '../../../src/custody/multisig/partial-sign.ts';
+import { descriptorChecksum } from '../../../src/shared/descriptor-checksum.ts';
 import { InvalidInputError } from '../../../src/shared/errors.ts';
 
 const signers = Array.from({ length: 3 }, () => generateMultisigKey());

@@ -1,12 +1,8 @@
 import { Address, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BRIDGE_ADDRESS } from '../../../src/execution/bridge/artifact.ts';
-import {
-  dustProfile,
-  NETWORK_NAMES,
-  SCRIPT_TYPES,
-} from '../../../src/shared/networks.ts';
 import { extractWithdrawals } from '../../../src/execution/bridge/withdrawals.ts';
+import { dustProfile, NETWORK_NAMES, SCRIPT_TYPES } from '../../../src/shared/networks.ts';
 import {
   type BridgeHarness,
   bridgeHarness,

@@ -11,8 +11,8 @@ import { createVM, type RunTxResult, runTx, type VM } from '@ethereumjs/vm';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bridgeAlloc } from '../../../src/execution/bridge/alloc.ts';
 import { BRIDGE_ADDRESS } from '../../../src/execution/bridge/artifact.ts';
-import type { NetworkName } from '../../../src/shared/networks.ts';
 import { applyGenesisAlloc } from '../../../src/execution/world-state/genesis.ts';
+import type { NetworkName } from '../../../src/shared/networks.ts';
 
 export const WEI_PER_SAT = 10n ** 10n;
 const CHAIN_ID = 4242n;

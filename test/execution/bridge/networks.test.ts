@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { bridgeAlloc, withBridgePredeploy } from '../../../src/execution/bridge/alloc.ts';
 import { BRIDGE_ADDRESS, BRIDGE_RUNTIME_CODE } from '../../../src/execution/bridge/artifact.ts';
-import { dustProfile, type NetworkName } from '../../../src/shared/networks.ts';
 import { InvalidInputError } from '../../../src/shared/errors.ts';
+import { dustProfile, type NetworkName } from '../../../src/shared/networks.ts';
 
 // Bitcoin Core's documented values at the default 3,000 sat/kvB (policy.cpp comments: 546 for
 // a P2PKH output, 294 for P2WPKH); Litecoin Core 0.21's dust relay fee is 10x (DESIGN.md: 2,940).
