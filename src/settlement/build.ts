@@ -161,7 +161,9 @@ function checkOutput(o: ChainOutput, field: string, custody: CustodyType): void 
 /** Input 0 the current custody output, then the top-ups by outpoint; no outpoint twice. */
 export function orderInputs(outputs: CustodyOutputs, custody: CustodyType): ChainOutput[] {
   checkOutput(outputs.current, 'custodyOutputs.current', custody);
-  outputs.topUps.forEach((o, i) => checkOutput(o, `custodyOutputs.topUps[${i}]`, custody));
+  outputs.topUps.forEach((o, i) => {
+    checkOutput(o, `custodyOutputs.topUps[${i}]`, custody);
+  });
   const topUps = [...outputs.topUps].sort(compareOutpoints);
   const all = [outputs.current, ...topUps];
   const seen = new Set<string>();

@@ -19,6 +19,22 @@ const vectors = JSON.parse(
   ),
 );
 
+interface ScriptPubKeyVector {
+  given: { internalPubkey: string; scriptTree: Tree | null };
+  intermediary: { merkleRoot: string | null; tweakedPubkey: string };
+  expected: { scriptPubKey: string; bip350Address: string };
+}
+interface InputVector {
+  given: {
+    txinIndex: number;
+    hashType: number;
+    internalPrivkey: string;
+    merkleRoot: string | null;
+  };
+  intermediary: { sigHash: string; tweakedPrivkey: string };
+  expected: { witness: string[] };
+}
+
 interface Leaf {
   script: string;
   leafVersion: number;
@@ -31,7 +47,7 @@ function toTaptree(tree: Tree): unknown {
 }
 
 describe('BIP341 wallet vectors', () => {
-  for (const [i, v] of (vectors.scriptPubKey as any[]).entries()) {
+  for (const [i, v] of (vectors.scriptPubKey as ScriptPubKeyVector[]).entries()) {
     it(`scriptPubKey vector ${i}: output key, script and address`, () => {
       const internalPubkey = fromHex(v.given.internalPubkey);
       const scriptTree = v.given.scriptTree === null ? undefined : toTaptree(v.given.scriptTree);
