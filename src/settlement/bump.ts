@@ -50,6 +50,18 @@ export function buildFeeBump(
       reason: `a replacement must pay at least ${fee} sats; the cap allows ${cap} sats`,
     };
   }
+  return rebuildWithFee(original, fee, policy);
+}
+
+/**
+ * `original` paying `feeSats` instead, from its change: how a stored fee bump is rebuilt.
+ * Held when the change would fall under its dust limit.
+ */
+export function rebuildWithFee(
+  original: BuiltSettlement,
+  fee: bigint,
+  policy: SettlementPolicy,
+): BuiltSettlement | HeldSettlement {
   const changeSats = original.changeSats - (fee - original.feeSats);
   const dust = changeDust(original, policy);
   if (changeSats < dust) {

@@ -1607,6 +1607,16 @@ export const SettlementScalarFieldEnum = {
   txid: 'txid',
   feeSats: 'feeSats',
   commitment: 'commitment',
+  custodyOutpoint: 'custodyOutpoint',
+  batchNumber: 'batchNumber',
+  feeRate: 'feeRate',
+  weight: 'weight',
+  broadcastHeight: 'broadcastHeight',
+  blockHash: 'blockHash',
+  blockHeight: 'blockHeight',
+  confirmations: 'confirmations',
+  replacedTxids: 'replacedTxids',
+  exported: 'exported',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
 } as const

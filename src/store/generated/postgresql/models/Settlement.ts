@@ -28,10 +28,20 @@ export type AggregateSettlement = {
 
 export type SettlementAvgAggregateOutputType = {
   feeSats: number | null
+  batchNumber: number | null
+  weight: number | null
+  broadcastHeight: number | null
+  blockHeight: number | null
+  confirmations: number | null
 }
 
 export type SettlementSumAggregateOutputType = {
   feeSats: bigint | null
+  batchNumber: number | null
+  weight: number | null
+  broadcastHeight: number | null
+  blockHeight: number | null
+  confirmations: number | null
 }
 
 export type SettlementMinAggregateOutputType = {
@@ -44,6 +54,16 @@ export type SettlementMinAggregateOutputType = {
   txid: string | null
   feeSats: bigint | null
   commitment: string | null
+  custodyOutpoint: string | null
+  batchNumber: number | null
+  feeRate: string | null
+  weight: number | null
+  broadcastHeight: number | null
+  blockHash: string | null
+  blockHeight: number | null
+  confirmations: number | null
+  replacedTxids: string | null
+  exported: string | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -58,6 +78,16 @@ export type SettlementMaxAggregateOutputType = {
   txid: string | null
   feeSats: bigint | null
   commitment: string | null
+  custodyOutpoint: string | null
+  batchNumber: number | null
+  feeRate: string | null
+  weight: number | null
+  broadcastHeight: number | null
+  blockHash: string | null
+  blockHeight: number | null
+  confirmations: number | null
+  replacedTxids: string | null
+  exported: string | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -72,6 +102,16 @@ export type SettlementCountAggregateOutputType = {
   txid: number
   feeSats: number
   commitment: number
+  custodyOutpoint: number
+  batchNumber: number
+  feeRate: number
+  weight: number
+  broadcastHeight: number
+  blockHash: number
+  blockHeight: number
+  confirmations: number
+  replacedTxids: number
+  exported: number
   createdAt: number
   updatedAt: number
   _all: number
@@ -80,10 +120,20 @@ export type SettlementCountAggregateOutputType = {
 
 export type SettlementAvgAggregateInputType = {
   feeSats?: true
+  batchNumber?: true
+  weight?: true
+  broadcastHeight?: true
+  blockHeight?: true
+  confirmations?: true
 }
 
 export type SettlementSumAggregateInputType = {
   feeSats?: true
+  batchNumber?: true
+  weight?: true
+  broadcastHeight?: true
+  blockHeight?: true
+  confirmations?: true
 }
 
 export type SettlementMinAggregateInputType = {
@@ -96,6 +146,16 @@ export type SettlementMinAggregateInputType = {
   txid?: true
   feeSats?: true
   commitment?: true
+  custodyOutpoint?: true
+  batchNumber?: true
+  feeRate?: true
+  weight?: true
+  broadcastHeight?: true
+  blockHash?: true
+  blockHeight?: true
+  confirmations?: true
+  replacedTxids?: true
+  exported?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -110,6 +170,16 @@ export type SettlementMaxAggregateInputType = {
   txid?: true
   feeSats?: true
   commitment?: true
+  custodyOutpoint?: true
+  batchNumber?: true
+  feeRate?: true
+  weight?: true
+  broadcastHeight?: true
+  blockHash?: true
+  blockHeight?: true
+  confirmations?: true
+  replacedTxids?: true
+  exported?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -124,6 +194,16 @@ export type SettlementCountAggregateInputType = {
   txid?: true
   feeSats?: true
   commitment?: true
+  custodyOutpoint?: true
+  batchNumber?: true
+  feeRate?: true
+  weight?: true
+  broadcastHeight?: true
+  blockHash?: true
+  blockHeight?: true
+  confirmations?: true
+  replacedTxids?: true
+  exported?: true
   createdAt?: true
   updatedAt?: true
   _all?: true
@@ -225,6 +305,16 @@ export type SettlementGroupByOutputType = {
   txid: string | null
   feeSats: bigint | null
   commitment: string | null
+  custodyOutpoint: string | null
+  batchNumber: number | null
+  feeRate: string | null
+  weight: number | null
+  broadcastHeight: number | null
+  blockHash: string | null
+  blockHeight: number | null
+  confirmations: number
+  replacedTxids: string | null
+  exported: string | null
   createdAt: Date
   updatedAt: Date
   _count: SettlementCountAggregateOutputType | null
@@ -262,6 +352,16 @@ export type SettlementWhereInput = {
   txid?: Prisma.StringNullableFilter<"Settlement"> | string | null
   feeSats?: Prisma.BigIntNullableFilter<"Settlement"> | bigint | number | null
   commitment?: Prisma.StringNullableFilter<"Settlement"> | string | null
+  custodyOutpoint?: Prisma.StringNullableFilter<"Settlement"> | string | null
+  batchNumber?: Prisma.IntNullableFilter<"Settlement"> | number | null
+  feeRate?: Prisma.StringNullableFilter<"Settlement"> | string | null
+  weight?: Prisma.IntNullableFilter<"Settlement"> | number | null
+  broadcastHeight?: Prisma.IntNullableFilter<"Settlement"> | number | null
+  blockHash?: Prisma.StringNullableFilter<"Settlement"> | string | null
+  blockHeight?: Prisma.IntNullableFilter<"Settlement"> | number | null
+  confirmations?: Prisma.IntFilter<"Settlement"> | number
+  replacedTxids?: Prisma.StringNullableFilter<"Settlement"> | string | null
+  exported?: Prisma.StringNullableFilter<"Settlement"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Settlement"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Settlement"> | Date | string
   batches?: Prisma.BatchListRelationFilter
@@ -279,6 +379,16 @@ export type SettlementOrderByWithRelationInput = {
   txid?: Prisma.SortOrderInput | Prisma.SortOrder
   feeSats?: Prisma.SortOrderInput | Prisma.SortOrder
   commitment?: Prisma.SortOrderInput | Prisma.SortOrder
+  custodyOutpoint?: Prisma.SortOrderInput | Prisma.SortOrder
+  batchNumber?: Prisma.SortOrderInput | Prisma.SortOrder
+  feeRate?: Prisma.SortOrderInput | Prisma.SortOrder
+  weight?: Prisma.SortOrderInput | Prisma.SortOrder
+  broadcastHeight?: Prisma.SortOrderInput | Prisma.SortOrder
+  blockHash?: Prisma.SortOrderInput | Prisma.SortOrder
+  blockHeight?: Prisma.SortOrderInput | Prisma.SortOrder
+  confirmations?: Prisma.SortOrder
+  replacedTxids?: Prisma.SortOrderInput | Prisma.SortOrder
+  exported?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   batches?: Prisma.BatchOrderByRelationAggregateInput
@@ -288,6 +398,7 @@ export type SettlementOrderByWithRelationInput = {
 
 export type SettlementWhereUniqueInput = Prisma.AtLeast<{
   id?: string
+  custodyOutpoint?: string
   AND?: Prisma.SettlementWhereInput | Prisma.SettlementWhereInput[]
   OR?: Prisma.SettlementWhereInput[]
   NOT?: Prisma.SettlementWhereInput | Prisma.SettlementWhereInput[]
@@ -299,12 +410,21 @@ export type SettlementWhereUniqueInput = Prisma.AtLeast<{
   txid?: Prisma.StringNullableFilter<"Settlement"> | string | null
   feeSats?: Prisma.BigIntNullableFilter<"Settlement"> | bigint | number | null
   commitment?: Prisma.StringNullableFilter<"Settlement"> | string | null
+  batchNumber?: Prisma.IntNullableFilter<"Settlement"> | number | null
+  feeRate?: Prisma.StringNullableFilter<"Settlement"> | string | null
+  weight?: Prisma.IntNullableFilter<"Settlement"> | number | null
+  broadcastHeight?: Prisma.IntNullableFilter<"Settlement"> | number | null
+  blockHash?: Prisma.StringNullableFilter<"Settlement"> | string | null
+  blockHeight?: Prisma.IntNullableFilter<"Settlement"> | number | null
+  confirmations?: Prisma.IntFilter<"Settlement"> | number
+  replacedTxids?: Prisma.StringNullableFilter<"Settlement"> | string | null
+  exported?: Prisma.StringNullableFilter<"Settlement"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Settlement"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Settlement"> | Date | string
   batches?: Prisma.BatchListRelationFilter
   approvals?: Prisma.ApprovalListRelationFilter
   sessions?: Prisma.SigningSessionListRelationFilter
-}, "id">
+}, "id" | "custodyOutpoint">
 
 export type SettlementOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
@@ -316,6 +436,16 @@ export type SettlementOrderByWithAggregationInput = {
   txid?: Prisma.SortOrderInput | Prisma.SortOrder
   feeSats?: Prisma.SortOrderInput | Prisma.SortOrder
   commitment?: Prisma.SortOrderInput | Prisma.SortOrder
+  custodyOutpoint?: Prisma.SortOrderInput | Prisma.SortOrder
+  batchNumber?: Prisma.SortOrderInput | Prisma.SortOrder
+  feeRate?: Prisma.SortOrderInput | Prisma.SortOrder
+  weight?: Prisma.SortOrderInput | Prisma.SortOrder
+  broadcastHeight?: Prisma.SortOrderInput | Prisma.SortOrder
+  blockHash?: Prisma.SortOrderInput | Prisma.SortOrder
+  blockHeight?: Prisma.SortOrderInput | Prisma.SortOrder
+  confirmations?: Prisma.SortOrder
+  replacedTxids?: Prisma.SortOrderInput | Prisma.SortOrder
+  exported?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.SettlementCountOrderByAggregateInput
@@ -338,6 +468,16 @@ export type SettlementScalarWhereWithAggregatesInput = {
   txid?: Prisma.StringNullableWithAggregatesFilter<"Settlement"> | string | null
   feeSats?: Prisma.BigIntNullableWithAggregatesFilter<"Settlement"> | bigint | number | null
   commitment?: Prisma.StringNullableWithAggregatesFilter<"Settlement"> | string | null
+  custodyOutpoint?: Prisma.StringNullableWithAggregatesFilter<"Settlement"> | string | null
+  batchNumber?: Prisma.IntNullableWithAggregatesFilter<"Settlement"> | number | null
+  feeRate?: Prisma.StringNullableWithAggregatesFilter<"Settlement"> | string | null
+  weight?: Prisma.IntNullableWithAggregatesFilter<"Settlement"> | number | null
+  broadcastHeight?: Prisma.IntNullableWithAggregatesFilter<"Settlement"> | number | null
+  blockHash?: Prisma.StringNullableWithAggregatesFilter<"Settlement"> | string | null
+  blockHeight?: Prisma.IntNullableWithAggregatesFilter<"Settlement"> | number | null
+  confirmations?: Prisma.IntWithAggregatesFilter<"Settlement"> | number
+  replacedTxids?: Prisma.StringNullableWithAggregatesFilter<"Settlement"> | string | null
+  exported?: Prisma.StringNullableWithAggregatesFilter<"Settlement"> | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Settlement"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Settlement"> | Date | string
 }
@@ -352,6 +492,16 @@ export type SettlementCreateInput = {
   txid?: string | null
   feeSats?: bigint | number | null
   commitment?: string | null
+  custodyOutpoint?: string | null
+  batchNumber?: number | null
+  feeRate?: string | null
+  weight?: number | null
+  broadcastHeight?: number | null
+  blockHash?: string | null
+  blockHeight?: number | null
+  confirmations?: number
+  replacedTxids?: string | null
+  exported?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchCreateNestedManyWithoutSettlementInput
@@ -369,6 +519,16 @@ export type SettlementUncheckedCreateInput = {
   txid?: string | null
   feeSats?: bigint | number | null
   commitment?: string | null
+  custodyOutpoint?: string | null
+  batchNumber?: number | null
+  feeRate?: string | null
+  weight?: number | null
+  broadcastHeight?: number | null
+  blockHash?: string | null
+  blockHeight?: number | null
+  confirmations?: number
+  replacedTxids?: string | null
+  exported?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchUncheckedCreateNestedManyWithoutSettlementInput
@@ -386,6 +546,16 @@ export type SettlementUpdateInput = {
   txid?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   feeSats?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   commitment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  custodyOutpoint?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  batchNumber?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  feeRate?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  weight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  broadcastHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  blockHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  blockHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  confirmations?: Prisma.IntFieldUpdateOperationsInput | number
+  replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUpdateManyWithoutSettlementNestedInput
@@ -403,6 +573,16 @@ export type SettlementUncheckedUpdateInput = {
   txid?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   feeSats?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   commitment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  custodyOutpoint?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  batchNumber?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  feeRate?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  weight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  broadcastHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  blockHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  blockHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  confirmations?: Prisma.IntFieldUpdateOperationsInput | number
+  replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUncheckedUpdateManyWithoutSettlementNestedInput
@@ -420,6 +600,16 @@ export type SettlementCreateManyInput = {
   txid?: string | null
   feeSats?: bigint | number | null
   commitment?: string | null
+  custodyOutpoint?: string | null
+  batchNumber?: number | null
+  feeRate?: string | null
+  weight?: number | null
+  broadcastHeight?: number | null
+  blockHash?: string | null
+  blockHeight?: number | null
+  confirmations?: number
+  replacedTxids?: string | null
+  exported?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -434,6 +624,16 @@ export type SettlementUpdateManyMutationInput = {
   txid?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   feeSats?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   commitment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  custodyOutpoint?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  batchNumber?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  feeRate?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  weight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  broadcastHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  blockHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  blockHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  confirmations?: Prisma.IntFieldUpdateOperationsInput | number
+  replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -448,6 +648,16 @@ export type SettlementUncheckedUpdateManyInput = {
   txid?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   feeSats?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   commitment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  custodyOutpoint?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  batchNumber?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  feeRate?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  weight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  broadcastHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  blockHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  blockHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  confirmations?: Prisma.IntFieldUpdateOperationsInput | number
+  replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -467,12 +677,27 @@ export type SettlementCountOrderByAggregateInput = {
   txid?: Prisma.SortOrder
   feeSats?: Prisma.SortOrder
   commitment?: Prisma.SortOrder
+  custodyOutpoint?: Prisma.SortOrder
+  batchNumber?: Prisma.SortOrder
+  feeRate?: Prisma.SortOrder
+  weight?: Prisma.SortOrder
+  broadcastHeight?: Prisma.SortOrder
+  blockHash?: Prisma.SortOrder
+  blockHeight?: Prisma.SortOrder
+  confirmations?: Prisma.SortOrder
+  replacedTxids?: Prisma.SortOrder
+  exported?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
 export type SettlementAvgOrderByAggregateInput = {
   feeSats?: Prisma.SortOrder
+  batchNumber?: Prisma.SortOrder
+  weight?: Prisma.SortOrder
+  broadcastHeight?: Prisma.SortOrder
+  blockHeight?: Prisma.SortOrder
+  confirmations?: Prisma.SortOrder
 }
 
 export type SettlementMaxOrderByAggregateInput = {
@@ -485,6 +710,16 @@ export type SettlementMaxOrderByAggregateInput = {
   txid?: Prisma.SortOrder
   feeSats?: Prisma.SortOrder
   commitment?: Prisma.SortOrder
+  custodyOutpoint?: Prisma.SortOrder
+  batchNumber?: Prisma.SortOrder
+  feeRate?: Prisma.SortOrder
+  weight?: Prisma.SortOrder
+  broadcastHeight?: Prisma.SortOrder
+  blockHash?: Prisma.SortOrder
+  blockHeight?: Prisma.SortOrder
+  confirmations?: Prisma.SortOrder
+  replacedTxids?: Prisma.SortOrder
+  exported?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -499,12 +734,27 @@ export type SettlementMinOrderByAggregateInput = {
   txid?: Prisma.SortOrder
   feeSats?: Prisma.SortOrder
   commitment?: Prisma.SortOrder
+  custodyOutpoint?: Prisma.SortOrder
+  batchNumber?: Prisma.SortOrder
+  feeRate?: Prisma.SortOrder
+  weight?: Prisma.SortOrder
+  broadcastHeight?: Prisma.SortOrder
+  blockHash?: Prisma.SortOrder
+  blockHeight?: Prisma.SortOrder
+  confirmations?: Prisma.SortOrder
+  replacedTxids?: Prisma.SortOrder
+  exported?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
 export type SettlementSumOrderByAggregateInput = {
   feeSats?: Prisma.SortOrder
+  batchNumber?: Prisma.SortOrder
+  weight?: Prisma.SortOrder
+  broadcastHeight?: Prisma.SortOrder
+  blockHeight?: Prisma.SortOrder
+  confirmations?: Prisma.SortOrder
 }
 
 export type SettlementScalarRelationFilter = {
@@ -576,6 +826,16 @@ export type SettlementCreateWithoutBatchesInput = {
   txid?: string | null
   feeSats?: bigint | number | null
   commitment?: string | null
+  custodyOutpoint?: string | null
+  batchNumber?: number | null
+  feeRate?: string | null
+  weight?: number | null
+  broadcastHeight?: number | null
+  blockHash?: string | null
+  blockHeight?: number | null
+  confirmations?: number
+  replacedTxids?: string | null
+  exported?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   approvals?: Prisma.ApprovalCreateNestedManyWithoutSettlementInput
@@ -592,6 +852,16 @@ export type SettlementUncheckedCreateWithoutBatchesInput = {
   txid?: string | null
   feeSats?: bigint | number | null
   commitment?: string | null
+  custodyOutpoint?: string | null
+  batchNumber?: number | null
+  feeRate?: string | null
+  weight?: number | null
+  broadcastHeight?: number | null
+  blockHash?: string | null
+  blockHeight?: number | null
+  confirmations?: number
+  replacedTxids?: string | null
+  exported?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   approvals?: Prisma.ApprovalUncheckedCreateNestedManyWithoutSettlementInput
@@ -624,6 +894,16 @@ export type SettlementUpdateWithoutBatchesInput = {
   txid?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   feeSats?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   commitment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  custodyOutpoint?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  batchNumber?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  feeRate?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  weight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  broadcastHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  blockHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  blockHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  confirmations?: Prisma.IntFieldUpdateOperationsInput | number
+  replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   approvals?: Prisma.ApprovalUpdateManyWithoutSettlementNestedInput
@@ -640,6 +920,16 @@ export type SettlementUncheckedUpdateWithoutBatchesInput = {
   txid?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   feeSats?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   commitment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  custodyOutpoint?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  batchNumber?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  feeRate?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  weight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  broadcastHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  blockHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  blockHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  confirmations?: Prisma.IntFieldUpdateOperationsInput | number
+  replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   approvals?: Prisma.ApprovalUncheckedUpdateManyWithoutSettlementNestedInput
@@ -656,6 +946,16 @@ export type SettlementCreateWithoutApprovalsInput = {
   txid?: string | null
   feeSats?: bigint | number | null
   commitment?: string | null
+  custodyOutpoint?: string | null
+  batchNumber?: number | null
+  feeRate?: string | null
+  weight?: number | null
+  broadcastHeight?: number | null
+  blockHash?: string | null
+  blockHeight?: number | null
+  confirmations?: number
+  replacedTxids?: string | null
+  exported?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchCreateNestedManyWithoutSettlementInput
@@ -672,6 +972,16 @@ export type SettlementUncheckedCreateWithoutApprovalsInput = {
   txid?: string | null
   feeSats?: bigint | number | null
   commitment?: string | null
+  custodyOutpoint?: string | null
+  batchNumber?: number | null
+  feeRate?: string | null
+  weight?: number | null
+  broadcastHeight?: number | null
+  blockHash?: string | null
+  blockHeight?: number | null
+  confirmations?: number
+  replacedTxids?: string | null
+  exported?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchUncheckedCreateNestedManyWithoutSettlementInput
@@ -704,6 +1014,16 @@ export type SettlementUpdateWithoutApprovalsInput = {
   txid?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   feeSats?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   commitment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  custodyOutpoint?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  batchNumber?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  feeRate?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  weight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  broadcastHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  blockHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  blockHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  confirmations?: Prisma.IntFieldUpdateOperationsInput | number
+  replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUpdateManyWithoutSettlementNestedInput
@@ -720,6 +1040,16 @@ export type SettlementUncheckedUpdateWithoutApprovalsInput = {
   txid?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   feeSats?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   commitment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  custodyOutpoint?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  batchNumber?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  feeRate?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  weight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  broadcastHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  blockHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  blockHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  confirmations?: Prisma.IntFieldUpdateOperationsInput | number
+  replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUncheckedUpdateManyWithoutSettlementNestedInput
@@ -736,6 +1066,16 @@ export type SettlementCreateWithoutSessionsInput = {
   txid?: string | null
   feeSats?: bigint | number | null
   commitment?: string | null
+  custodyOutpoint?: string | null
+  batchNumber?: number | null
+  feeRate?: string | null
+  weight?: number | null
+  broadcastHeight?: number | null
+  blockHash?: string | null
+  blockHeight?: number | null
+  confirmations?: number
+  replacedTxids?: string | null
+  exported?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchCreateNestedManyWithoutSettlementInput
@@ -752,6 +1092,16 @@ export type SettlementUncheckedCreateWithoutSessionsInput = {
   txid?: string | null
   feeSats?: bigint | number | null
   commitment?: string | null
+  custodyOutpoint?: string | null
+  batchNumber?: number | null
+  feeRate?: string | null
+  weight?: number | null
+  broadcastHeight?: number | null
+  blockHash?: string | null
+  blockHeight?: number | null
+  confirmations?: number
+  replacedTxids?: string | null
+  exported?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchUncheckedCreateNestedManyWithoutSettlementInput
@@ -784,6 +1134,16 @@ export type SettlementUpdateWithoutSessionsInput = {
   txid?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   feeSats?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   commitment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  custodyOutpoint?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  batchNumber?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  feeRate?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  weight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  broadcastHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  blockHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  blockHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  confirmations?: Prisma.IntFieldUpdateOperationsInput | number
+  replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUpdateManyWithoutSettlementNestedInput
@@ -800,6 +1160,16 @@ export type SettlementUncheckedUpdateWithoutSessionsInput = {
   txid?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   feeSats?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   commitment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  custodyOutpoint?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  batchNumber?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  feeRate?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  weight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  broadcastHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  blockHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  blockHeight?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  confirmations?: Prisma.IntFieldUpdateOperationsInput | number
+  replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUncheckedUpdateManyWithoutSettlementNestedInput
@@ -865,6 +1235,16 @@ export type SettlementSelect<ExtArgs extends runtime.Types.Extensions.InternalAr
   txid?: boolean
   feeSats?: boolean
   commitment?: boolean
+  custodyOutpoint?: boolean
+  batchNumber?: boolean
+  feeRate?: boolean
+  weight?: boolean
+  broadcastHeight?: boolean
+  blockHash?: boolean
+  blockHeight?: boolean
+  confirmations?: boolean
+  replacedTxids?: boolean
+  exported?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   batches?: boolean | Prisma.Settlement$batchesArgs<ExtArgs>
@@ -883,6 +1263,16 @@ export type SettlementSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ex
   txid?: boolean
   feeSats?: boolean
   commitment?: boolean
+  custodyOutpoint?: boolean
+  batchNumber?: boolean
+  feeRate?: boolean
+  weight?: boolean
+  broadcastHeight?: boolean
+  blockHash?: boolean
+  blockHeight?: boolean
+  confirmations?: boolean
+  replacedTxids?: boolean
+  exported?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }, ExtArgs["result"]["settlement"]>
@@ -897,6 +1287,16 @@ export type SettlementSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ex
   txid?: boolean
   feeSats?: boolean
   commitment?: boolean
+  custodyOutpoint?: boolean
+  batchNumber?: boolean
+  feeRate?: boolean
+  weight?: boolean
+  broadcastHeight?: boolean
+  blockHash?: boolean
+  blockHeight?: boolean
+  confirmations?: boolean
+  replacedTxids?: boolean
+  exported?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }, ExtArgs["result"]["settlement"]>
@@ -911,11 +1311,21 @@ export type SettlementSelectScalar = {
   txid?: boolean
   feeSats?: boolean
   commitment?: boolean
+  custodyOutpoint?: boolean
+  batchNumber?: boolean
+  feeRate?: boolean
+  weight?: boolean
+  broadcastHeight?: boolean
+  blockHash?: boolean
+  blockHeight?: boolean
+  confirmations?: boolean
+  replacedTxids?: boolean
+  exported?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type SettlementOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "status" | "reason" | "inputs" | "psbt" | "rawTx" | "txid" | "feeSats" | "commitment" | "createdAt" | "updatedAt", ExtArgs["result"]["settlement"]>
+export type SettlementOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "status" | "reason" | "inputs" | "psbt" | "rawTx" | "txid" | "feeSats" | "commitment" | "custodyOutpoint" | "batchNumber" | "feeRate" | "weight" | "broadcastHeight" | "blockHash" | "blockHeight" | "confirmations" | "replacedTxids" | "exported" | "createdAt" | "updatedAt", ExtArgs["result"]["settlement"]>
 export type SettlementInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   batches?: boolean | Prisma.Settlement$batchesArgs<ExtArgs>
   approvals?: boolean | Prisma.Settlement$approvalsArgs<ExtArgs>
@@ -945,6 +1355,37 @@ export type $SettlementPayload<ExtArgs extends runtime.Types.Extensions.Internal
     txid: string | null
     feeSats: bigint | null
     commitment: string | null
+    /**
+     * Input 0 as txid:vout. Unique: at most one settlement per custody output (DESIGN invariant 4).
+     */
+    custodyOutpoint: string | null
+    /**
+     * The newest batch number this settlement commits.
+     */
+    batchNumber: number | null
+    /**
+     * sat/vB, as a decimal string with at most three decimals.
+     */
+    feeRate: string | null
+    /**
+     * Worst-case signed weight the fee was sized for.
+     */
+    weight: number | null
+    /**
+     * Tip height when this version was first broadcast (fee bumps wait from here).
+     */
+    broadcastHeight: number | null
+    blockHash: string | null
+    blockHeight: number | null
+    confirmations: number
+    /**
+     * JSON array of the txids this settlement had before each fee bump (oldest first).
+     */
+    replacedTxids: string | null
+    /**
+     * Offline backend: JSON {txPath, psbtPath} of the exported files.
+     */
+    exported: string | null
     createdAt: Date
     updatedAt: Date
   }, ExtArgs["result"]["settlement"]>
@@ -1382,6 +1823,16 @@ export interface SettlementFieldRefs {
   readonly txid: Prisma.FieldRef<"Settlement", 'String'>
   readonly feeSats: Prisma.FieldRef<"Settlement", 'BigInt'>
   readonly commitment: Prisma.FieldRef<"Settlement", 'String'>
+  readonly custodyOutpoint: Prisma.FieldRef<"Settlement", 'String'>
+  readonly batchNumber: Prisma.FieldRef<"Settlement", 'Int'>
+  readonly feeRate: Prisma.FieldRef<"Settlement", 'String'>
+  readonly weight: Prisma.FieldRef<"Settlement", 'Int'>
+  readonly broadcastHeight: Prisma.FieldRef<"Settlement", 'Int'>
+  readonly blockHash: Prisma.FieldRef<"Settlement", 'String'>
+  readonly blockHeight: Prisma.FieldRef<"Settlement", 'Int'>
+  readonly confirmations: Prisma.FieldRef<"Settlement", 'Int'>
+  readonly replacedTxids: Prisma.FieldRef<"Settlement", 'String'>
+  readonly exported: Prisma.FieldRef<"Settlement", 'String'>
   readonly createdAt: Prisma.FieldRef<"Settlement", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Settlement", 'DateTime'>
 }
