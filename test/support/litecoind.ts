@@ -96,13 +96,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
-const running = new Set<ChildProcess>();
+const running = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
+    for (const [child, dataDir] of running) {
+      child.kill('SIGKILL');
+      try {
+        rmSync(dataDir, { recursive: true, force: true, maxRetries: 3 });
+      } catch {
+        // the node may still be dying; a leftover temporary directory is harmless
+      }
+    }
   });
 }
 
@@ -160,7 +167,7 @@ async function startOnce(opts: StartOptions): Promise<Litecoind> {
   ];
   installExitHook();
   const child = spawn(LITECOIND, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  running.add(child);
+  running.set(child, dataDir);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
