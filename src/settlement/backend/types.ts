@@ -42,15 +42,28 @@ export interface BitcoinBackend {
   tipHeight(): Promise<number>;
   /** Fee rate in sat/vB for confirmation within `targetBlocks`; null when the node cannot estimate. */
   estimateFeeRate(targetBlocks: number): Promise<number | null>;
-  /** Unspent outputs paying exactly this scriptPubKey (confirmed ones; from the UTXO set). */
+  /**
+   * Unspent outputs paying exactly this scriptPubKey (confirmed ones; from the UTXO set), sorted
+   * by outpoint. An output a mempool transaction spends is still listed: check it with
+   * `getUnspent`. Offline: throws NoChainViewError (it has no chain view to list).
+   */
   listUnspent(scriptPubKeyHex: string): Promise<ChainOutput[]>;
-  /** One output if it is unspent (mempool spends count as spent), else null. */
+  /**
+   * One output if it is unspent (mempool spends count as spent; an output of a mempool
+   * transaction has 0 confirmations), else null. Offline: throws NoChainViewError.
+   */
   getUnspent(outpoint: Outpoint): Promise<ChainOutput | null>;
-  /** Broadcast a fully signed transaction; `psbtBase64` goes to the outbox when offline. */
+  /**
+   * Broadcast a fully signed transaction; `psbtBase64` goes to the outbox when offline, as
+   * `<name>.tx.hex` and `<name>.psbt`. A transaction the node already holds (mempool, or a
+   * block while one of its outputs is unspent) is 'already-known'; a refusal throws
+   * TransactionRejectedError carrying the node's reason.
+   */
   broadcast(rawTxHex: string, psbtBase64: string, name: string): Promise<BroadcastResult>;
   /**
    * Where a transaction we broadcast stands. `knownBlockHash` is the block we last saw it in
-   * (no -txindex is assumed: Bitcoin Core finds a confirmed transaction by its block).
+   * (no -txindex is assumed: Bitcoin Core finds a confirmed transaction by its block; without
+   * it, an unspent output 0 still locates it). Offline: throws NoChainViewError.
    */
   txStatus(txid: string, knownBlockHash?: string): Promise<TxStatus>;
 }
