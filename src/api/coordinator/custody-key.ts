@@ -9,6 +9,7 @@
 import { identifierForIdentityKey, parseCeremony } from '../../custody/frost/ceremony.ts';
 import { outputKeyXOnly, parseGroupKey, type WireGroupKey } from '../../custody/frost/wire.ts';
 import { buildP2wshSortedMulti, buildTapscriptMultiA } from '../../custody/multisig/keys.ts';
+import { custodyDescriptor } from '../../settlement/descriptors.ts';
 import type { CustodyScheme } from '../../shared/config.ts';
 import { ConflictError } from '../../shared/errors.ts';
 import { appendAudit } from '../../store/audit-log.ts';
@@ -104,7 +105,8 @@ async function runDkg(opts: EnsureCustodyKeyOpts): Promise<CustodyKeyRecord> {
     threshold: opts.threshold,
     signerNames: opts.signers.map((s) => s.name),
     scriptPubKey: `0x5120${outputKey.slice(2)}`,
-    descriptor: `tr(${outputKey.slice(2)})`,
+    // The group key is already the Taproot output key: tr(KEY) would tweak it a second time.
+    descriptor: custodyDescriptor({ scheme: 'frost', outputKey }),
     groupKey,
   };
 }

@@ -6,6 +6,7 @@
 import { script as bscript, opcodes, type Psbt, payments, Transaction } from 'bitcoinjs-lib';
 import { witnessStackToScriptWitness } from 'bitcoinjs-lib/src/psbt/psbtutils';
 import { InvalidInputError } from '../../shared/errors.ts';
+import { multiALeafScript } from '../descriptors.ts';
 import { ecc } from '../ecc.ts';
 import {
   checkDistinct,
@@ -39,7 +40,7 @@ export function tapscriptMultiA(opts: TapscriptMultiAOpts): CustodyType {
   checkDistinct(keys, 'publicKeys');
   checkThreshold(opts.threshold, keys.length);
   keys.sort(compareBytes);
-  const leafScript = multiAScript(opts.threshold, keys);
+  const leafScript = multiALeafScript(opts.threshold, keys);
   const redeem = { output: leafScript, redeemVersion: TAPSCRIPT_LEAF_VERSION };
   const payment = payments.p2tr({
     internalPubkey: NUMS_INTERNAL_KEY,
@@ -96,20 +97,6 @@ export function tapscriptMultiA(opts: TapscriptMultiAOpts): CustodyType {
 function xOnly(value: string | Uint8Array, field: string): Uint8Array {
   const bytes = toBytes(value, field);
   return parseXOnlyKey(bytes.length === 33 ? bytes.subarray(1) : bytes, field);
-}
-
-/**
- * BIP387: multi_a(k,KEY_1,...,KEY_n) is
- * "KEY_1 OP_CHECKSIG KEY_2 OP_CHECKSIGADD ... KEY_n OP_CHECKSIGADD k OP_NUMEQUAL".
- */
-export function multiAScript(threshold: number, keys: readonly Uint8Array[]): Uint8Array {
-  const chunks = keys.flatMap((k, i) => [
-    k,
-    i === 0 ? opcodes.OP_CHECKSIG : opcodes.OP_CHECKSIGADD,
-  ]);
-  // Minimal push of k: OP_1..OP_16, else a CScriptNum data push (tapscript MINIMALDATA).
-  const k = threshold <= 16 ? opcodes.OP_1 + threshold - 1 : bscript.number.encode(threshold);
-  return bscript.compile([...chunks, k, opcodes.OP_NUMEQUAL]);
 }
 
 /**
