@@ -39,6 +39,7 @@ export function p2trKeyPath(opts: P2trKeyPathOpts): CustodyType {
       equalBytes(sig.publicKey, outputKey) &&
       ecc.verifySchnorr(sighash, outputKey, sig.signature),
     addSignatures(psbt, index, sigs) {
+      if (sigs.length === 0) return;
       const [first] = sigs;
       if (first === undefined || sigs.length !== 1) {
         throw new InvalidInputError('signatures: a key path spend takes exactly one signature');

@@ -1,0 +1,203 @@
+/**
+ * What `custody settle` runs: the store, the local signers and the custody key (as `custody
+ * start` opens them), batch files executed and recorded, then the settlement pipeline until the
+ * newest settlement reaches the status asked for.
+ */
+import { address } from 'bitcoinjs-lib';
+import { settlementNetwork } from '../../../settlement/networks.ts';
+import type { Config } from '../../../shared/config.ts';
+import { ConflictError } from '../../../shared/errors.ts';
+import type { Logger } from '../../../shared/logger.ts';
+import { openStore, type Store } from '../../../store/store.ts';
+import type { LaunchedSigner } from '../../signer/supervisor.ts';
+import { executeAndRecord, type RecordedBatch } from '../batches.ts';
+import { type Custody, openCustody } from '../custody.ts';
+import {
+  LOCAL_THRESHOLD,
+  loadCoordinatorIdentity,
+  refuseSharedKek,
+  startLocalSigners,
+} from '../local-signers.ts';
+import {
+  checkBatchChain,
+  type NodeWorldState,
+  nodeGenesis,
+  openNodeWorldState,
+} from '../world-state.ts';
+import { custodyTypeOf, openSettlement, registerOutput } from './open.ts';
+import { runSettlementPipeline, type StepResult } from './pipeline.ts';
+
+export interface RunSettleOpts {
+  config: Config;
+  log: Logger;
+  batches: unknown[];
+  until: string | undefined;
+  timeoutMs: number;
+  registerOutput: string | undefined;
+  bumpAfterBlocks?: number;
+  faultExitAfter?: string;
+  onSignal(close: () => Promise<void>): void;
+}
+
+export interface SettleSummary {
+  custody: { scheme: string; address: string; scriptPubKey: string; descriptor: string };
+  batches: RecordedBatch[];
+  steps: StepResult[];
+  settlement: Record<string, unknown> | null;
+  registered?: Record<string, unknown>;
+}
+
+export async function runSettle(opts: RunSettleOpts): Promise<SettleSummary> {
+  refuseSharedKek(opts.config.signerKekFile);
+  const store = await openStore({ databaseUrl: opts.config.databaseUrl });
+  let signers: LaunchedSigner[] = [];
+  const close = async () => {
+    await Promise.all(signers.map((s) => s.stop()));
+    await store.close();
+  };
+  opts.onSignal(close);
+  try {
+    signers = await startLocalSigners({
+      dataDir: opts.config.dataDir,
+      coordinator: loadCoordinatorIdentity(opts.config.dataDir),
+      log: opts.log,
+    });
+    const custody = await openCustody({
+      db: store.db,
+      scheme: opts.config.scheme,
+      threshold: LOCAL_THRESHOLD,
+      signers: signers.map((s) => ({
+        name: s.name,
+        url: s.url,
+        identifier: s.identifier,
+        client: s.client,
+      })),
+    });
+    const type = custodyTypeOf(custody);
+    const about = {
+      scheme: custody.key.scheme,
+      address: address.fromOutputScript(
+        type.scriptPubKey,
+        settlementNetwork(opts.config.network).bitcoinjs,
+      ),
+      scriptPubKey: Buffer.from(type.scriptPubKey).toString('hex'),
+      descriptor: custody.key.descriptor,
+    };
+    if (opts.registerOutput !== undefined) {
+      const o = registerOutput(opts.config.dataDir, opts.registerOutput, type);
+      return {
+        custody: about,
+        batches: [],
+        steps: [],
+        settlement: null,
+        registered: { ...o, valueSats: o.valueSats.toString() },
+      };
+    }
+    const batches = await runBatches(opts, store);
+    return { custody: about, batches, ...(await drive(opts, store, custody)) };
+  } finally {
+    await close();
+  }
+}
+
+async function runBatches(opts: RunSettleOpts, store: Store): Promise<RecordedBatch[]> {
+  if (opts.batches.length === 0) return [];
+  const { parseBatch } = await import('../../../execution/batch.ts');
+  const parsed = opts.batches.map((b) => parseBatch(b));
+  const pool = await import('../../../execution/parallel/pool.ts');
+  pool.acquireWorkers(pool.defaultWorkerCount());
+  let world: NodeWorldState | undefined;
+  try {
+    const { runParallel } = await import('../../../execution/parallel/index.ts');
+    world = await openNodeWorldState(opts.config);
+    const recorded: RecordedBatch[] = [];
+    for (const batch of parsed) {
+      checkBatchChain(batch, world.chainId);
+      recorded.push(
+        await executeAndRecord(store.db, world.ws, batch, (b, ws) =>
+          runParallel(b, { worldState: ws, commit: true }),
+        ),
+      );
+    }
+    return recorded;
+  } finally {
+    await world?.ws.close();
+    await pool.closeWorkerPool();
+  }
+}
+
+async function drive(
+  opts: RunSettleOpts,
+  store: Store,
+  custody: Custody,
+): Promise<Omit<SettleSummary, 'batches' | 'custody'>> {
+  const deps = openSettlement({
+    config: opts.config,
+    db: store.db,
+    custody,
+    chainId: nodeGenesis(opts.config).chainId,
+    log: opts.log,
+    ...(opts.bumpAfterBlocks === undefined ? {} : { bumpAfterBlocks: opts.bumpAfterBlocks }),
+    afterTransition: (id, status) => {
+      if (status === opts.faultExitAfter) {
+        opts.log.warn(
+          { settlementId: id, status },
+          'fault injection: exiting after this transition',
+        );
+        process.exit(75);
+      }
+    },
+  });
+  const deadline = Date.now() + opts.timeoutMs;
+  const steps: StepResult[] = [];
+  for (;;) {
+    const run = await runSettlementPipeline(deps);
+    steps.push(...run);
+    const newest = await store.db.settlement.findFirst({ orderBy: { createdAt: 'desc' } });
+    const last = run[run.length - 1];
+    if (reached(opts.until, newest?.status, last)) return { steps, settlement: summary(newest) };
+    if (Date.now() > deadline) {
+      throw new ConflictError(
+        `timed out waiting for ${opts.until}; the newest settlement is ${newest?.status ?? 'none'}${last?.detail ? ` (${last.detail})` : ''}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, opts.config.settleIntervalMs));
+  }
+}
+
+function reached(
+  until: string | undefined,
+  status: string | undefined,
+  last: StepResult | undefined,
+): boolean {
+  if (until === undefined) return true;
+  if (until === 'idle') return last?.status === 'idle';
+  if (status === 'held' || last?.status === 'held') return true;
+  const order = ['proposed', 'approved', 'signing', 'signed', 'broadcast', 'confirmed'];
+  if (status === 'exported') return true;
+  return (
+    status !== undefined && order.indexOf(status) >= order.indexOf(until) && order.includes(until)
+  );
+}
+
+function summary(
+  row: Awaited<ReturnType<Store['db']['settlement']['findFirst']>>,
+): Record<string, unknown> | null {
+  if (row === null) return null;
+  return {
+    id: row.id,
+    status: row.status,
+    reason: row.reason,
+    txid: row.txid,
+    batchNumber: row.batchNumber,
+    feeSats: row.feeSats?.toString() ?? null,
+    feeRate: row.feeRate,
+    confirmations: row.confirmations,
+    blockHash: row.blockHash,
+    replaced:
+      row.replacedTxids === null
+        ? []
+        : (JSON.parse(row.replacedTxids) as { txid: string }[]).map((v) => v.txid),
+    exported: row.exported === null ? null : JSON.parse(row.exported),
+  };
+}

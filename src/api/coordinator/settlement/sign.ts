@@ -1,0 +1,55 @@
+/**
+ * Signing a settlement: one signing session per input over the sighash the custody type
+ * computes (BIP341 key path, BIP143, BIP341 script path), through the existing FROST or
+ * multi-sig sessions. The PSBT is saved after each input, so a restart signs only what is left.
+ */
+import type { BuiltSettlement } from '../../../settlement/build.ts';
+import type { InputSignature } from '../../../settlement/custody-types/types.ts';
+import { ConflictError } from '../../../shared/errors.ts';
+import type { SettlementDeps } from './deps.ts';
+
+export async function signInputs(
+  deps: SettlementDeps,
+  id: string,
+  settlement: BuiltSettlement,
+): Promise<void> {
+  for (let i = 0; i < settlement.inputs.length; i++) {
+    if (deps.type.signaturesIn(settlement.psbt, i).length >= deps.type.threshold) continue;
+    const sighash = deps.type.sighash(settlement.unsignedTx, i, settlement.prevouts);
+    // One proposal per input of one transaction version: a signer binds one digest to it.
+    const proposalId = `${id}:${settlement.txid.slice(0, 16)}:${i}`;
+    const signed = await deps.custody.sign(sighash, proposalId);
+    const sigs = toInputSignatures(deps, signed.signature);
+    for (const s of sigs) {
+      if (!deps.type.verifySignature(sighash, s)) {
+        throw new ConflictError(
+          `settlement ${id}: input ${i}: a returned signature does not verify`,
+        );
+      }
+    }
+    deps.type.addSignatures(settlement.psbt, i, sigs);
+    await deps.db.settlement.update({ where: { id }, data: { psbt: settlement.psbt.toBase64() } });
+  }
+}
+
+/** FROST: one BIP340 signature by the output key. Multi-sig: signer name → signature. */
+function toInputSignatures(deps: SettlementDeps, signature: string): InputSignature[] {
+  const key = deps.custody.key;
+  if (key.groupKey !== undefined) {
+    return [{ publicKey: deps.type.signingKeys[0] as Uint8Array, signature: bytes(signature) }];
+  }
+  const bySigner = JSON.parse(signature) as Record<string, string>;
+  return Object.entries(bySigner).map(([name, sig]) => {
+    const compressed = key.publicKeys?.[name];
+    if (compressed === undefined) throw new ConflictError(`signature from unknown signer ${name}`);
+    const publicKey = bytes(compressed);
+    return {
+      publicKey: deps.type.name === 'multisig-tapscript' ? publicKey.subarray(1) : publicKey,
+      signature: bytes(sig),
+    };
+  });
+}
+
+function bytes(hex: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(hex.replace(/^0x/, ''), 'hex'));
+}
