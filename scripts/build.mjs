@@ -26,15 +26,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
+import { DIST, hasDist, isStale, LOCK, ROOT, STAMP } from './build-stamp.mjs';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const DIST = path.join(ROOT, 'dist');
-/** written last: its time is the build's, its absence means an incomplete build */
-const STAMP = path.join(DIST, '.built');
-const LOCK = path.join(ROOT, '.build-lock');
-/** what a build reads: a change to any of these makes dist/ stale */
-const INPUTS = ['src', 'package.json', 'scripts/build.mjs'];
+export { hasDist, isStale };
 
 const ENTRIES = { cli: 'src/cli.ts', worker: 'src/execution/parallel/worker.ts' };
 /** packages inlined into the bundle (with their own dependencies listed here too) */
@@ -60,24 +54,24 @@ const externalUnlessListed = {
   },
 };
 
-function newestMtime(p) {
-  const st = statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs;
-  for (const e of readdirSync(p, { withFileTypes: true })) {
-    newest = Math.max(newest, newestMtime(path.join(p, e.name)));
+/** Thrown by build() when it has to compile and esbuild (a devDependency) is not installed. */
+export class EsbuildMissingError extends Error {
+  code = 'ESBUILD_MISSING';
+  constructor() {
+    super('esbuild is not installed (npm install --omit=dev leaves it out)');
   }
-  return newest;
 }
 
-export function isStale() {
-  let built;
+/** esbuild, loaded only when a build actually runs: `custody` must start without it. */
+async function loadEsbuild() {
   try {
-    built = statSync(STAMP).mtimeMs;
-  } catch {
-    return true;
+    return await import('esbuild');
+  } catch (error) {
+    if (error?.code === 'ERR_MODULE_NOT_FOUND' && /'esbuild'/.test(String(error.message))) {
+      throw new EsbuildMissingError();
+    }
+    throw error;
   }
-  return INPUTS.some((p) => newestMtime(path.join(ROOT, p)) > built);
 }
 
 /**
@@ -86,6 +80,7 @@ export function isStale() {
  * own (content-hashed) chunks, and never sees a half-written file.
  */
 async function compile() {
+  const esbuild = await loadEsbuild();
   const started = new Date();
   const result = await esbuild.build({
     absWorkingDir: ROOT,
@@ -163,8 +158,18 @@ export async function build({ ifStale = false } = {}) {
 if (process.argv[1] === import.meta.filename) {
   try {
     await build({ ifStale: process.argv.includes('--if-stale') });
-  } catch {
-    process.stderr.write('build: failed (the errors are above)\n');
-    process.exitCode = 1;
+  } catch (error) {
+    if (error instanceof EsbuildMissingError && hasDist()) {
+      // `prepare` after `npm install --omit=dev`: the dist/ there is what will run
+      process.stderr.write('build: esbuild is not installed; keeping the dist/ already built\n');
+    } else if (error instanceof EsbuildMissingError) {
+      process.stderr.write(
+        'build: dist/ is missing and esbuild is not installed: run `npm install` with dev dependencies\n',
+      );
+      process.exitCode = 1;
+    } else {
+      process.stderr.write('build: failed (the errors are above)\n');
+      process.exitCode = 1;
+    }
   }
 }
