@@ -13,8 +13,17 @@ export const DIST = path.join(ROOT, 'dist');
 /** written last: its time is the build's, its absence means an incomplete build */
 export const STAMP = path.join(DIST, '.built');
 export const LOCK = path.join(ROOT, '.build-lock');
-/** what a build reads: a change to any of these makes dist/ stale */
-export const INPUTS = ['src', 'package.json', 'scripts/build.mjs', 'scripts/build-stamp.mjs'];
+/**
+ * What a build reads: a change to any of these makes dist/ stale. package-lock.json too: the
+ * bundle inlines dependencies (scripts/build.mjs BUNDLED), so a bump changes the code built.
+ */
+export const INPUTS = [
+  'src',
+  'package.json',
+  'package-lock.json',
+  'scripts/build.mjs',
+  'scripts/build-stamp.mjs',
+];
 /** the entry points a run needs */
 export const OUTPUTS = ['cli.js', 'worker.js'];
 
