@@ -8,7 +8,7 @@ import { hasDist, isStale } from '../scripts/build-stamp.mjs';
 if (isStale()) {
   try {
     const { build } = await import('../scripts/build.mjs');
-    if (await build({ ifStale: true }))
+    if (await build({ ifStale: true, label: 'custody' }))
       process.stderr.write('custody: rebuilt dist/ (src/ had changed)\n');
   } catch (error) {
     if (error?.code !== 'ESBUILD_MISSING') {

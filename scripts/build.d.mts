@@ -4,5 +4,8 @@ export { hasDist, isStale } from './build-stamp.mjs';
 export class EsbuildMissingError extends Error {
   code: 'ESBUILD_MISSING';
 }
-/** Builds dist/; with `ifStale`, only when src/ changed since the last build. True if it built. */
-export function build(opts?: { ifStale?: boolean }): Promise<boolean>;
+/**
+ * Builds dist/; with `ifStale`, only when an input changed since the last build. True if it
+ * built. `label` starts the line said on stderr while it waits for another build's lock.
+ */
+export function build(opts?: { ifStale?: boolean; label?: string }): Promise<boolean>;

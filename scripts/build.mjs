@@ -19,6 +19,7 @@
 import {
   mkdirSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -128,20 +129,86 @@ function sleep(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** The pid a lock names, or undefined while its owner has not written it yet (or never will). */
+function lockOwner(dir = LOCK) {
+  try {
+    const pid = Number(readFileSync(path.join(dir, 'pid'), 'utf8').trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error?.code === 'EPERM'; // someone else's process: alive
+  }
+}
+
+/**
+ * Takes over the lock of a build that died before its `finally` (killed, power cut): the lock is
+ * renamed aside, which only one of several waiters can do, and the one that did checks it moved
+ * the dead owner's lock and not one a live build made in between (then it puts it back).
+ */
+function takeOver(deadPid) {
+  const aside = `${LOCK}.${process.pid}.${Date.now()}.stale`;
+  try {
+    renameSync(LOCK, aside);
+  } catch {
+    return; // another waiter was first
+  }
+  if (lockOwner(aside) !== deadPid) {
+    try {
+      renameSync(aside, LOCK);
+      return;
+    } catch {}
+  }
+  rmSync(aside, { recursive: true, force: true });
+}
+
+function tryLock() {
+  try {
+    mkdirSync(LOCK);
+  } catch {
+    return false;
+  }
+  const temp = path.join(LOCK, `pid.${process.pid}.tmp`);
+  writeFileSync(temp, `${process.pid}\n`);
+  renameSync(temp, path.join(LOCK, 'pid'));
+  return true;
+}
+
 /**
  * Builds under a lock directory, so that two processes finding dist/ stale at once (parallel
- * tests, two terminals) build it once; the other waits, then sees it fresh. A lock older than
- * two minutes is a crashed build's and is taken over.
+ * tests, two terminals) build it once; the other waits, then sees it fresh. The lock holds its
+ * builder's pid: a waiter whose builder has died takes the lock over at once; a lock without a
+ * pid (its builder died between creating it and writing the pid) is taken over after two
+ * minutes. A wait of more than a second is said once on stderr, with the builder's pid.
  */
-export async function build({ ifStale = false } = {}) {
+export async function build({ ifStale = false, label = 'build' } = {}) {
+  const since = Date.now();
+  let said = false;
   for (;;) {
     if (ifStale && !isStale()) return false;
-    try {
-      mkdirSync(LOCK);
-    } catch {
+    if (!tryLock()) {
+      const owner = lockOwner();
+      if (owner !== undefined && !alive(owner)) {
+        takeOver(owner);
+        continue;
+      }
       try {
-        if (Date.now() - statSync(LOCK).mtimeMs > 120_000) rmSync(LOCK, { recursive: true });
+        if (owner === undefined && Date.now() - statSync(LOCK).mtimeMs > 120_000) {
+          rmSync(LOCK, { recursive: true });
+        }
       } catch {}
+      if (!said && Date.now() - since > 1000) {
+        said = true;
+        const who = owner === undefined ? '' : ` (pid ${owner})`;
+        process.stderr.write(`${label}: waiting for another build${who}\n`);
+      }
       sleep(100);
       continue;
     }
