@@ -19,6 +19,7 @@
 import {
   mkdirSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -26,15 +27,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
+import { DIST, hasDist, isStale, LOCK, ROOT, STAMP } from './build-stamp.mjs';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const DIST = path.join(ROOT, 'dist');
-/** written last: its time is the build's, its absence means an incomplete build */
-const STAMP = path.join(DIST, '.built');
-const LOCK = path.join(ROOT, '.build-lock');
-/** what a build reads: a change to any of these makes dist/ stale */
-const INPUTS = ['src', 'package.json', 'scripts/build.mjs'];
+export { hasDist, isStale };
 
 const ENTRIES = { cli: 'src/cli.ts', worker: 'src/execution/parallel/worker.ts' };
 /** packages inlined into the bundle (with their own dependencies listed here too) */
@@ -60,24 +55,24 @@ const externalUnlessListed = {
   },
 };
 
-function newestMtime(p) {
-  const st = statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs;
-  for (const e of readdirSync(p, { withFileTypes: true })) {
-    newest = Math.max(newest, newestMtime(path.join(p, e.name)));
+/** Thrown by build() when it has to compile and esbuild (a devDependency) is not installed. */
+export class EsbuildMissingError extends Error {
+  code = 'ESBUILD_MISSING';
+  constructor() {
+    super('esbuild is not installed (npm install --omit=dev leaves it out)');
   }
-  return newest;
 }
 
-export function isStale() {
-  let built;
+/** esbuild, loaded only when a build actually runs: `custody` must start without it. */
+async function loadEsbuild() {
   try {
-    built = statSync(STAMP).mtimeMs;
-  } catch {
-    return true;
+    return await import('esbuild');
+  } catch (error) {
+    if (error?.code === 'ERR_MODULE_NOT_FOUND' && /'esbuild'/.test(String(error.message))) {
+      throw new EsbuildMissingError();
+    }
+    throw error;
   }
-  return INPUTS.some((p) => newestMtime(path.join(ROOT, p)) > built);
 }
 
 /**
@@ -86,6 +81,7 @@ export function isStale() {
  * own (content-hashed) chunks, and never sees a half-written file.
  */
 async function compile() {
+  const esbuild = await loadEsbuild();
   const started = new Date();
   const result = await esbuild.build({
     absWorkingDir: ROOT,
@@ -133,20 +129,86 @@ function sleep(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** The pid a lock names, or undefined while its owner has not written it yet (or never will). */
+function lockOwner(dir = LOCK) {
+  try {
+    const pid = Number(readFileSync(path.join(dir, 'pid'), 'utf8').trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error?.code === 'EPERM'; // someone else's process: alive
+  }
+}
+
+/**
+ * Takes over the lock of a build that died before its `finally` (killed, power cut): the lock is
+ * renamed aside, which only one of several waiters can do, and the one that did checks it moved
+ * the dead owner's lock and not one a live build made in between (then it puts it back).
+ */
+function takeOver(deadPid) {
+  const aside = `${LOCK}.${process.pid}.${Date.now()}.stale`;
+  try {
+    renameSync(LOCK, aside);
+  } catch {
+    return; // another waiter was first
+  }
+  if (lockOwner(aside) !== deadPid) {
+    try {
+      renameSync(aside, LOCK);
+      return;
+    } catch {}
+  }
+  rmSync(aside, { recursive: true, force: true });
+}
+
+function tryLock() {
+  try {
+    mkdirSync(LOCK);
+  } catch {
+    return false;
+  }
+  const temp = path.join(LOCK, `pid.${process.pid}.tmp`);
+  writeFileSync(temp, `${process.pid}\n`);
+  renameSync(temp, path.join(LOCK, 'pid'));
+  return true;
+}
+
 /**
  * Builds under a lock directory, so that two processes finding dist/ stale at once (parallel
- * tests, two terminals) build it once; the other waits, then sees it fresh. A lock older than
- * two minutes is a crashed build's and is taken over.
+ * tests, two terminals) build it once; the other waits, then sees it fresh. The lock holds its
+ * builder's pid: a waiter whose builder has died takes the lock over at once; a lock without a
+ * pid (its builder died between creating it and writing the pid) is taken over after two
+ * minutes. A wait of more than a second is said once on stderr, with the builder's pid.
  */
-export async function build({ ifStale = false } = {}) {
+export async function build({ ifStale = false, label = 'build' } = {}) {
+  const since = Date.now();
+  let said = false;
   for (;;) {
     if (ifStale && !isStale()) return false;
-    try {
-      mkdirSync(LOCK);
-    } catch {
+    if (!tryLock()) {
+      const owner = lockOwner();
+      if (owner !== undefined && !alive(owner)) {
+        takeOver(owner);
+        continue;
+      }
       try {
-        if (Date.now() - statSync(LOCK).mtimeMs > 120_000) rmSync(LOCK, { recursive: true });
+        if (owner === undefined && Date.now() - statSync(LOCK).mtimeMs > 120_000) {
+          rmSync(LOCK, { recursive: true });
+        }
       } catch {}
+      if (!said && Date.now() - since > 1000) {
+        said = true;
+        const who = owner === undefined ? '' : ` (pid ${owner})`;
+        process.stderr.write(`${label}: waiting for another build${who}\n`);
+      }
       sleep(100);
       continue;
     }
@@ -163,8 +225,18 @@ export async function build({ ifStale = false } = {}) {
 if (process.argv[1] === import.meta.filename) {
   try {
     await build({ ifStale: process.argv.includes('--if-stale') });
-  } catch {
-    process.stderr.write('build: failed (the errors are above)\n');
-    process.exitCode = 1;
+  } catch (error) {
+    if (error instanceof EsbuildMissingError && hasDist()) {
+      // `prepare` after `npm install --omit=dev`: the dist/ there is what will run
+      process.stderr.write('build: esbuild is not installed; keeping the dist/ already built\n');
+    } else if (error instanceof EsbuildMissingError) {
+      process.stderr.write(
+        'build: dist/ is missing and esbuild is not installed: run `npm install` with dev dependencies\n',
+      );
+      process.exitCode = 1;
+    } else {
+      process.stderr.write('build: failed (the errors are above)\n');
+      process.exitCode = 1;
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -120,5 +120,41 @@ describe('npm ci accepts the committed lockfile', () => {
     await expect(npmCiDryRun()).rejects.toMatchObject({
       stderr: expect.stringContaining('Missing: @biomejs/cli-win32-x64@2.6.8 from lock file'),
     });
+  }, 60_000);
+});
+
+describe('the command line .ci/run calls (npx tsx scripts/lockfile-drift.ts COMMITTED CURRENT)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lockfile-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const committedCopy = path.join(dir, 'committed.json');
+  copyFileSync(path.join(ROOT, 'package-lock.json'), committedCopy);
+
+  const driftCli = (current: string) =>
+    spawnSync('npx', ['tsx', 'scripts/lockfile-drift.ts', committedCopy, current], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+  it('exits 1 with one readable line on a drifted copy', () => {
+    const current = path.join(dir, 'drifted.json');
+    const drifted = edited((l) => {
+      entry(l, 'node_modules/zod').version = '4.0.0';
+    });
+    writeFileSync(current, JSON.stringify(drifted, null, 2));
+    const r = driftCli(current);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      /^lockfile drift: node_modules\/zod: zod@4\.6\.7 .* became zod@4\.0\.0[^\n]*\n$/,
+    );
+  }, 60_000);
+
+  it('exits 0 and says nothing on an identical copy', () => {
+    const current = path.join(dir, 'identical.json');
+    copyFileSync(path.join(ROOT, 'package-lock.json'), current);
+    const r = driftCli(current);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   }, 60_000);
 });

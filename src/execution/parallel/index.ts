@@ -25,10 +25,16 @@ import { applyFinalWrites } from './apply.ts';
 import { finalStateRoot } from './finalState.ts';
 import { keyAddress, NO_ACCOUNT } from './keys.ts';
 import type { MVMemory } from './mvmemory.ts';
-import { acquireWorkers, defaultWorkerCount, exclusive, type WorkerHandle } from './pool.ts';
+import {
+  acquireWorkers,
+  closeWorkerPool,
+  defaultWorkerCount,
+  exclusive,
+  type WorkerHandle,
+} from './pool.ts';
 import { explicitPreView, type PreView, snapshotPreView } from './preView.ts';
 import type { BatchState } from './protocol.ts';
-import { BlockStm, type StmStats } from './scheduler.ts';
+import { BlockStm, type ForceInOrderForTests, type StmStats } from './scheduler.ts';
 import { worldStateRoot } from './worldRoot.ts';
 
 export { closeWorkerPool } from './pool.ts';
@@ -46,6 +52,8 @@ export interface RunParallelOpts extends WorldStateOpts {
   rootVia?: 'bulk' | 'stateManager';
   /** receives scheduler statistics (benchmarks, tests) */
   onStats?: (stats: StmStats) => void;
+  /** tests only: force the in-order fallback to start early at a chosen transaction (scheduler.ts) */
+  testOnlyForceInOrder?: ForceInOrderForTests;
 }
 
 let batchIds = 0;
@@ -82,8 +90,22 @@ async function runBlockStm(
 
   const coinbase = Buffer.from(batch.env.coinbase).toString('hex');
   const preCoinbase = view.account(coinbase) ?? NO_ACCOUNT;
-  const stm = new BlockStm(limit, handles, coinbase, preCoinbase, opts.fallback ?? true);
-  await stm.run();
+  const stm = new BlockStm(
+    limit,
+    handles,
+    coinbase,
+    preCoinbase,
+    opts.fallback ?? true,
+    opts.testOnlyForceInOrder,
+  );
+  try {
+    await stm.run();
+  } catch (error) {
+    // a failed run can leave incarnations queued on the workers, whose answers must not
+    // reach the next batch: start that one on fresh workers
+    await closeWorkerPool();
+    throw error;
+  }
   opts.onStats?.({ ...stm.stats });
 
   const result = await finishBatch({

@@ -2,9 +2,12 @@
  * A warm pool of worker threads, kept across batches: starting a worker (loading the VM and
  * the crypto bindings) costs far more than a small batch takes to execute.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { isStale } from '../../../scripts/build-stamp.mjs';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
 export class WorkerHandle {
@@ -61,16 +64,31 @@ export function acquireWorkers(n: number): WorkerHandle[] {
  * Workers always run the built bundle (dist/worker.js, see scripts/build.mjs), also when this
  * module is loaded from its TypeScript source (tests, the bench): a worker that compiled
  * TypeScript, or resolved the VM's few hundred modules one by one, as it loads would start
- * several times slower than the thread that waits for it.
+ * several times slower than the thread that waits for it. Loaded from source, the bundle is
+ * first checked against the sources (scripts/build-stamp.mjs, no esbuild) and rebuilt when
+ * they changed, so an edit to src/ is what the workers run; loaded from dist/, it is used as is.
  */
 function workerEntry(): URL {
-  const built = import.meta.url.endsWith('.ts')
-    ? new URL('../../../dist/worker.js', import.meta.url)
-    : new URL('./worker.js', import.meta.url);
+  if (!import.meta.url.endsWith('.ts')) return new URL('./worker.js', import.meta.url);
+  const built = new URL('../../../dist/worker.js', import.meta.url);
+  if (isStale()) rebuild();
   if (!existsSync(built)) {
     throw new Error(`the worker thread's code ${built.pathname} is not built (npm run build)`);
   }
   return built;
+}
+
+/** scripts/build.mjs in a child process: synchronous, as starting a worker is. */
+function rebuild(): void {
+  const script = fileURLToPath(new URL('../../../scripts/build.mjs', import.meta.url));
+  const r = spawnSync(process.execPath, [script, '--if-stale'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (r.status !== 0) {
+    throw new Error(
+      'dist/worker.js is older than src/ and could not be rebuilt (npm run build shows why)',
+    );
+  }
 }
 
 function spawn(): WorkerHandle {

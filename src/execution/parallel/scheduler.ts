@@ -34,6 +34,26 @@ export interface StmStats {
   dependencies: number;
   /** switched to one transaction at a time after measuring a hopelessly dependent batch */
   fallback: boolean;
+  /** after the switch: executions on the in-order worker */
+  inOrderExecutions: number;
+  /** after the switch: incarnations that read an ESTIMATE and stopped */
+  inOrderBlocked: number;
+  /** after the switch: results that failed validation */
+  inOrderAborts: number;
+  /** after the switch: times the queue was drained and the cursor moved back */
+  rewinds: number;
+}
+
+/**
+ * Tests only: switch to the in-order fallback once `afterExecutions` incarnations have been
+ * dispatched, whether or not the batch looks hopeless, with the cursor at transaction `from`
+ * instead of the first unsettled one. With `from` above transactions whose speculative results
+ * are unvalidated, wrong or missing, the in-order run meets the hazards the fallback must
+ * survive (blocked reads, aborts, rewinds), which a real switch makes rare.
+ */
+export interface ForceInOrderForTests {
+  afterExecutions: number;
+  from: number;
 }
 
 /**
@@ -46,6 +66,13 @@ const PROBE_EXECUTIONS = 48;
 const TASKS_PER_WORKER = 2;
 /** transactions queued on the one worker of the sequential fallback */
 const IN_ORDER_QUEUE = 16;
+/**
+ * The fallback runs each transaction about once; a few rewinds re-run some. This many
+ * executions after the switch, per transaction in the batch, means it is rewinding without
+ * end (a scheduling bug): fail loudly instead of looping.
+ */
+const MAX_IN_ORDER_RUNS_PER_TX = 4;
+const MAX_IN_ORDER_RUNS_SLACK = 64;
 
 export class BlockStm {
   readonly mv = new MVMemory();
@@ -55,7 +82,16 @@ export class BlockStm {
   readonly codes = new Map<string, Uint8Array>();
   /** code created by each transaction's latest incarnation */
   readonly codesBy: [string, Uint8Array][][] = [];
-  readonly stats: StmStats = { executions: 0, aborts: 0, dependencies: 0, fallback: false };
+  readonly stats: StmStats = {
+    executions: 0,
+    aborts: 0,
+    dependencies: 0,
+    fallback: false,
+    inOrderExecutions: 0,
+    inOrderBlocked: 0,
+    inOrderAborts: 0,
+    rewinds: 0,
+  };
   private readonly ledger: FeeLedger;
   private readonly status: Uint8Array;
   private readonly inc: Int32Array;
@@ -80,6 +116,7 @@ export class BlockStm {
     private readonly coinbase: string,
     private readonly preCoinbase: AccountValue,
     private readonly allowFallback: boolean,
+    private readonly forceInOrder?: ForceInOrderForTests,
   ) {
     this.outcomes = new Array(n);
     this.fees = new Array<bigint>(n).fill(0n);
@@ -116,6 +153,13 @@ export class BlockStm {
 
   private pump(): void {
     if (this.finished) return;
+    if (
+      !this.stats.fallback &&
+      this.forceInOrder !== undefined &&
+      this.stats.executions >= this.forceInOrder.afterExecutions
+    ) {
+      this.stats.fallback = true;
+    }
     if (this.stats.fallback) this.pumpInOrder();
     else this.pumpSpeculative();
     if (this.inFlight === 0 && this.ready.size === 0 && this.inOrderDone()) this.finish();
@@ -146,15 +190,27 @@ export class BlockStm {
     if (this.sequencer === undefined) {
       if (this.inFlight > 0) return; // speculative incarnations still running elsewhere
       this.sequencer = this.workers[0] as WorkerHandle;
-      this.cursor = this.firstUnsettled();
+      this.cursor = this.forceInOrder?.from ?? this.firstUnsettled();
       this.dependents.clear(); // everything from the cursor up runs again anyway
     }
     if (this.rewindTo !== undefined) {
       if (this.inFlight > 0) return;
       this.cursor = Math.min(this.rewindTo, this.firstUnsettled());
       this.rewindTo = undefined;
+      this.stats.rewinds++;
     }
     while (this.inFlight < IN_ORDER_QUEUE && this.cursor < this.n) {
+      const cap = MAX_IN_ORDER_RUNS_PER_TX * this.n + MAX_IN_ORDER_RUNS_SLACK;
+      if (this.stats.inOrderExecutions >= cap) {
+        this.fail(
+          new Error(
+            `in-order fallback: ${this.stats.inOrderExecutions} executions for ${this.n} transactions ` +
+              `(${this.stats.rewinds} rewinds) without settling; stopped instead of rewinding without end`,
+          ),
+        );
+        return;
+      }
+      this.stats.inOrderExecutions++;
       const tx = this.cursor++;
       if (this.status[tx] !== Status.Ready) this.inc[tx] = (this.inc[tx] as number) + 1;
       this.dispatch(tx, this.sequencer);
@@ -197,6 +253,7 @@ export class BlockStm {
     this.stats.dependencies++;
     if (this.sequencer !== undefined) {
       // in order, a blocker below is being re-run: run this one again after it
+      this.stats.inOrderBlocked++;
       this.status[tx] = Status.Ready;
       this.rewindTo = Math.min(this.rewindTo ?? tx, tx);
       return;
@@ -271,7 +328,10 @@ export class BlockStm {
     this.mv.markEstimates(tx);
     for (const w of this.workers) this.enqueue(w, { t: 'estimate', tx });
     this.makeReady(tx);
-    if (this.sequencer !== undefined) this.rewindTo = Math.min(this.rewindTo ?? tx, tx);
+    if (this.sequencer !== undefined) {
+      this.stats.inOrderAborts++;
+      this.rewindTo = Math.min(this.rewindTo ?? tx, tx);
+    }
     this.validationIdx = Math.min(this.validationIdx, tx + 1);
   }
 
