@@ -23,6 +23,8 @@ export interface SettleOut {
     batchNumber: number | null;
     feeSats: string | null;
     replaced: string[];
+    confirmations: number;
+    blockHash: string | null;
     exported: { txPath: string; psbtPath: string } | null;
   } | null;
 }
