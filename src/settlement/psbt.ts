@@ -5,6 +5,8 @@
  * ours and every signature it adds verifies against the sighash we computed.
  */
 import { Psbt } from 'bitcoinjs-lib';
+// bitcoinjs-lib reads witness stacks with this (its own scriptWitnessToWitnessStack is private).
+import { BufferReader } from 'bitcoinjs-lib/src/bufferutils';
 import { InvalidInputError } from '../shared/errors.ts';
 import type { BuiltSettlement } from './build.ts';
 import { unsignedTransaction } from './build.ts';
@@ -78,9 +80,9 @@ function newSignatures(
 ): InputSignature[] {
   const sighash = custody.sighash(settlement.unsignedTx, index, settlement.prevouts);
   const have = custody.signaturesIn(settlement.psbt, index);
-  const fresh = custody
-    .signaturesIn(uploaded, index)
-    .filter((s) => !have.some((h) => equalBytes(h.publicKey, s.publicKey)));
+  const fresh = uploadedSignatures(uploaded, custody, index, sighash).filter(
+    (s) => !have.some((h) => equalBytes(h.publicKey, s.publicKey)),
+  );
   for (const sig of fresh) {
     if (!custody.signingKeys.some((k) => equalBytes(k, sig.publicKey))) {
       throw new InvalidInputError(
@@ -98,6 +100,51 @@ function newSignatures(
     }
   }
   return fresh;
+}
+
+/**
+ * The upload's signatures for one input: its partialSig entries, or, when the co-signer's
+ * wallet finalised the input (it held the last signature needed), those in its witness.
+ */
+function uploadedSignatures(
+  uploaded: Psbt,
+  custody: CustodyType,
+  index: number,
+  sighash: Uint8Array,
+): InputSignature[] {
+  const partial = custody.signaturesIn(uploaded, index);
+  const final = uploaded.data.inputs[index]?.finalScriptWitness;
+  if (final === undefined) return partial;
+  if (custody.signaturesInWitness === undefined) {
+    throw new InvalidInputError(
+      `psbt: input ${index} is finalised; a ${custody.name} upload must carry its signatures unfinalised`,
+      { field: 'psbt' },
+    );
+  }
+  const fromWitness = custody.signaturesInWitness(decodeWitness(final, index), sighash);
+  if (typeof fromWitness === 'string') {
+    throw new InvalidInputError(`psbt: input ${index} is finalised, but ${fromWitness}`, {
+      field: 'psbt',
+    });
+  }
+  return [
+    ...partial,
+    ...fromWitness.filter((w) => !partial.some((p) => equalBytes(p.publicKey, w.publicKey))),
+  ];
+}
+
+/** BIP144 witness serialisation: an item count, then each item with its length. */
+function decodeWitness(bytes: Uint8Array, index: number): Uint8Array[] {
+  try {
+    const reader = new BufferReader(bytes);
+    const stack = reader.readVector();
+    if (reader.offset === bytes.length) return stack;
+  } catch {
+    // reported below
+  }
+  throw new InvalidInputError(`psbt: input ${index}: finalScriptWitness is not a witness stack`, {
+    field: 'psbt',
+  });
 }
 
 function hex(b: Uint8Array): string {

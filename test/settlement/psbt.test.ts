@@ -123,6 +123,58 @@ for (const [name, make, taproot] of [
   });
 }
 
+describe('PSBT import: an upload the co-signer finalised', () => {
+  // Bitcoin Core's walletprocesspsbt finalises every input it completes (partialSig and
+  // witnessScript replaced by finalScriptWitness): the signatures are read from the witness.
+  it('P2WSH: the co-signer signature is recovered from the final witness, matched to its key and merged', () => {
+    const t = p2wshCustody(2, 3);
+    const s = settle(t);
+    for (let i = 0; i < s.inputs.length; i++) t.sign(s, i, 0);
+    const download = parsePsbt(exportPsbt(s.psbt), network);
+    walletSigns(download, t.secrets[2] as Uint8Array, false);
+    download.finalizeAllInputs();
+    const upload = parsePsbt(exportPsbt(download), network);
+    expect(upload.data.inputs[0]?.partialSig).toBeUndefined();
+    const result = importSignatures(s, upload, t.custody);
+    const key2 = Buffer.from(secp256k1.getPublicKey(t.secrets[2] as Uint8Array, true)).toString(
+      'hex',
+    );
+    expect(result.added).toEqual([
+      { input: 0, publicKey: key2 },
+      { input: 1, publicKey: key2 },
+    ]);
+    expect(finalizeSettlement(s, t.custody).txid).toBe(s.txid);
+  });
+
+  it('P2WSH: a final witness whose signature verifies under no custody key is refused and nothing is merged', () => {
+    const t = p2wshCustody(2, 3);
+    const s = settle(t);
+    const download = parsePsbt(exportPsbt(s.psbt), network);
+    walletSigns(download, t.secrets[0] as Uint8Array, false);
+    walletSigns(download, t.secrets[1] as Uint8Array, false);
+    const sig = download.data.inputs[1]?.partialSig?.[0]?.signature as Uint8Array;
+    download.finalizeAllInputs();
+    const witness = download.data.inputs[1]?.finalScriptWitness as Uint8Array;
+    const at = Buffer.from(witness).indexOf(Buffer.from(sig));
+    witness[at + 10] = (witness[at + 10] as number) ^ 1;
+    expect(() => importSignatures(s, download, t.custody)).toThrow(
+      /psbt: input 1 is finalised, but witness signature \d verifies under no custody key/,
+    );
+    expect(t.custody.signaturesIn(s.psbt, 0)).toEqual([]);
+  });
+
+  it('tapscript: a finalised upload is refused by name (signatures must come unfinalised)', () => {
+    const t = tapscriptCustody(2, 3);
+    const s = settle(t);
+    const download = parsePsbt(exportPsbt(s.psbt), network);
+    const input = download.data.inputs[0];
+    if (input !== undefined) input.finalScriptWitness = Uint8Array.from([0]);
+    expect(() => importSignatures(s, download, t.custody)).toThrow(
+      'psbt: input 0 is finalised; a multisig-tapscript upload must carry its signatures unfinalised',
+    );
+  });
+});
+
 describe('parsePsbt', () => {
   it('refuses text that is not a PSBT with the field name', () => {
     expect(() => parsePsbt('not a psbt', network)).toThrow(/^psbt: not a valid PSBT/);

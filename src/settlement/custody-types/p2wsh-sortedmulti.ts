@@ -59,6 +59,8 @@ export function p2wshSortedMulti(opts: P2wshSortedMultiOpts): CustodyType {
       }
     },
     signaturesIn: signaturesOf,
+    signaturesInWitness: (witness, sighash) =>
+      witnessSignatures(witness, witnessScript, keys, sighash),
     checkWitness(tx, index, prevouts) {
       const witness = tx.ins[index]?.witness ?? [];
       const sighash = segwitV0Sighash(tx, index, prevouts, witnessScript);
@@ -134,6 +136,31 @@ function keepThreshold(psbt: Psbt, index: number, keys: Uint8Array[], threshold:
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');
+}
+
+/**
+ * A finalised P2WSH multisig witness: the empty dummy, signatures, the witness script. Each
+ * signature is matched to the custody key it verifies under (any count: a merge takes what is
+ * new, the finaliser keeps `threshold`).
+ */
+function witnessSignatures(
+  witness: readonly Uint8Array[],
+  witnessScript: Uint8Array,
+  keys: readonly Uint8Array[],
+  sighash: Uint8Array,
+): InputSignature[] | string {
+  const script = witness[witness.length - 1];
+  if (script === undefined || !equalBytes(script, witnessScript))
+    return 'the witness script is not the custody script';
+  if (witness.length < 2 || witness[0]?.length !== 0)
+    return 'the witness does not start with the empty CHECKMULTISIG dummy';
+  const found: InputSignature[] = [];
+  for (const [i, signature] of witness.slice(1, -1).entries()) {
+    const publicKey = keys.find((k) => verifyEcdsa([k], sighash, { publicKey: k, signature }));
+    if (publicKey === undefined) return `witness signature ${i + 1} verifies under no custody key`;
+    found.push({ publicKey, signature });
+  }
+  return found;
 }
 
 /**

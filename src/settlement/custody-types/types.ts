@@ -46,6 +46,18 @@ export interface CustodyType {
   /** Signatures already in the PSBT's input. */
   signaturesIn(psbt: Psbt, index: number): InputSignature[];
   /**
+   * The signatures in a finalised input's witness, each matched to its key by verifying it
+   * against `sighash` (the witness does not name keys). A co-signer's wallet that completes an
+   * input finalises it: Bitcoin Core's `walletprocesspsbt` (Litecoin Core 0.21 has no
+   * `finalize` argument; later releases default it to true) replaces partialSig and
+   * witnessScript by finalScriptWitness. A string says why the witness is not a spend of this
+   * custody script. Absent: a finalised upload of this type is refused.
+   */
+  signaturesInWitness?(
+    witness: readonly Uint8Array[],
+    sighash: Uint8Array,
+  ): InputSignature[] | string;
+  /**
    * Check a finalised input's witness against its prevout: the script and control block are
    * this custody's, and enough of its signatures verify (libsecp256k1) over the final
    * transaction in the order the script consumes them. null when it holds, else why not.
