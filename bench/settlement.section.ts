@@ -19,8 +19,16 @@
  *
  * Every case: `ms` the median of its runs, `minMs`/`maxMs`, `runs`, the alternative's median
  * and the ratio, and `peakRssMb` (the bench process's peak RSS so far). Goals (issue 12):
- * build ≤ 200 ms, fully signed ≤ 2,000 ms; a missed goal is printed on stderr with the
- * breakdown of where the time went.
+ * build ≤ 200 ms, fully signed ≤ 2,000 ms (checked against build + sign + finalise, the
+ * stricter reading; `ms` of a signed case is from the built settlement, `withBuildMs` adds the
+ * build). A missed goal is printed on stderr as MISSED, with the breakdown of the time.
+ * Profile of a build (node --cpu-prof, 2026-12): over half is parsing the queue, where
+ * classifyScript tries bitcoinjs-lib's payments templates in turn (valibot throws on each
+ * miss) and P2TR outputs get a libsecp256k1 x-only point check; the rest is Psbt.addOutput,
+ * which re-checks every input for signatures on each added output: for a P2TR key path input
+ * (no tapInternalKey) that parses the prevout script, about 57 ms per input for 1,000 outputs
+ * (the tapscript type carries tapInternalKey and skips it, hence its faster build). Adding the
+ * outputs before the inputs gives the same bytes in about 2 ms; build.ts is not changed here.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -262,14 +270,23 @@ function peakRssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
-function report(name: string, ms: number, goalMs: number | null, extra: string): void {
-  const goal =
-    goalMs === null
-      ? ''
-      : ms <= goalMs
-        ? ` (goal ≤ ${goalMs} ms: met)`
-        : ` (goal ≤ ${goalMs} ms: MISSED by ${round(ms - goalMs)} ms)`;
-  process.stderr.write(`  ${name}: ${ms} ms${goal}; ${extra}\n`);
+/** One human-readable line per case on stderr; `goal` compares `goal.ms` (by default `ms`). */
+function report(
+  name: string,
+  ms: number,
+  goal: { limitMs: number; ms?: number; what?: string } | null,
+  extra: string,
+): void {
+  let verdict = '';
+  if (goal !== null) {
+    const measured = goal.ms ?? ms;
+    const what = goal.what === undefined ? '' : `${goal.what} `;
+    verdict =
+      measured <= goal.limitMs
+        ? ` (goal ${what}≤ ${goal.limitMs} ms: met)`
+        : ` (goal ${what}≤ ${goal.limitMs} ms: MISSED, ${round(measured)} ms)`;
+  }
+  process.stderr.write(`  ${name}: ${ms} ms${verdict}; ${extra}\n`);
 }
 
 // ---------------------------------------------------------------- build
@@ -454,11 +471,12 @@ async function verifyCase(c: SignedCustody, queue: BridgeWithdrawal[]) {
     if (hex(rebuilt.data.getTransaction()) !== hex(proposal.psbt.data.getTransaction())) {
       throw new Error('naive rebuild differs');
     }
-    const ok = proposal.psbt.validateSignaturesOfAllInputs((pubkey, msghash, signature) =>
-      pubkey.length === 32
-        ? ecc.verifySchnorr(msghash, pubkey, signature)
-        : ecc.verify(msghash, pubkey, signature),
-    );
+    const ok =
+      c.type.name === 'frost-p2tr'
+        ? frostWitnessesByBitcoinjs(final.tx, rebuilt)
+        : proposal.psbt.validateSignaturesOfAllInputs((pubkey, msghash, signature) =>
+            ecc.verify(msghash, pubkey, signature),
+          );
     if (!ok) throw new Error('bitcoinjs-lib rejects a signature');
   };
   const alt = await timed(BASELINE_RUNS, alternative);
@@ -466,10 +484,32 @@ async function verifyCase(c: SignedCustody, queue: BridgeWithdrawal[]) {
     ...s,
     custodyType: c.type.name,
     alternativeMs: alt.ms,
-    alternative: 'naive Psbt rebuild + hex comparison + Psbt.validateSignaturesOfAllInputs',
+    alternative:
+      c.type.name === 'frost-p2tr'
+        ? 'naive Psbt rebuild + hex comparison + Transaction.hashForWitnessV1 and verifySchnorr per input'
+        : 'naive Psbt rebuild + hex comparison + Psbt.validateSignaturesOfAllInputs',
     speedupVsAlternative: round(alt.ms / s.ms),
     peakRssMb: peakRssMb(),
   };
+}
+
+/**
+ * bitcoinjs-lib's validateSignaturesOfAllInputs needs tapInternalKey, which a FROST key path
+ * PSBT does not carry (the group key is the output key): the same check by hand, bitcoinjs-lib's
+ * BIP341 sighash over the signed transaction and libsecp256k1's BIP340 verification.
+ */
+function frostWitnessesByBitcoinjs(tx: Transaction, psbt: Psbt): boolean {
+  const prevouts = psbt.data.inputs.map((i) => i.witnessUtxo!);
+  return tx.ins.every((input, i) => {
+    const sig = input.witness[0]!;
+    const hash = tx.hashForWitnessV1(
+      i,
+      prevouts.map((p) => p.script),
+      prevouts.map((p) => p.value),
+      Transaction.SIGHASH_DEFAULT,
+    );
+    return ecc.verifySchnorr(hash, prevouts[i]!.script.subarray(2), sig.subarray(0, 64));
+  });
 }
 
 // ---------------------------------------------------------------- section
@@ -513,7 +553,7 @@ export async function run(): Promise<Record<string, unknown>> {
     report(
       `${name} (${type.name})`,
       r.ms,
-      GOAL_BUILD_MS,
+      { limitMs: GOAL_BUILD_MS },
       `min ${r.minMs}, max ${r.maxMs}; naive Psbt baseline ${r.baselineMs} ms (ours ${r.speedupVsBaseline}× faster)`,
     );
     if (!r.goalMet) {
@@ -544,8 +584,12 @@ export async function run(): Promise<Record<string, unknown>> {
           report(
             caseName,
             r.ms,
-            GOAL_SIGNED_MS,
-            `with build ${r.withBuildMs} ms; sessions ${r.signMs}, finalise+verify ${r.finalizeMs}; keys in process ${r.inProcessKeysMs} ms (signer processes ${r.ratioVsInProcessKeys}×)`,
+            {
+              limitMs: GOAL_SIGNED_MS,
+              ms: r.withBuildMs,
+              what: `build + sign (${r.withBuildMs} ms)`,
+            },
+            `from the built settlement: sessions ${r.signMs}, finalise+verify ${r.finalizeMs}; keys in process ${r.inProcessKeysMs} ms (signer processes ${r.ratioVsInProcessKeys}×)`,
           );
           if (!r.goalMet) {
             process.stderr.write(
@@ -553,11 +597,12 @@ export async function run(): Promise<Record<string, unknown>> {
             );
           }
         }
-        if (kind === 'frost') {
+        {
           const v = await verifyCase(c, queue);
-          out['verify-1000'] = v;
+          const caseName = kind === 'frost' ? 'verify-1000' : 'verify-1000-p2wsh';
+          out[caseName] = v;
           report(
-            'verify-1000 (frost-p2tr)',
+            `${caseName} (${c.type.name})`,
             v.ms,
             null,
             `min ${v.minMs}, max ${v.maxMs}; bitcoinjs-lib route ${v.alternativeMs} ms (ours ${v.speedupVsAlternative}× faster)`,
