@@ -317,6 +317,10 @@ export function assemble(o: AssembleOpts): BuiltSettlement {
   const psbt = new Psbt({ network: o.policy.network.bitcoinjs });
   psbt.setVersion(SETTLEMENT_TX_VERSION);
   psbt.setLocktime(0);
+  // Outputs first: the same bytes, but Psbt.addOutput re-checks every input already added.
+  psbt.addOutput({ script: o.change, value: o.changeSats });
+  psbt.addOutput({ script: commitmentScript(o.commitment), value: 0n });
+  for (const w of o.paid) psbt.addOutput({ script: w.scriptPubKey, value: w.amountSats });
   const fields = o.policy.custody.psbtFields();
   for (const input of o.inputs) {
     psbt.addInput({
@@ -327,9 +331,6 @@ export function assemble(o: AssembleOpts): BuiltSettlement {
       ...fields,
     });
   }
-  psbt.addOutput({ script: o.change, value: o.changeSats });
-  psbt.addOutput({ script: commitmentScript(o.commitment), value: 0n });
-  for (const w of o.paid) psbt.addOutput({ script: w.scriptPubKey, value: w.amountSats });
   const unsignedTx = unsignedTransaction(psbt);
   return {
     status: 'built',

@@ -14,7 +14,7 @@ import type { BridgeWithdrawal } from '../../../settlement/withdrawals.ts';
 import { ID_PREFIXES, newId } from '../../../shared/ids.ts';
 import { appendAudit } from '../../../store/audit-log.ts';
 import type { SettlementDeps } from './deps.ts';
-import { type StoredHead, storeHead, storeInputs } from './records.ts';
+import { type StoredHead, type StoredInputs, storeHead, storeInputs } from './records.ts';
 
 export type ProposeOutcome =
   | { kind: 'idle'; detail: string }
@@ -120,9 +120,27 @@ async function custodyOutputs(
 }
 
 async function knownOutputs(deps: SettlementDeps): Promise<ChainOutput[]> {
-  if (deps.backend.kind === 'offline')
-    return deps.registeredOutputs ? deps.registeredOutputs() : [];
-  return deps.backend.listUnspent(Buffer.from(deps.type.scriptPubKey).toString('hex'));
+  if (deps.backend.kind !== 'offline') {
+    return deps.backend.listUnspent(Buffer.from(deps.type.scriptPubKey).toString('hex'));
+  }
+  // No chain view: the operator's registrations, minus what our own settlements already spend.
+  const registered = deps.registeredOutputs ? await deps.registeredOutputs() : [];
+  const spent = await spentBySettlements(deps);
+  return registered.filter((o) => !spent.has(`${o.txid}:${o.vout}`));
+}
+
+async function spentBySettlements(deps: SettlementDeps): Promise<Set<string>> {
+  const rows = await deps.db.settlement.findMany({
+    where: { status: { notIn: ['held', 'failed'] }, inputs: { not: null } },
+    select: { inputs: true },
+  });
+  const spent = new Set<string>();
+  for (const r of rows) {
+    const { custodyOutputs } = JSON.parse(r.inputs as string) as StoredInputs;
+    for (const o of [custodyOutputs.current, ...custodyOutputs.topUps])
+      spent.add(`${o.txid}:${o.vout}`);
+  }
+  return spent;
 }
 
 /** Every recorded withdrawal from `from` on, in queue order (the bridge numbers them). */
