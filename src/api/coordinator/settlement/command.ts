@@ -5,6 +5,7 @@
  */
 import { address } from 'bitcoinjs-lib';
 import { settlementNetwork } from '../../../settlement/networks.ts';
+import { reserves } from '../../../settlement/reserves.ts';
 import type { Config } from '../../../shared/config.ts';
 import { ConflictError } from '../../../shared/errors.ts';
 import type { Logger } from '../../../shared/logger.ts';
@@ -24,8 +25,10 @@ import {
   nodeGenesis,
   openNodeWorldState,
 } from '../world-state.ts';
+import type { SettlementDeps } from './deps.ts';
 import { custodyTypeOf, openSettlement, registerOutput } from './open.ts';
 import { runSettlementPipeline, type StepResult } from './pipeline.ts';
+import { knownOutputs, lastFinal, nextUnpaid, withdrawalQueue } from './propose.ts';
 
 export interface RunSettleOpts {
   config: Config;
@@ -44,6 +47,7 @@ export interface SettleSummary {
   batches: RecordedBatch[];
   steps: StepResult[];
   settlement: Record<string, unknown> | null;
+  reserves?: Record<string, unknown>;
   registered?: Record<string, unknown>;
 }
 
@@ -155,7 +159,9 @@ async function drive(
     steps.push(...run);
     const newest = await store.db.settlement.findFirst({ orderBy: { createdAt: 'desc' } });
     const last = run[run.length - 1];
-    if (reached(opts.until, newest?.status, last)) return { steps, settlement: summary(newest) };
+    if (reached(opts.until, newest?.status, last)) {
+      return { steps, settlement: summary(newest), reserves: await reservesNow(deps) };
+    }
     if (Date.now() > deadline) {
       throw new ConflictError(
         `timed out waiting for ${opts.until}; the newest settlement is ${newest?.status ?? 'none'}${last?.detail ? ` (${last.detail})` : ''}`,
@@ -200,4 +206,17 @@ function summary(
         : (JSON.parse(row.replacedTxids) as { txid: string }[]).map((v) => v.txid),
     exported: row.exported === null ? null : JSON.parse(row.exported),
   };
+}
+
+/**
+ * The confirmed custody balance against the withdrawals no final (confirmed or exported)
+ * settlement has paid: an in-flight settlement's payouts still count as owed.
+ */
+async function reservesNow(deps: SettlementDeps): Promise<Record<string, unknown>> {
+  const final = await lastFinal(deps);
+  const from = final === null ? 0n : nextUnpaid(final.commitment);
+  const r = reserves(await knownOutputs(deps), await withdrawalQueue(deps, from));
+  return Object.fromEntries(
+    Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v]),
+  );
 }

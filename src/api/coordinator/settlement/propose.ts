@@ -88,14 +88,14 @@ export async function proposeNext(deps: SettlementDeps): Promise<ProposeOutcome>
   return { kind: 'proposed', settlementId: id };
 }
 
-async function lastFinal(deps: SettlementDeps) {
+export async function lastFinal(deps: SettlementDeps) {
   return deps.db.settlement.findFirst({
     where: { status: { in: ['confirmed', 'exported'] } },
     orderBy: { batchNumber: 'desc' },
   });
 }
 
-function nextUnpaid(commitment: string | null): bigint {
+export function nextUnpaid(commitment: string | null): bigint {
   if (commitment === null) return 0n;
   const head = JSON.parse(commitment) as StoredHead & { withdrawalCount?: number };
   return BigInt(head.firstWithdrawalIndex) + BigInt(head.withdrawalCount ?? 0);
@@ -119,7 +119,7 @@ async function custodyOutputs(
   return { current, topUps: confirmed.filter((o) => o !== current) };
 }
 
-async function knownOutputs(deps: SettlementDeps): Promise<ChainOutput[]> {
+export async function knownOutputs(deps: SettlementDeps): Promise<ChainOutput[]> {
   if (deps.backend.kind !== 'offline') {
     return deps.backend.listUnspent(Buffer.from(deps.type.scriptPubKey).toString('hex'));
   }
@@ -144,7 +144,10 @@ async function spentBySettlements(deps: SettlementDeps): Promise<Set<string>> {
 }
 
 /** Every recorded withdrawal from `from` on, in queue order (the bridge numbers them). */
-async function withdrawalQueue(deps: SettlementDeps, from: bigint): Promise<BridgeWithdrawal[]> {
+export async function withdrawalQueue(
+  deps: SettlementDeps,
+  from: bigint,
+): Promise<BridgeWithdrawal[]> {
   const rows = await deps.db.batch.findMany({
     where: { status: { in: ['executed', 'settling', 'settled'] }, withdrawals: { not: null } },
     orderBy: { number: 'asc' },

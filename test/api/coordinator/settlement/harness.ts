@@ -27,6 +27,13 @@ export interface SettleOut {
     blockHash: string | null;
     exported: { txPath: string; psbtPath: string } | null;
   } | null;
+  reserves?: {
+    custodySats: string;
+    liabilitiesSats: string;
+    pendingWithdrawals: number;
+    surplusSats: string;
+    covered: boolean;
+  };
 }
 
 export interface Coordinator {

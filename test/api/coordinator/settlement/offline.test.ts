@@ -4,7 +4,7 @@
  * PSBT in the outbox, and the operator broadcasts them (here to a real litecoind, which accepts
  * and mines them). No chain view is ever invented: without a registered output nothing is built.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Psbt, Transaction } from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Litecoind, startLitecoind } from '../../../support/litecoind.ts';
@@ -82,5 +82,31 @@ describe('offline settlement', () => {
       [[tx2.toHex()]],
     );
     expect(accept2?.allowed, JSON.stringify(accept2)).toBe(true);
+  });
+
+  it('a settlement the custody cannot pay is held with its reason, nothing exported, reserves not covered', {
+    timeout: 300_000,
+  }, async () => {
+    const c = coordinator('multisig-p2wsh', null);
+    const first = await c.settle(['--until', 'idle']);
+    const funding = await node.fund(first.custody.address, 30_000n);
+    await c.settle(['--register-output', `${funding.txid}:${funding.vout}:30000`]);
+    const payee = await walletDestination(node);
+    const batch = await c.withdrawalBatch([{ scriptPubKey: payee.scriptPubKey, sats: 40_000n }]);
+    const out = await c.settle(['--batch', batch, '--until', 'exported']);
+    expect(out.settlement?.status).toBe('held');
+    expect(out.settlement?.reason).toMatch(
+      /^custody holds 30000 sats; paying the 1 oldest withdrawals needs \d+ sats/,
+    );
+    expect(out.settlement?.txid).toBeNull();
+    expect(out.reserves).toMatchObject({
+      custodySats: '30000',
+      liabilitiesSats: '40000',
+      surplusSats: '-10000',
+      covered: false,
+    });
+    expect(
+      existsSync(`${c.env.DATA_DIR}/outbox`) ? readdirSync(`${c.env.DATA_DIR}/outbox`) : [],
+    ).toEqual([]);
   });
 });

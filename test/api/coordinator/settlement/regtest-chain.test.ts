@@ -84,6 +84,12 @@ for (const scheme of ['frost', 'multisig-p2wsh', 'multisig-tapscript']) {
         txid: previous?.txid,
         batchNumber: 5,
       });
+      // Ten withdrawals paid, none owed; the custody keeps the funding minus payouts and fees.
+      expect(done.reserves).toMatchObject({
+        liabilitiesSats: '0',
+        pendingWithdrawals: 0,
+        covered: true,
+      });
       const again = await c.settle(['--until', 'idle']);
       expect(again.steps.at(-1)?.detail).toBe('no executed batch waits for settlement');
     });
