@@ -72,7 +72,7 @@ describe('BIP341 wallet vectors', () => {
   const scripts = utxos.map((u) => fromHex(u.scriptPubKey));
   const values = utxos.map((u) => BigInt(u.amountSats));
 
-  for (const input of spending.inputSpending as any[]) {
+  for (const input of spending.inputSpending as InputVector[]) {
     const { txinIndex, hashType, internalPrivkey, merkleRoot } = input.given;
     it(`key path input ${txinIndex} (hash type ${hashType}): sighash, tweaked key and signature`, () => {
       const sighash = tx.hashForWitnessV1(txinIndex, scripts, values, hashType);

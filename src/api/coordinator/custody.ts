@@ -9,7 +9,9 @@ import { ConflictError } from '../../shared/errors.ts';
 import { ID_PREFIXES, newId } from '../../shared/ids.ts';
 import type { Db } from '../../store/store.ts';
 import type { ReadinessCheck } from '../http/health.ts';
+import type { LaunchedSigner } from '../signer/supervisor.ts';
 import { type CustodyKeyRecord, ensureCustodyKey } from './custody-key.ts';
+import { LOCAL_THRESHOLD } from './local-signers.ts';
 import { runFrostSession } from './signing/frost-session.ts';
 import { HttpFrostSigner, HttpMultisigSigner, type RemoteSigner } from './signing/http-clients.ts';
 import { runMultisigSession } from './signing/multisig-session.ts';
@@ -125,4 +127,23 @@ function custodyChecks(key: CustodyKeyRecord, members: readonly RemoteSigner[]):
       }),
     },
   ];
+}
+
+/** The custody of `custody start` and `custody settle`: the local signer processes' quorum. */
+export function openLocalCustody(
+  db: Db,
+  scheme: CustodyScheme,
+  signers: readonly LaunchedSigner[],
+): Promise<Custody> {
+  return openCustody({
+    db,
+    scheme,
+    threshold: LOCAL_THRESHOLD,
+    signers: signers.map((s) => ({
+      name: s.name,
+      url: s.url,
+      identifier: s.identifier,
+      client: s.client,
+    })),
+  });
 }

@@ -10,13 +10,8 @@ import type { Logger } from '../../shared/logger.ts';
 import { openStore, type Store } from '../../store/store.ts';
 import type { LaunchedSigner } from '../signer/supervisor.ts';
 import { createCoordinatorApp } from './app.ts';
-import { type Custody, openCustody } from './custody.ts';
-import {
-  LOCAL_THRESHOLD,
-  loadCoordinatorIdentity,
-  refuseSharedKek,
-  startLocalSigners,
-} from './local-signers.ts';
+import { type Custody, openLocalCustody } from './custody.ts';
+import { loadCoordinatorIdentity, refuseSharedKek, startLocalSigners } from './local-signers.ts';
 import { type NodeWorldState, openNodeWorldState } from './world-state.ts';
 
 export interface RunningCoordinator {
@@ -69,17 +64,7 @@ export async function startCoordinator(
       coordinator,
       log,
     });
-    custody = await openCustody({
-      db: store.db,
-      scheme: config.scheme,
-      threshold: LOCAL_THRESHOLD,
-      signers: signers.map((s) => ({
-        name: s.name,
-        url: s.url,
-        identifier: s.identifier,
-        client: s.client,
-      })),
-    });
+    custody = await openLocalCustody(store.db, config.scheme, signers);
     log.info(
       { scheme: custody.key.scheme, keyId: custody.key.id, descriptor: custody.key.descriptor },
       'custody key ready',

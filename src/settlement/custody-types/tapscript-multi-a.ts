@@ -3,7 +3,7 @@
  * internal key: the key path has no known secret, so only m signatures through the script
  * path spend it.
  */
-import { script as bscript, opcodes, type Psbt, payments, Transaction } from 'bitcoinjs-lib';
+import { type Psbt, payments, Transaction } from 'bitcoinjs-lib';
 import { witnessStackToScriptWitness } from 'bitcoinjs-lib/src/psbt/psbtutils';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { multiALeafScript } from '../descriptors.ts';

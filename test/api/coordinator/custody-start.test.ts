@@ -90,7 +90,7 @@ describe('custody start with local signers', () => {
         threshold: 2,
         signerNames: ['signer-1', 'signer-2', 'signer-3'],
       });
-      expect(key.descriptor).toMatch(/^tr\([0-9a-f]{64}\)$/);
+      expect(key.descriptor).toMatch(/^rawtr\([0-9a-f]{64}\)#[0-9a-z]{8}$/);
 
       const message = new Uint8Array(32).fill(1);
       const { signature } = await running.custody.sign(message, 'proposal-a');

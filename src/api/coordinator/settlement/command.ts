@@ -12,13 +12,8 @@ import type { Logger } from '../../../shared/logger.ts';
 import { openStore, type Store } from '../../../store/store.ts';
 import type { LaunchedSigner } from '../../signer/supervisor.ts';
 import { executeAndRecord, type RecordedBatch } from '../batches.ts';
-import { type Custody, openCustody } from '../custody.ts';
-import {
-  LOCAL_THRESHOLD,
-  loadCoordinatorIdentity,
-  refuseSharedKek,
-  startLocalSigners,
-} from '../local-signers.ts';
+import { type Custody, openLocalCustody } from '../custody.ts';
+import { loadCoordinatorIdentity, refuseSharedKek, startLocalSigners } from '../local-signers.ts';
 import {
   checkBatchChain,
   type NodeWorldState,
@@ -66,17 +61,7 @@ export async function runSettle(opts: RunSettleOpts): Promise<SettleSummary> {
       coordinator: loadCoordinatorIdentity(opts.config.dataDir),
       log: opts.log,
     });
-    const custody = await openCustody({
-      db: store.db,
-      scheme: opts.config.scheme,
-      threshold: LOCAL_THRESHOLD,
-      signers: signers.map((s) => ({
-        name: s.name,
-        url: s.url,
-        identifier: s.identifier,
-        client: s.client,
-      })),
-    });
+    const custody = await openLocalCustody(store.db, opts.config.scheme, signers);
     const type = custodyTypeOf(custody);
     const about = {
       scheme: custody.key.scheme,

@@ -70,7 +70,7 @@ describe('offline settlement', () => {
     const second = await c.settle(['--until', 'exported']);
     expect(second.settlement?.status).toBe('exported');
     const tx2 = Transaction.fromHex(
-      readFileSync((second.settlement?.exported as { txPath: string }).txPath, 'utf8').trim(),
+      readFileSync(String(second.settlement?.exported?.txPath), 'utf8').trim(),
     );
     expect(
       Buffer.from(tx2.ins[0]?.hash as Uint8Array)
