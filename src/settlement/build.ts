@@ -31,6 +31,9 @@ import {
 /** BIP125: a sequence below 0xfffffffe signals replaceability; the highest such value. */
 export const RBF_SEQUENCE = 0xfffffffd;
 export const SETTLEMENT_TX_VERSION = 2;
+export const DEFAULT_MAX_TOP_UPS = 20;
+/** One input's non-witness part (outpoint, empty scriptSig, sequence) in weight units. */
+const INPUT_BASE_WEIGHT = (36 + 1 + 4) * 4;
 
 export interface CustodyOutputs {
   /** The previous settlement's custody output (or the first funding of the custody address). */
@@ -52,6 +55,8 @@ export interface SettlementPolicy extends FeePolicy {
   /** Output 0's script: the custody script unless a key rotation agreed the next one. */
   changeScriptPubKey?: Uint8Array;
   maxWithdrawals: number;
+  /** Top-ups spent per settlement at most (default DEFAULT_MAX_TOP_UPS). */
+  maxTopUps?: number;
   /** At most MAX_STANDARD_TX_WEIGHT. */
   maxWeight?: number;
 }
@@ -93,9 +98,9 @@ export function buildSettlement(
   feeRateSatPerVb: number,
   policy: SettlementPolicy,
 ): SettlementResult {
-  const inputs = orderInputs(custodyOutputs, policy.custody);
-  const queue = parseWithdrawalQueue(withdrawalQueue, policy.network);
   const rate = checkRate(feeRateSatPerVb, policy);
+  const inputs = orderInputs(custodyOutputs, policy.custody, rate, policy.maxTopUps);
+  const queue = parseWithdrawalQueue(withdrawalQueue, policy.network);
   const change = changeScript(policy);
   const head = checkHead(commitment);
   checkQueueStart(head, queue);
@@ -158,13 +163,31 @@ function checkOutput(o: ChainOutput, field: string, custody: CustodyType): void 
   }
 }
 
-/** Input 0 the current custody output, then the top-ups by outpoint; no outpoint twice. */
-export function orderInputs(outputs: CustodyOutputs, custody: CustodyType): ChainOutput[] {
+/**
+ * Input 0 the current custody output, then the top-ups spent this time, by outpoint; no
+ * outpoint twice. Anyone can pay the custody address, so a top-up is spent only when it is
+ * worth more than the fee it adds at this rate (dust sent to the custody address would
+ * otherwise cost custody money and could fill the transaction), and at most `maxTopUps` of
+ * them, the largest first (ties by outpoint): the same rule every party applies.
+ */
+export function orderInputs(
+  outputs: CustodyOutputs,
+  custody: CustodyType,
+  rate: bigint,
+  maxTopUps = DEFAULT_MAX_TOP_UPS,
+): ChainOutput[] {
   checkOutput(outputs.current, 'custodyOutputs.current', custody);
   outputs.topUps.forEach((o, i) => {
     checkOutput(o, `custodyOutputs.topUps[${i}]`, custody);
   });
-  const topUps = [...outputs.topUps].sort(compareOutpoints);
+  const inputFee = feeFor(rate, vsizeOf(INPUT_BASE_WEIGHT + custody.maxWitnessBytes));
+  const topUps = outputs.topUps
+    .filter((o) => o.valueSats > inputFee)
+    .sort((a, b) =>
+      a.valueSats === b.valueSats ? compareOutpoints(a, b) : a.valueSats > b.valueSats ? -1 : 1,
+    )
+    .slice(0, maxTopUps)
+    .sort(compareOutpoints);
   const all = [outputs.current, ...topUps];
   const seen = new Set<string>();
   for (const o of all) {

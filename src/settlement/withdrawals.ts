@@ -3,7 +3,6 @@
  * settlement pays a run of consecutive ones, oldest first. Entries come in the bridge's record
  * format (0x-hex quantities, src/execution/bridge/withdrawals.ts) and are checked here.
  */
-import { payments } from 'bitcoinjs-lib';
 import { InvalidInputError } from '../shared/errors.ts';
 import type { ScriptType } from '../shared/networks.ts';
 import { toBytes } from './custody-types/keys.ts';
@@ -23,40 +22,30 @@ export interface QueuedWithdrawal {
   scriptType: ScriptType;
 }
 
-/** Bitcoin Core's Solver() templates, recognised by bitcoinjs-lib's payments. */
-const TEMPLATES: readonly [ScriptType, (output: Uint8Array) => unknown][] = [
-  ['p2pkh', (output) => payments.p2pkh({ output })],
-  ['p2sh', (output) => payments.p2sh({ output })],
-  ['p2wpkh', (output) => payments.p2wpkh({ output })],
-  ['p2wsh', (output) => payments.p2wsh({ output })],
-  ['p2tr', (output) => payments.p2tr({ output })],
-];
-
 /**
- * The one template a script can be, from its length and first byte (as in the bridge contract's
- * classify), confirmed by bitcoinjs-lib's payment; trying every payment in turn throws on each
- * miss, which was half the cost of building a 1,000-withdrawal settlement.
+ * The bridge's exact templates (contracts/Bridge.sol `classify`), as Bitcoin Core's Solver()
+ * recognises them, by length and opcodes only:
+ *   P2PKH  76 a9 14 {20} 88 ac · P2SH a9 14 {20} 87 · P2WPKH 00 14 {20} · P2WSH 00 20 {32} ·
+ *   P2TR 51 20 {32}
+ * No curve check on a P2TR key: Core relays any 32-byte witness v1 program, and a builder that
+ * refused one the bridge accepted would stop every settlement behind it.
  */
-function candidate(script: Uint8Array): ScriptType | null {
-  const first = script[0];
-  if (script.length === 25 && first === 0x76) return 'p2pkh';
-  if (script.length === 23 && first === 0xa9) return 'p2sh';
-  if (script.length === 22 && first === 0x00) return 'p2wpkh';
-  if (script.length === 34 && first === 0x00) return 'p2wsh';
-  if (script.length === 34 && first === 0x51) return 'p2tr';
-  return null;
-}
-
-export function classifyScript(script: Uint8Array): ScriptType | null {
-  const type = candidate(script);
-  const parse = TEMPLATES.find(([t]) => t === type)?.[1];
-  if (type === null || parse === undefined) return null;
-  try {
-    parse(script);
-    return type;
-  } catch {
-    return null;
+export function classifyScript(s: Uint8Array): ScriptType | null {
+  if (
+    s.length === 25 &&
+    s[0] === 0x76 &&
+    s[1] === 0xa9 &&
+    s[2] === 0x14 &&
+    s[23] === 0x88 &&
+    s[24] === 0xac
+  ) {
+    return 'p2pkh';
   }
+  if (s.length === 23 && s[0] === 0xa9 && s[1] === 0x14 && s[22] === 0x87) return 'p2sh';
+  if (s.length === 22 && s[0] === 0x00 && s[1] === 0x14) return 'p2wpkh';
+  if (s.length === 34 && s[0] === 0x00 && s[1] === 0x20) return 'p2wsh';
+  if (s.length === 34 && s[0] === 0x51 && s[1] === 0x20) return 'p2tr';
+  return null;
 }
 
 function quantity(value: unknown, field: string): bigint {

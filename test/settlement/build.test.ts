@@ -170,6 +170,46 @@ describe('buildSettlement', () => {
     expect(s.unsignedTx.outs).toHaveLength(2);
   });
 
+  it('pays a P2TR withdrawal whose key is not on the curve: the bridge accepted it and nodes relay it', () => {
+    const q = [{ index: '0x0', scriptPubKey: `0x5120${'ff'.repeat(32)}`, amountSats: '0x2710' }];
+    const s = built(buildSettlement({ current, topUps: [] }, q, head, 2, policyFor(custody)));
+    expect(toHex(s.unsignedTx.outs[2]?.script as Uint8Array)).toBe(`5120${'ff'.repeat(32)}`);
+  });
+
+  it('dust paid to the custody address is not spent: a top-up must be worth more than the fee it adds', () => {
+    const dust = [chainOutput(custody, 7, 330n), chainOutput(custody, 8, 400n, 1)];
+    const s = built(
+      buildSettlement(
+        { current, topUps: [...dust, topUps[0] as never] },
+        queue(1),
+        head,
+        5,
+        policyFor(custody),
+      ),
+    );
+    // At 5 sat/vB a P2WSH 2-of-3 input (105 vB) costs 525 sats: both dust outputs stay unspent.
+    expect(s.inputs.map((i) => i.valueSats)).toEqual([5_000_000n, 20_000n]);
+  });
+
+  it('spends at most maxTopUps top-ups, the largest first, laid out by outpoint', () => {
+    const many = Array.from({ length: 30 }, (_, i) =>
+      chainOutput(custody, 40 + i, 10_000n + BigInt(i)),
+    );
+    const s = built(
+      buildSettlement(
+        { current, topUps: many },
+        queue(1),
+        head,
+        2,
+        policyFor(custody, { maxTopUps: 5 }),
+      ),
+    );
+    const values = s.inputs.slice(1).map((i) => i.valueSats);
+    expect([...values].sort()).toEqual([10_025n, 10_026n, 10_027n, 10_028n, 10_029n]);
+    const outpoints = s.inputs.slice(1).map((i) => i.txid);
+    expect(outpoints).toEqual([...outpoints].sort());
+  });
+
   describe('refuses records that would settle the wrong thing', () => {
     const policy = policyFor(custody);
     it('a skipped withdrawal: the queue must start at the oldest unpaid index', () => {

@@ -1,16 +1,29 @@
 /**
  * Executing a batch on the node's world state and recording it as `executed`, the state the
- * settlement pipeline picks batches up in. The row is written first as `received` (with its
- * transactions), then updated once the post-state is committed: a batch is numbered in the order
- * it was received, and a crash leaves a `received` row, never an executed batch without a row.
+ * settlement pipeline picks batches up in.
+ *
+ * The world state (LMDB) and the database cannot commit together, so the row is written first
+ * as `received` with everything needed to execute it again (its transactions, environment and
+ * pre-state root), then the post-state is committed, then the row becomes `executed`. A
+ * process that died in between leaves a `received` row, and `recoverReceivedBatches` finishes
+ * it on the next start: if the head is still the batch's pre-state it executes and commits it;
+ * if the head already is the batch's post-state (the commit happened) it re-executes it on the
+ * pre-state without committing, checks it arrives at the head, and records the result. Either
+ * way the batch's withdrawals are recorded exactly once and in order.
  */
 import type { Batch, BatchResult } from '../../execution/types.ts';
 import type { WorldState } from '../../execution/world-state/world-state.ts';
+import { ConflictError } from '../../shared/errors.ts';
 import { bytesToHex, toQuantity } from '../../shared/hex.ts';
 import { ID_PREFIXES, newId } from '../../shared/ids.ts';
 import type { Db } from '../../store/store.ts';
 
-export type RunBatch = (batch: Batch, ws: WorldState) => Promise<BatchResult>;
+export interface BatchRunner {
+  parse(input: unknown): Batch;
+  run(batch: Batch, ws: WorldState, commit: boolean): Promise<BatchResult>;
+  /** Fault injection: called after the world state committed, before the row is updated. */
+  afterCommit?: (batchId: string) => void;
+}
 
 export interface RecordedBatch {
   id: string;
@@ -19,12 +32,19 @@ export interface RecordedBatch {
   withdrawals: number;
 }
 
+/** The batch file minus its transactions (and `pre`, which a world-state batch has not). */
+function envelopeOf(input: unknown): string {
+  const { txs: _txs, pre: _pre, ...rest } = input as Record<string, unknown>;
+  return JSON.stringify(rest);
+}
+
 export async function executeAndRecord(
   db: Db,
   ws: WorldState,
-  batch: Batch,
-  run: RunBatch,
+  input: unknown,
+  runner: BatchRunner,
 ): Promise<RecordedBatch> {
+  const batch = runner.parse(input);
   const last = await db.batch.findFirst({
     where: { number: { not: null } },
     orderBy: { number: 'desc' },
@@ -38,10 +58,21 @@ export async function executeAndRecord(
       status: 'received',
       txs: JSON.stringify(batch.txs.map(bytesToHex)),
       txCount: batch.txs.length,
+      env: envelopeOf(input),
       preStateRoot: batch.preStateRoot ?? null,
     },
   });
-  const result = await run(batch, ws);
+  const result = await runner.run(batch, ws, true);
+  runner.afterCommit?.(id);
+  return record(db, id, number, result);
+}
+
+async function record(
+  db: Db,
+  id: string,
+  number: number,
+  result: BatchResult,
+): Promise<RecordedBatch> {
   const stateRoot = bytesToHex(result.stateRoot);
   await db.batch.update({
     where: { id },
@@ -55,4 +86,36 @@ export async function executeAndRecord(
     },
   });
   return { id, number, stateRoot, withdrawals: result.withdrawals.length };
+}
+
+/** Finish batches a crash left `received` (see the module comment), oldest first. */
+export async function recoverReceivedBatches(
+  db: Db,
+  ws: WorldState,
+  runner: BatchRunner,
+): Promise<RecordedBatch[]> {
+  const rows = await db.batch.findMany({
+    where: { status: 'received' },
+    orderBy: { number: 'asc' },
+  });
+  const done: RecordedBatch[] = [];
+  for (const row of rows) {
+    if (row.env === null || row.number === null) {
+      throw new ConflictError(`batch ${row.id} was received without its environment`);
+    }
+    const batch = runner.parse({ ...JSON.parse(row.env), txs: JSON.parse(row.txs) });
+    const head = ws.head().root.toLowerCase();
+    if (head === batch.preStateRoot?.toLowerCase()) {
+      done.push(await record(db, row.id, row.number, await runner.run(batch, ws, true)));
+      continue;
+    }
+    const result = await runner.run(batch, ws, false);
+    if (bytesToHex(result.stateRoot) !== head) {
+      throw new ConflictError(
+        `batch ${row.number} (${row.id}): the world state's head ${head} is neither its pre-state nor its post-state`,
+      );
+    }
+    done.push(await record(db, row.id, row.number, result));
+  }
+  return done;
 }

@@ -11,7 +11,12 @@ import { ConflictError } from '../../../shared/errors.ts';
 import type { Logger } from '../../../shared/logger.ts';
 import { openStore, type Store } from '../../../store/store.ts';
 import type { LaunchedSigner } from '../../signer/supervisor.ts';
-import { executeAndRecord, type RecordedBatch } from '../batches.ts';
+import {
+  type BatchRunner,
+  executeAndRecord,
+  type RecordedBatch,
+  recoverReceivedBatches,
+} from '../batches.ts';
 import { type Custody, openLocalCustody } from '../custody.ts';
 import { loadCoordinatorIdentity, refuseSharedKek, startLocalSigners } from '../local-signers.ts';
 import {
@@ -89,25 +94,44 @@ export async function runSettle(opts: RunSettleOpts): Promise<SettleSummary> {
   }
 }
 
+/**
+ * Batches a crash left half-recorded are finished first, then the new batch files run in order.
+ * Every file is parsed before anything is stored, so a bad one changes nothing.
+ */
 async function runBatches(opts: RunSettleOpts, store: Store): Promise<RecordedBatch[]> {
-  if (opts.batches.length === 0) return [];
+  const received = await store.db.batch.count({ where: { status: 'received' } });
+  if (opts.batches.length === 0 && received === 0) return [];
   const { parseBatch } = await import('../../../execution/batch.ts');
-  const parsed = opts.batches.map((b) => parseBatch(b));
+  for (const input of opts.batches) parseBatch(input);
   const pool = await import('../../../execution/parallel/pool.ts');
   pool.acquireWorkers(pool.defaultWorkerCount());
   let world: NodeWorldState | undefined;
   try {
     const { runParallel } = await import('../../../execution/parallel/index.ts');
-    world = await openNodeWorldState(opts.config);
-    const recorded: RecordedBatch[] = [];
-    for (const batch of parsed) {
-      checkBatchChain(batch, world.chainId);
-      recorded.push(
-        await executeAndRecord(store.db, world.ws, batch, (b, ws) =>
-          runParallel(b, { worldState: ws, commit: true }),
-        ),
-      );
-    }
+    const w = await openNodeWorldState(opts.config);
+    world = w;
+    const runner: BatchRunner = {
+      parse(input) {
+        const batch = parseBatch(input);
+        checkBatchChain(batch, w.chainId);
+        return batch;
+      },
+      run: (batch, ws, commit) => runParallel(batch, { worldState: ws, commit }),
+      ...(opts.faultExitAfter === 'batch-committed'
+        ? {
+            afterCommit: (id: string) => {
+              opts.log.warn(
+                { batchId: id },
+                'fault injection: exiting after the world-state commit',
+              );
+              process.exit(75);
+            },
+          }
+        : {}),
+    };
+    const recorded = await recoverReceivedBatches(store.db, w.ws, runner);
+    for (const input of opts.batches)
+      recorded.push(await executeAndRecord(store.db, w.ws, input, runner));
     return recorded;
   } finally {
     await world?.ws.close();
@@ -199,7 +223,7 @@ function summary(
  */
 async function reservesNow(deps: SettlementDeps): Promise<Record<string, unknown>> {
   const final = await lastFinal(deps);
-  const from = final === null ? 0n : nextUnpaid(final.commitment);
+  const from = final === null ? 0n : nextUnpaid(final);
   const r = reserves(await knownOutputs(deps), await withdrawalQueue(deps, from));
   return Object.fromEntries(
     Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v]),

@@ -19,7 +19,7 @@ import { appendAudit } from '../../../store/audit-log.ts';
 import type { Settlement } from '../../../store/generated/sqlite/client.ts';
 import { IN_FLIGHT, type SettlementDeps } from './deps.ts';
 import { proposeNext } from './propose.ts';
-import { reload } from './records.ts';
+import { policyOf, reload, type StoredInputs } from './records.ts';
 import { signInputs } from './sign.ts';
 
 export interface StepResult {
@@ -73,6 +73,9 @@ async function propose(deps: SettlementDeps): Promise<StepResult> {
       status: 'held',
       detail: outcome.reason,
     };
+  }
+  if (outcome.kind === 'reopened') {
+    return transitioned(deps, outcome.settlementId, 'broadcast', 'its block left the chain');
   }
   return transitioned(deps, outcome.settlementId, 'proposed');
 }
@@ -136,17 +139,9 @@ async function sign(deps: SettlementDeps, row: Settlement): Promise<StepResult> 
 }
 
 async function broadcast(deps: SettlementDeps, row: Settlement): Promise<StepResult> {
-  const rawTx = row.rawTx as string;
-  let result: Awaited<ReturnType<SettlementDeps['backend']['broadcast']>>;
-  try {
-    result = await deps.backend.broadcast(rawTx, row.psbt as string, row.id);
-  } catch (error) {
-    // A fee bump refused because the version it replaces was mined meanwhile: adopt that one.
-    if (!(error instanceof TransactionRejectedError) || row.replacedTxids === null) throw error;
-    const adopted = await adoptEarlierVersion(deps, row);
-    if (adopted === null) throw error;
-    return adopted;
-  }
+  const sent = await send(deps, row);
+  if (sent.kind === 'handled') return sent.step;
+  const result = sent.result;
   if (result.accepted === 'exported') {
     await setStatus(deps, row, 'exported', { exported: JSON.stringify(result.exported) });
     await audit(deps, row, 'settlement.exported', { txid: result.txid, ...result.exported });
@@ -160,6 +155,45 @@ async function broadcast(deps: SettlementDeps, row: Settlement): Promise<StepRes
     tip,
   });
   return transitioned(deps, row.id, 'broadcast', result.txid);
+}
+
+/** The node's reasons that a higher fee cures (Bitcoin Core's reject strings). */
+const FEE_REFUSALS =
+  /min relay fee not met|mempool min fee not met|insufficient fee|too-long-mempool-chain/;
+
+type Sent =
+  | { kind: 'sent'; result: Awaited<ReturnType<SettlementDeps['backend']['broadcast']>> }
+  | { kind: 'handled'; step: StepResult };
+
+/**
+ * Send the stored bytes. A refusal is never left to repeat forever: when an earlier version is
+ * what the node has, it is adopted; when the fee is the reason, the settlement is bumped; any
+ * other refusal (the transaction itself is wrong) fails it with the node's reason.
+ */
+async function send(deps: SettlementDeps, row: Settlement): Promise<Sent> {
+  try {
+    return {
+      kind: 'sent',
+      result: await deps.backend.broadcast(row.rawTx as string, row.psbt as string, row.id),
+    };
+  } catch (error) {
+    if (!(error instanceof TransactionRejectedError)) throw error;
+    const adopted = await adoptEarlierVersion(deps, row);
+    if (adopted !== null) return { kind: 'handled', step: adopted };
+    if (FEE_REFUSALS.test(error.reason)) return { kind: 'handled', step: await bump(deps, row) };
+    await setStatus(deps, row, 'failed', {
+      reason: `the node refused ${row.txid}: ${error.reason}`,
+    });
+    await audit(deps, row, 'settlement.failed', { txid: row.txid, reason: error.reason });
+    deps.log.error(
+      { settlementId: row.id, txid: row.txid, reason: error.reason },
+      'settlement refused by the node',
+    );
+    return {
+      kind: 'handled',
+      step: { progressed: false, settlementId: row.id, status: 'failed', detail: error.reason },
+    };
+  }
 }
 
 async function audit(
@@ -254,25 +288,15 @@ async function confirmations(
  * bytes, never a different transaction.
  */
 async function recover(deps: SettlementDeps, row: Settlement): Promise<StepResult> {
-  for (const v of versionsOf(row).slice(0, -1)) {
-    const s = await deps.backend.txStatus(v.txid);
-    if (s.state !== 'unknown') {
-      await setStatus(deps, row, 'broadcast', { txid: v.txid, rawTx: v.rawTx });
-      await audit(deps, row, 'settlement.version-adopted', { txid: v.txid, state: s.state });
-      return transitioned(
-        deps,
-        row.id,
-        'broadcast',
-        `an earlier version ${v.txid} is the one on chain`,
-      );
-    }
-  }
-  const result = await deps.backend.broadcast(row.rawTx as string, row.psbt as string, row.id);
+  const adopted = await adoptEarlierVersion(deps, row);
+  if (adopted !== null) return adopted;
+  const sent = await send(deps, row);
+  if (sent.kind === 'handled') return sent.step;
   await audit(deps, row, 'settlement.rebroadcast', {
-    txid: result.txid,
-    accepted: result.accepted,
+    txid: sent.result.txid,
+    accepted: sent.result.accepted,
   });
-  return transitioned(deps, row.id, 'broadcast', `re-broadcast ${result.txid}`);
+  return transitioned(deps, row.id, 'broadcast', `re-broadcast ${sent.result.txid}`);
 }
 
 async function adoptEarlierVersion(
@@ -307,12 +331,13 @@ async function adoptEarlierVersion(
 /** A replacement with the same inputs, payouts and commitment (bump.ts), stored before signing. */
 async function bump(deps: SettlementDeps, row: Settlement): Promise<StepResult> {
   const current = reload(row, deps.type, deps.policy);
+  const policy = policyOf(JSON.parse(row.inputs as string) as StoredInputs, deps.policy);
   const estimate = await deps.backend.estimateFeeRate(2);
-  const rate = chooseFeeRate(estimate, deps.policy).rateSatPerVb;
+  const rate = chooseFeeRate(estimate, policy).rateSatPerVb;
   const bumped = buildFeeBump(
     current,
     { feeRateSatPerVb: rate, incrementalRelayFeeSatPerVb: deps.incrementalRelayFeeSatPerVb },
-    deps.policy,
+    policy,
   );
   if (bumped.status === 'held') {
     if (row.reason !== bumped.reason)

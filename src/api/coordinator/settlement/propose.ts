@@ -3,21 +3,27 @@
  * unconfirmed settlements), covering every executed batch since the last one, committing the
  * newest state root and paying the oldest unpaid withdrawals.
  */
+
+import { Transaction } from 'bitcoinjs-lib';
 import type { ChainOutput } from '../../../settlement/backend/types.ts';
 import {
   buildSettlement,
   type CustodyOutputs,
   compareOutpoints,
 } from '../../../settlement/build.ts';
+import { commitmentFromScript } from '../../../settlement/commitment.ts';
 import { chooseFeeRate } from '../../../settlement/fees.ts';
 import type { BridgeWithdrawal } from '../../../settlement/withdrawals.ts';
+import { ConflictError } from '../../../shared/errors.ts';
 import { ID_PREFIXES, newId } from '../../../shared/ids.ts';
 import { appendAudit } from '../../../store/audit-log.ts';
+import type { Settlement } from '../../../store/generated/sqlite/client.ts';
 import type { SettlementDeps } from './deps.ts';
-import { type StoredHead, type StoredInputs, storeHead, storeInputs } from './records.ts';
+import { type StoredInputs, storeHead, storeInputs } from './records.ts';
 
 export type ProposeOutcome =
   | { kind: 'idle'; detail: string }
+  | { kind: 'reopened'; settlementId: string }
   | { kind: 'held'; settlementId: string; reason: string }
   | { kind: 'proposed'; settlementId: string };
 
@@ -25,20 +31,37 @@ export type ProposeOutcome =
 const FEE_TARGET_BLOCKS = 6;
 
 export async function proposeNext(deps: SettlementDeps): Promise<ProposeOutcome> {
+  const failed = await deps.db.settlement.findFirst({ where: { status: 'failed' } });
+  if (failed !== null) {
+    return {
+      kind: 'idle',
+      detail: `settlement ${failed.id} failed (${failed.reason}); an operator must resolve it first`,
+    };
+  }
+  const last = await lastFinal(deps);
+  if (last !== null && (await leftTheChain(deps, last))) return reopen(deps, last);
   const batches = await deps.db.batch.findMany({
     where: { status: 'executed' },
     orderBy: { number: 'asc' },
   });
-  const newest = batches[batches.length - 1];
-  if (newest === undefined || newest.number === null || newest.stateRoot === null) {
+  // The newest batch executed; with none, the newest already committed (leftover withdrawals).
+  const newest =
+    batches[batches.length - 1] ??
+    (await deps.db.batch.findFirst({
+      where: { status: { in: ['settling', 'settled'] }, stateRoot: { not: null } },
+      orderBy: { number: 'desc' },
+    }));
+  if (newest === null || newest.number === null || newest.stateRoot === null) {
     return { kind: 'idle', detail: 'no executed batch waits for settlement' };
   }
-  const last = await lastFinal(deps);
+  const nextIndex = last === null ? 0n : nextUnpaid(last);
+  const queue = await withdrawalQueue(deps, nextIndex, newest.number);
+  if (batches.length === 0 && queue.length === 0) {
+    return { kind: 'idle', detail: 'no executed batch waits for settlement' };
+  }
   const outputs = await custodyOutputs(deps, last?.txid ?? null);
   if (outputs === null)
     return { kind: 'idle', detail: 'the custody address holds no confirmed output yet' };
-  const nextIndex = last === null ? 0n : nextUnpaid(last.commitment);
-  const queue = await withdrawalQueue(deps, nextIndex);
   const estimate = await deps.backend.estimateFeeRate(FEE_TARGET_BLOCKS);
   const rate = chooseFeeRate(estimate, deps.policy).rateSatPerVb;
   const head = {
@@ -58,7 +81,7 @@ export async function proposeNext(deps: SettlementDeps): Promise<ProposeOutcome>
         id,
         status: 'proposed',
         custodyOutpoint: `${outputs.current.txid}:${outputs.current.vout}`,
-        inputs: storeInputs(outputs, queue, rate),
+        inputs: storeInputs(outputs, queue, rate, deps.policy),
         commitment: storeHead(head, result.commitment.withdrawalCount),
         psbt: result.psbt.toBase64(),
         feeSats: result.feeSats,
@@ -91,14 +114,46 @@ export async function proposeNext(deps: SettlementDeps): Promise<ProposeOutcome>
 export async function lastFinal(deps: SettlementDeps) {
   return deps.db.settlement.findFirst({
     where: { status: { in: ['confirmed', 'exported'] } },
-    orderBy: { batchNumber: 'desc' },
+    orderBy: { createdAt: 'desc' },
   });
 }
 
-export function nextUnpaid(commitment: string | null): bigint {
-  if (commitment === null) return 0n;
-  const head = JSON.parse(commitment) as StoredHead & { withdrawalCount?: number };
-  return BigInt(head.firstWithdrawalIndex) + BigInt(head.withdrawalCount ?? 0);
+/** The queue index after what `settlement` paid, read from its own commitment output. */
+export function nextUnpaid(settlement: { id: string; rawTx: string | null }): bigint {
+  if (settlement.rawTx === null) {
+    throw new ConflictError(`settlement ${settlement.id} is final but has no transaction`);
+  }
+  const script = Transaction.fromHex(settlement.rawTx).outs[1]?.script;
+  if (script === undefined)
+    throw new ConflictError(`settlement ${settlement.id} has no commitment`);
+  const c = commitmentFromScript(script);
+  return c.firstWithdrawalIndex + BigInt(c.withdrawalCount);
+}
+
+/** A confirmed settlement whose block is no longer in the active chain (a deep reorg). */
+async function leftTheChain(deps: SettlementDeps, last: Settlement): Promise<boolean> {
+  if (deps.backend.kind === 'offline' || last.status !== 'confirmed' || last.txid === null)
+    return false;
+  const status = await deps.backend.txStatus(last.txid, last.blockHash ?? undefined);
+  return status.state !== 'confirmed';
+}
+
+/** Back to `broadcast`: tracked (and re-broadcast as it was if need be) before anything new. */
+async function reopen(deps: SettlementDeps, last: Settlement): Promise<ProposeOutcome> {
+  await deps.db.$transaction([
+    deps.db.settlement.update({
+      where: { id: last.id },
+      data: { status: 'broadcast', blockHash: null, blockHeight: null, confirmations: 0 },
+    }),
+    deps.db.batch.updateMany({ where: { settlementId: last.id }, data: { status: 'settling' } }),
+  ]);
+  await appendAudit(deps.db, {
+    actor: 'coordinator',
+    action: 'settlement.reorged',
+    subject: last.id,
+    data: { txid: last.txid, blockHash: last.blockHash, wasConfirmed: true },
+  });
+  return { kind: 'reopened', settlementId: last.id };
 }
 
 /**
@@ -143,13 +198,21 @@ async function spentBySettlements(deps: SettlementDeps): Promise<Set<string>> {
   return spent;
 }
 
-/** Every recorded withdrawal from `from` on, in queue order (the bridge numbers them). */
+/**
+ * Every recorded withdrawal from `from` on, in queue order (the bridge numbers them), of the
+ * batches up to `upTo`: a withdrawal is paid only by a settlement committing its batch.
+ */
 export async function withdrawalQueue(
   deps: SettlementDeps,
   from: bigint,
+  upTo?: number,
 ): Promise<BridgeWithdrawal[]> {
   const rows = await deps.db.batch.findMany({
-    where: { status: { in: ['executed', 'settling', 'settled'] }, withdrawals: { not: null } },
+    where: {
+      status: { in: ['executed', 'settling', 'settled'] },
+      withdrawals: { not: null },
+      ...(upTo === undefined ? {} : { number: { lte: upTo } }),
+    },
     orderBy: { number: 'asc' },
     select: { withdrawals: true },
   });

@@ -29,6 +29,36 @@ export interface StoredInputs {
   withdrawals: BridgeWithdrawal[];
   /** The rate of the first version; later versions (fee bumps) keep the row's feeSats. */
   feeRateSatPerVb: number;
+  /** The policy it was built under: a later change of defaults must not stop it reloading. */
+  policy?: StoredPolicy;
+}
+
+export interface StoredPolicy {
+  maxWithdrawals: number;
+  maxTopUps?: number;
+  maxWeight?: number;
+  maxFeeRateSatPerVb: number;
+  maxFeeSats: string;
+  fallbackFeeRateSatPerVb: number;
+  minFeeRateSatPerVb: number;
+}
+
+function storePolicy(p: SettlementPolicy): StoredPolicy {
+  return {
+    maxWithdrawals: p.maxWithdrawals,
+    ...(p.maxTopUps === undefined ? {} : { maxTopUps: p.maxTopUps }),
+    ...(p.maxWeight === undefined ? {} : { maxWeight: p.maxWeight }),
+    maxFeeRateSatPerVb: p.maxFeeRateSatPerVb,
+    maxFeeSats: p.maxFeeSats.toString(),
+    fallbackFeeRateSatPerVb: p.fallbackFeeRateSatPerVb,
+    minFeeRateSatPerVb: p.minFeeRateSatPerVb,
+  };
+}
+
+/** The current network and custody type with the stored limits. */
+export function policyOf(stored: StoredInputs, current: SettlementPolicy): SettlementPolicy {
+  if (stored.policy === undefined) return current;
+  return { ...current, ...stored.policy, maxFeeSats: BigInt(stored.policy.maxFeeSats) };
 }
 
 export interface StoredHead {
@@ -44,12 +74,14 @@ export function storeInputs(
   outputs: CustodyOutputs,
   withdrawals: readonly BridgeWithdrawal[],
   feeRateSatPerVb: number,
+  policy: SettlementPolicy,
 ): string {
   const json = (o: ChainOutput): ChainOutputJson => ({ ...o, valueSats: o.valueSats.toString() });
   const stored: StoredInputs = {
     custodyOutputs: { current: json(outputs.current), topUps: outputs.topUps.map(json) },
     withdrawals: [...withdrawals],
     feeRateSatPerVb,
+    policy: storePolicy(policy),
   };
   return JSON.stringify(stored);
 }
@@ -77,12 +109,13 @@ export interface SettlementRowLike {
 export function reload(
   row: SettlementRowLike,
   type: CustodyType,
-  policy: SettlementPolicy,
+  currentPolicy: SettlementPolicy,
 ): BuiltSettlement {
   if (row.inputs === null || row.commitment === null || row.psbt === null || row.feeSats === null) {
     throw new ConflictError(`settlement ${row.id} has no stored transaction`);
   }
   const inputs = JSON.parse(row.inputs) as StoredInputs;
+  const policy = policyOf(inputs, currentPolicy);
   const head = JSON.parse(row.commitment) as StoredHead;
   const value = (o: ChainOutputJson): ChainOutput => ({ ...o, valueSats: BigInt(o.valueSats) });
   const built = buildSettlement(

@@ -8,6 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Transaction } from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitmentFromScript } from '../../../../src/settlement/commitment.ts';
 import { type Litecoind, startLitecoind } from '../../../support/litecoind.ts';
 import { type Coordinator, coordinator, walletDestination } from './harness.ts';
 
@@ -74,7 +75,9 @@ describe('settlement recovery on regtest', () => {
     expect(pool).toContain(replacement);
     expect(pool).not.toContain(original);
     const b = await tx(replacement);
-    expect(b.ins.map((i) => i.hash.toString())).toEqual(a.ins.map((i) => i.hash.toString()));
+    const spends = (t: Transaction) =>
+      t.ins.map((i) => `${Buffer.from(i.hash).toString('hex')}:${i.index}:${i.sequence}`);
+    expect(spends(b)).toEqual(spends(a));
     expect(b.outs.slice(1)).toEqual(a.outs.slice(1));
     const feeDelta = (a.outs[0]?.value as bigint) - (b.outs[0]?.value as bigint);
     expect(feeDelta).toBeGreaterThanOrEqual(BigInt(b.virtualSize())); // BIP125: ≥ 1 sat/vB × size
@@ -116,6 +119,15 @@ describe('settlement recovery on regtest', () => {
     ).map((r) => (r as { action: string }).action);
     expect(actions).toContain('settlement.reorged');
     expect(actions.filter((a) => a === 'settlement.signed')).toHaveLength(1);
+
+    // A reorg deeper than CONFIRMATIONS: the confirmed settlement is reopened, not built past.
+    await node.rpc('invalidateblock', [done.settlement?.blockHash]);
+    const reopened = await c.settle([]);
+    expect(reopened.steps.map((s) => s.detail)).toContain('its block left the chain');
+    expect(reopened.settlement).toMatchObject({ status: 'broadcast', txid });
+    await node.mine(2);
+    const again = await c.settle(['--until', 'confirmed']);
+    expect(again.settlement).toMatchObject({ status: 'confirmed', txid });
   });
 
   it('a coordinator killed after each step and restarted completes each settlement once', {
@@ -167,5 +179,38 @@ describe('settlement recovery on regtest', () => {
     }
     const signed = rows(c, "SELECT subject FROM AuditEntry WHERE action = 'settlement.signed'");
     expect(signed).toHaveLength(5);
+  });
+
+  it('a coordinator killed between the world-state commit and the batch record finishes the batch once on restart', {
+    timeout: 300_000,
+  }, async () => {
+    const c = await funded('frost');
+    const root0 = await c.state();
+    const batch = await withdrawalBatch(c);
+    const crashed = await c.settleRaw(['--batch', batch, '--until', 'broadcast'], {
+      CUSTODY_FAULT_EXIT_AFTER: 'batch-committed',
+    });
+    expect(crashed.code, crashed.stderr).toBe(75);
+    expect(await c.state()).not.toBe(root0); // committed
+    expect(rows(c, 'SELECT status FROM Batch')).toEqual([{ status: 'received' }]);
+    const resumed = await c.settle(['--until', 'broadcast']);
+    expect(resumed.batches).toMatchObject([
+      { number: 1, withdrawals: 1, stateRoot: await c.state() },
+    ]);
+    expect(resumed.settlement).toMatchObject({ status: 'broadcast', batchNumber: 1 });
+    await node.mine(1);
+    // The next batch's withdrawal follows on in the queue: nothing was lost or paid twice.
+    const next = await c.settle(['--batch', await withdrawalBatch(c), '--until', 'broadcast']);
+    const txid = next.settlement?.txid as string;
+    const t = await tx(txid);
+    expect(commitmentFromScript(t.outs[1]?.script as Uint8Array)).toMatchObject({
+      batchNumber: 2n,
+      firstWithdrawalIndex: 1n,
+      withdrawalCount: 1,
+    });
+    expect(rows(c, 'SELECT number, status FROM Batch ORDER BY number')).toEqual([
+      { number: 1, status: 'settled' },
+      { number: 2, status: 'settling' },
+    ]);
   });
 });

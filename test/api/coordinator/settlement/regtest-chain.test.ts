@@ -4,8 +4,9 @@
  * pays its batch's withdrawals, commits its batch's state root, and is mined.
  */
 import { Transaction } from 'bitcoinjs-lib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { commitmentFromScript } from '../../../../src/settlement/commitment.ts';
+import { createTestDatabase } from '../../../support/databases.ts';
 import { type Litecoind, startLitecoind } from '../../../support/litecoind.ts';
 import { coordinator, walletDestination } from './harness.ts';
 
@@ -22,12 +23,24 @@ async function rawTx(txid: string, blockHash: string): Promise<Transaction> {
   return Transaction.fromHex(hex);
 }
 
-for (const scheme of ['frost', 'multisig-p2wsh', 'multisig-tapscript']) {
-  describe(`settlement chain: ${scheme}`, () => {
+// The coordinator's database: SQLite (the default) for two schemes, PostgreSQL for one.
+const CASES = [
+  ['frost', 'sqlite'],
+  ['multisig-p2wsh', 'postgresql'],
+  ['multisig-tapscript', 'sqlite'],
+] as const;
+
+for (const [scheme, database] of CASES) {
+  describe(`settlement chain: ${scheme} (${database})`, () => {
     it('five settlements, each spending the last custody output, withdrawals paid, mined', {
       timeout: 600_000,
     }, async () => {
       const c = coordinator(scheme, node);
+      const db = database === 'postgresql' ? await createTestDatabase('postgresql') : null;
+      if (db !== null) c.env.DATABASE_URL = db.url;
+      onTestFinished(async () => {
+        await db?.drop();
+      });
       const first = await c.settle(['--until', 'idle']);
       expect(first.settlement).toBeNull();
       expect(first.custody.address).toMatch(/^rltc1p|^rltc1q/);
