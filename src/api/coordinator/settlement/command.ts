@@ -3,6 +3,7 @@
  * start` opens them), batch files executed and recorded, then the settlement pipeline until the
  * newest settlement reaches the status asked for.
  */
+import { mkdirSync } from 'node:fs';
 import { address } from 'bitcoinjs-lib';
 import { settlementNetwork } from '../../../settlement/networks.ts';
 import { reserves } from '../../../settlement/reserves.ts';
@@ -26,6 +27,7 @@ import {
   openNodeWorldState,
 } from '../world-state.ts';
 import type { SettlementDeps } from './deps.ts';
+import { acquireSettleLock } from './lock.ts';
 import { custodyTypeOf, openSettlement, registerOutput } from './open.ts';
 import { runSettlementPipeline, type StepResult } from './pipeline.ts';
 import { knownOutputs, lastFinal, nextUnpaid, withdrawalQueue } from './propose.ts';
@@ -53,11 +55,20 @@ export interface SettleSummary {
 
 export async function runSettle(opts: RunSettleOpts): Promise<SettleSummary> {
   refuseSharedKek(opts.config.signerKekFile);
-  const store = await openStore({ databaseUrl: opts.config.databaseUrl });
+  mkdirSync(opts.config.dataDir, { recursive: true });
+  const lock = acquireSettleLock(opts.config.dataDir);
+  let store: Store;
+  try {
+    store = await openStore({ databaseUrl: opts.config.databaseUrl });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   let signers: LaunchedSigner[] = [];
   const close = async () => {
     await Promise.all(signers.map((s) => s.stop()));
     await store.close();
+    lock.release();
   };
   opts.onSignal(close);
   try {
