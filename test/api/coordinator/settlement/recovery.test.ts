@@ -7,8 +7,10 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Transaction } from 'bitcoinjs-lib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { commitmentFromScript } from '../../../../src/settlement/commitment.ts';
+import { createTestDatabase } from '../../../support/databases.ts';
 import { type Litecoind, startLitecoind } from '../../../support/litecoind.ts';
 import { type Coordinator, coordinator, walletDestination } from './harness.ts';
 
@@ -33,7 +35,18 @@ async function withdrawalBatch(c: Coordinator): Promise<string> {
   return c.withdrawalBatch([{ scriptPubKey: payee.scriptPubKey, sats: 25_000n }]);
 }
 
-function rows(c: Coordinator, sql: string): unknown[] {
+/** Rows of the coordinator's own database, SQLite or PostgreSQL (identifiers quoted for both). */
+async function rows(c: Coordinator, sql: string): Promise<unknown[]> {
+  const url = c.env.DATABASE_URL;
+  if (url?.startsWith('postgres')) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(sql)).rows;
+    } finally {
+      await client.end();
+    }
+  }
   const db = new Database(path.join(c.env.DATA_DIR as string, 'custody.db'), { readonly: true });
   try {
     return db.prepare(sql).all();
@@ -113,9 +126,11 @@ describe('settlement recovery on regtest', () => {
     await node.mine(2);
     const done = await c.settle(['--until', 'confirmed']);
     expect(done.settlement).toMatchObject({ status: 'confirmed', txid, confirmations: 2 });
-    const actions = rows(
-      c,
-      "SELECT action FROM AuditEntry WHERE action LIKE 'settlement.%' ORDER BY seq",
+    const actions = (
+      await rows(
+        c,
+        `SELECT "action" FROM "AuditEntry" WHERE "action" LIKE 'settlement.%' ORDER BY "seq"`,
+      )
     ).map((r) => (r as { action: string }).action);
     expect(actions).toContain('settlement.reorged');
     expect(actions.filter((a) => a === 'settlement.signed')).toHaveLength(1);
@@ -130,56 +145,74 @@ describe('settlement recovery on regtest', () => {
     expect(again.settlement).toMatchObject({ status: 'confirmed', txid });
   });
 
-  it('a coordinator killed after each step and restarted completes each settlement once', {
-    timeout: 600_000,
-  }, async () => {
-    const c = await funded('multisig-tapscript');
-    let previous: string | null = null;
-    for (const [k, step] of [
-      'proposed',
-      'approved',
-      'signed',
-      'broadcast',
-      'confirmed',
-    ].entries()) {
-      const batch = await withdrawalBatch(c);
-      const fault = { CUSTODY_FAULT_EXIT_AFTER: step };
-      let resumed: Awaited<ReturnType<Coordinator['settle']>>;
-      if (step !== 'confirmed') {
-        const crashed = await c.settleRaw(['--batch', batch, '--until', 'broadcast'], fault);
-        expect(crashed.code, crashed.stderr).toBe(75);
-        resumed = await c.settle(['--until', 'broadcast']);
-      } else {
-        resumed = await c.settle(['--batch', batch, '--until', 'broadcast']);
-      }
-      expect(resumed.settlement).toMatchObject({ status: 'broadcast', batchNumber: k + 1 });
-      const txid = resumed.settlement?.txid as string;
-      expect(await mempool()).toEqual([txid]);
-      await node.mine(1);
-      if (step === 'confirmed') {
-        const crashed = await c.settleRaw(['--until', 'confirmed'], fault);
-        expect(crashed.code, crashed.stderr).toBe(75);
-      }
-      const final = await c.settle(['--until', 'confirmed']);
-      expect(final.settlement).toMatchObject({ status: 'confirmed', txid });
-      const settled = await tx(txid, (final.settlement as { blockHash: string }).blockHash);
-      if (previous !== null) {
+  it.each([
+    ['multisig-tapscript', 'sqlite'],
+    ['frost', 'postgresql'],
+  ] as const)(
+    'a coordinator killed after each step and restarted completes each settlement once (%s, %s)',
+    {
+      timeout: 600_000,
+    },
+    async (scheme, database) => {
+      const dbUrl = database === 'postgresql' ? await createTestDatabase('postgresql') : null;
+      onTestFinished(async () => {
+        await dbUrl?.drop();
+      });
+      const c = await funded(scheme, dbUrl === null ? {} : { DATABASE_URL: dbUrl.url });
+      let previous: string | null = null;
+      for (const [k, step] of [
+        'proposed',
+        'approved',
+        'signed',
+        'broadcast',
+        'confirmed',
+      ].entries()) {
+        const batch = await withdrawalBatch(c);
+        const fault = { CUSTODY_FAULT_EXIT_AFTER: step };
+        let resumed: Awaited<ReturnType<Coordinator['settle']>>;
+        if (step !== 'confirmed') {
+          const crashed = await c.settleRaw(['--batch', batch, '--until', 'broadcast'], fault);
+          expect(crashed.code, crashed.stderr).toBe(75);
+          resumed = await c.settle(['--until', 'broadcast']);
+        } else {
+          resumed = await c.settle(['--batch', batch, '--until', 'broadcast']);
+        }
+        expect(resumed.settlement).toMatchObject({ status: 'broadcast', batchNumber: k + 1 });
+        const txid = resumed.settlement?.txid as string;
+        expect(await mempool()).toEqual([txid]);
+        await node.mine(1);
+        if (step === 'confirmed') {
+          const crashed = await c.settleRaw(['--until', 'confirmed'], fault);
+          expect(crashed.code, crashed.stderr).toBe(75);
+        }
+        const final = await c.settle(['--until', 'confirmed']);
+        expect(final.settlement).toMatchObject({ status: 'confirmed', txid });
+        const settled = await tx(txid, (final.settlement as { blockHash: string }).blockHash);
+        if (previous !== null) {
+          expect(
+            Buffer.from(settled.ins[0]?.hash as Uint8Array)
+              .reverse()
+              .toString('hex'),
+          ).toBe(previous);
+        }
+        previous = txid;
+        // Exactly one settlement per batch and per custody output; every batch recorded once.
         expect(
-          Buffer.from(settled.ins[0]?.hash as Uint8Array)
-            .reverse()
-            .toString('hex'),
-        ).toBe(previous);
+          await rows(c, `SELECT "id" FROM "Settlement" WHERE "status" = 'confirmed'`),
+        ).toHaveLength(k + 1);
+        expect(await rows(c, `SELECT "id" FROM "Settlement"`)).toHaveLength(k + 1);
+        expect(
+          await rows(c, `SELECT "number" FROM "Batch" WHERE "status" = 'settled'`),
+        ).toHaveLength(k + 1);
+        expect((await mempool()).length).toBe(0);
       }
-      previous = txid;
-      // Exactly one settlement per batch and per custody output; every batch recorded once.
-      expect(rows(c, "SELECT id FROM Settlement WHERE status = 'confirmed'")).toHaveLength(k + 1);
-      expect(rows(c, 'SELECT id FROM Settlement')).toHaveLength(k + 1);
-      expect(rows(c, "SELECT number FROM Batch WHERE status = 'settled'")).toHaveLength(k + 1);
-      expect((await mempool()).length).toBe(0);
-    }
-    const signed = rows(c, "SELECT subject FROM AuditEntry WHERE action = 'settlement.signed'");
-    expect(signed).toHaveLength(5);
-  });
+      const signed = await rows(
+        c,
+        `SELECT "subject" FROM "AuditEntry" WHERE "action" = 'settlement.signed'`,
+      );
+      expect(signed).toHaveLength(5);
+    },
+  );
 
   it('a coordinator killed between the world-state commit and the batch record finishes the batch once on restart', {
     timeout: 300_000,
@@ -192,7 +225,7 @@ describe('settlement recovery on regtest', () => {
     });
     expect(crashed.code, crashed.stderr).toBe(75);
     expect(await c.state()).not.toBe(root0); // committed
-    expect(rows(c, 'SELECT status FROM Batch')).toEqual([{ status: 'received' }]);
+    expect(await rows(c, `SELECT "status" FROM "Batch"`)).toEqual([{ status: 'received' }]);
     const resumed = await c.settle(['--until', 'broadcast']);
     expect(resumed.batches).toMatchObject([
       { number: 1, withdrawals: 1, stateRoot: await c.state() },
@@ -208,7 +241,7 @@ describe('settlement recovery on regtest', () => {
       firstWithdrawalIndex: 1n,
       withdrawalCount: 1,
     });
-    expect(rows(c, 'SELECT number, status FROM Batch ORDER BY number')).toEqual([
+    expect(await rows(c, `SELECT "number", "status" FROM "Batch" ORDER BY "number"`)).toEqual([
       { number: 1, status: 'settled' },
       { number: 2, status: 'settling' },
     ]);
