@@ -98,7 +98,7 @@ export function checkSettlement(
   if (problem !== null) return problem;
   const bound = records.binding;
   if (bound !== null && bound.custodyOutpoint === outpointOf(tx, 0)) {
-    return checkAgainstBinding(tx, bound, policy);
+    return checkAgainstBinding(tx, bound, records, policy);
   }
   return checkNew(tx, proposal, records, policy);
 }
@@ -127,7 +127,14 @@ function checkRate(
   policy: CheckPolicy,
 ): CheckResult | null {
   const rate = proposal.feeRateSatPerVb;
-  if (!(rate > 0) || rate > policy.settlement.maxFeeRateSatPerVb) {
+  if (!(rate >= policy.settlement.minFeeRateSatPerVb)) {
+    // A transaction nodes will not relay would still bind the custody output to it.
+    return refuse(
+      'fee-rate',
+      `fee rate ${rate} sat/vB is below the minimum of ${policy.settlement.minFeeRateSatPerVb}`,
+    );
+  }
+  if (rate > policy.settlement.maxFeeRateSatPerVb) {
     return refuse(
       'fee-rate',
       `fee rate ${rate} sat/vB is above the cap of ${policy.settlement.maxFeeRateSatPerVb}`,
@@ -186,6 +193,7 @@ function checkNew(
 function checkAgainstBinding(
   tx: Transaction,
   bound: SignedBinding,
+  records: SignerRecords,
   policy: CheckPolicy,
 ): CheckResult {
   const original = bound.settlement;
@@ -211,6 +219,18 @@ function checkAgainstBinding(
   );
   if (fee > cap || fee > policy.settlement.maxFeeSats) {
     return refuse('fee-rate', `the replacement's fee of ${fee} sats is above the cap`);
+  }
+  // A bump pays what its node's estimate allows (or the BIP125 minimum if that is more).
+  const estimate = records.nodeFeeEstimateSatPerVb;
+  if (estimate !== null) {
+    const allowedRate = Math.ceil(estimate * policy.maxEstimateFactor * 1000) / 1000;
+    const allowed = feeFor(satPerKvB(allowedRate, 'estimate'), original.vsize);
+    if (fee > (allowed > minimum ? allowed : minimum)) {
+      return refuse(
+        'fee-rate',
+        `the replacement's fee of ${fee} sats is more than ${policy.maxEstimateFactor}× this signer's node estimate of ${estimate} sat/vB allows`,
+      );
+    }
   }
   const bump = rebuildWithFee(original, fee, policy.settlement);
   if (bump.status === 'held') return refuse('held', bump.reason);

@@ -277,4 +277,46 @@ describe('checkSettlement', () => {
     p.psbt.updateInput(0, { sighashType: 0x83 });
     expect(refusal(checkSettlement(p, records(), policy))).toMatchObject({ code: 'sighash-type' });
   });
+
+  it('a fee rate below the relay minimum is refused (it would bind the custody output to a transaction no node relays)', () => {
+    const low = honest(0.5, theQueue);
+    expect(refusal(checkSettlement(proposal(low, 0.5), records(), policy)).reason).toMatch(
+      /below the minimum of 1/,
+    );
+  });
+
+  it('a fee bump far above its own node estimate is refused, though under the cap', () => {
+    const signed = honest();
+    const bump = buildFeeBump(
+      signed,
+      { feeRateSatPerVb: 45, incrementalRelayFeeSatPerVb: 1 },
+      policy.settlement,
+    );
+    if (bump.status !== 'built') throw new Error(bump.reason);
+    const bound = records({ binding: { custodyOutpoint: key(current), settlement: signed } });
+    expect(refusal(checkSettlement(proposal(bump), bound, policy)).reason).toMatch(
+      /more than 3× this signer's node estimate/,
+    );
+  });
+
+  it('the sighashes come from its own rebuild, not from prevouts the PSBT claims', () => {
+    const s = honest();
+    const p = proposal(s);
+    p.psbt.updateInput(0, {});
+    (p.psbt.data.inputs[0] as { witnessUtxo: { value: bigint } }).witnessUtxo.value = 1n;
+    const r = checkSettlement(p, records(), policy);
+    if (!r.ok) throw new Error(r.reason);
+    expect(toHex(r.sighashes[0] as Uint8Array)).toBe(
+      toHex(custody.sighash(s.unsignedTx, 0, s.prevouts)),
+    );
+  });
+
+  it('inputs in another order are refused', () => {
+    const reordered = tampered(honest(), (o) => {
+      o.inputs = [...o.inputs].reverse();
+    });
+    expect(refusal(checkSettlement(proposal(reordered), records(), policy)).code).toBe(
+      'not-current-custody-output',
+    );
+  });
 });

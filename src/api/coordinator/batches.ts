@@ -13,7 +13,7 @@
  */
 import type { Batch, BatchResult } from '../../execution/types.ts';
 import type { WorldState } from '../../execution/world-state/world-state.ts';
-import { ConflictError } from '../../shared/errors.ts';
+import { ConflictError, InvalidInputError } from '../../shared/errors.ts';
 import { bytesToHex, toQuantity } from '../../shared/hex.ts';
 import { ID_PREFIXES, newId } from '../../shared/ids.ts';
 import type { Db } from '../../store/store.ts';
@@ -45,6 +45,14 @@ export async function executeAndRecord(
   runner: BatchRunner,
 ): Promise<RecordedBatch> {
   const batch = runner.parse(input);
+  // Refused before anything is stored: only a batch on the current head can be committed.
+  const head = ws.head().root.toLowerCase();
+  if (batch.preStateRoot?.toLowerCase() !== head) {
+    throw new InvalidInputError(
+      `preStateRoot: ${batch.preStateRoot ?? '(none)'} is not the world state's head ${head}`,
+      { field: 'preStateRoot' },
+    );
+  }
   const last = await db.batch.findFirst({
     where: { number: { not: null } },
     orderBy: { number: 'desc' },
@@ -62,9 +70,26 @@ export async function executeAndRecord(
       preStateRoot: batch.preStateRoot ?? null,
     },
   });
-  const result = await runner.run(batch, ws, true);
+  const result = await runUnlessRefused(db, id, () => runner.run(batch, ws, true));
   runner.afterCommit?.(id);
   return record(db, id, number, result);
+}
+
+/**
+ * A batch the executor refuses (an invalid transaction) committed nothing: its row goes, so a
+ * rejected batch keeps no number and never blocks the batches after it.
+ */
+async function runUnlessRefused(
+  db: Db,
+  id: string,
+  run: () => Promise<BatchResult>,
+): Promise<BatchResult> {
+  try {
+    return await run();
+  } catch (error) {
+    await db.batch.delete({ where: { id } });
+    throw error;
+  }
 }
 
 async function record(
@@ -106,7 +131,8 @@ export async function recoverReceivedBatches(
     const batch = runner.parse({ ...JSON.parse(row.env), txs: JSON.parse(row.txs) });
     const head = ws.head().root.toLowerCase();
     if (head === batch.preStateRoot?.toLowerCase()) {
-      done.push(await record(db, row.id, row.number, await runner.run(batch, ws, true)));
+      const result = await runUnlessRefused(db, row.id, () => runner.run(batch, ws, true));
+      done.push(await record(db, row.id, row.number, result));
       continue;
     }
     const result = await runner.run(batch, ws, false);

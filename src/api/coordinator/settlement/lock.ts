@@ -1,11 +1,14 @@
 /**
  * One `custody settle` at a time per data directory: two pipelines driving the same database
  * could sign and broadcast two different fee bumps for one custody output (DESIGN invariant 4).
- * The lock is a file created exclusively, holding its owner's pid; a lock whose owner died (a
- * crash, a kill) is taken over. Several coordinators sharing one PostgreSQL database need the
- * database lease of the REST/cron issue; this lock covers one machine's data directory.
+ *
+ * The lock file appears with its owner's pid already in it (written to a temporary file, then
+ * hard-linked into place, which fails if the lock exists), so nobody ever reads a lock without
+ * an owner. A lock whose owner died is renamed aside (only one contender can rename it) and
+ * checked again before it is removed. Several coordinators sharing one PostgreSQL database need
+ * the database lease of the REST/cron issue; this lock covers one machine's data directory.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConflictError } from '../../../shared/errors.ts';
 
@@ -22,35 +25,19 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Create `file` holding our pid, atomically; false when it already exists. */
 function create(file: string): boolean {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, String(process.pid), { mode: 0o600 });
   try {
-    const fd = openSync(file, 'wx', 0o600);
-    writeSync(fd, String(process.pid));
-    closeSync(fd);
+    linkSync(tmp, file);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
+  } finally {
+    rmSync(tmp, { force: true });
   }
-}
-
-export function acquireSettleLock(dataDir: string): SettleLock {
-  const file = path.join(dataDir, 'settle.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    if (create(file)) {
-      return {
-        release: () => {
-          if (readOwner(file) === process.pid) rmSync(file, { force: true });
-        },
-      };
-    }
-    const owner = readOwner(file);
-    if (owner !== null && alive(owner)) {
-      throw new ConflictError(`another custody settle (pid ${owner}) is running on ${dataDir}`);
-    }
-    rmSync(file, { force: true }); // its owner died: take it over
-  }
-  throw new ConflictError(`could not take ${file}`);
 }
 
 function readOwner(file: string): number | null {
@@ -60,4 +47,46 @@ function readOwner(file: string): number | null {
   } catch {
     return null;
   }
+}
+
+/** Move a dead owner's lock aside; only the contender whose rename succeeds removes it. */
+function takeOver(file: string, deadPid: number): void {
+  const aside = `${file}.${process.pid}.stale`;
+  try {
+    renameSync(file, aside);
+  } catch {
+    return; // another contender moved it first
+  }
+  const moved = readOwner(aside);
+  if (moved === deadPid) {
+    rmSync(aside, { force: true });
+    return;
+  }
+  // We moved a fresh lock someone took meanwhile: put it back unless yet another exists.
+  try {
+    linkSync(aside, file);
+  } catch {
+    // a newer lock exists; the fresh one we moved belongs to a process that will find it gone
+  }
+  rmSync(aside, { force: true });
+}
+
+export function acquireSettleLock(dataDir: string): SettleLock {
+  const file = path.join(dataDir, 'settle.lock');
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (create(file)) {
+      return {
+        release: () => {
+          if (readOwner(file) === process.pid) rmSync(file, { force: true });
+        },
+      };
+    }
+    const owner = readOwner(file);
+    if (owner === null) continue; // it vanished between the two calls: try again
+    if (alive(owner)) {
+      throw new ConflictError(`another custody settle (pid ${owner}) is running on ${dataDir}`);
+    }
+    takeOver(file, owner);
+  }
+  throw new ConflictError(`could not take the lock ${file}`);
 }

@@ -72,6 +72,9 @@ export async function proposeNext(deps: SettlementDeps): Promise<ProposeOutcome>
   };
   const result = buildSettlement(outputs, queue, head, rate, deps.policy);
   if (result.status === 'held') return hold(deps, result.reason);
+  if (batches.length === 0 && result.paid.length === 0) {
+    return { kind: 'idle', detail: 'the waiting withdrawals do not fit a settlement now' };
+  }
   const id = newId(ID_PREFIXES.settlement);
   const batchIds = batches.map((b) => b.id);
   await deps.db.$transaction([
@@ -81,7 +84,13 @@ export async function proposeNext(deps: SettlementDeps): Promise<ProposeOutcome>
         id,
         status: 'proposed',
         custodyOutpoint: `${outputs.current.txid}:${outputs.current.vout}`,
-        inputs: storeInputs(outputs, queue, rate, deps.policy),
+        // The inputs actually spent (top-ups the builder left out stay the custody's).
+        inputs: storeInputs(
+          { current: result.inputs[0] as ChainOutput, topUps: result.inputs.slice(1) },
+          queue,
+          rate,
+          deps.policy,
+        ),
         commitment: storeHead(head, result.commitment.withdrawalCount),
         psbt: result.psbt.toBase64(),
         feeSats: result.feeSats,
@@ -143,7 +152,14 @@ async function reopen(deps: SettlementDeps, last: Settlement): Promise<ProposeOu
   await deps.db.$transaction([
     deps.db.settlement.update({
       where: { id: last.id },
-      data: { status: 'broadcast', blockHash: null, blockHeight: null, confirmations: 0 },
+      data: {
+        status: 'broadcast',
+        blockHash: null,
+        blockHeight: null,
+        confirmations: 0,
+        // Waiting for a fee bump starts again from here, not from the first broadcast.
+        broadcastHeight: await deps.backend.tipHeight(),
+      },
     }),
     deps.db.batch.updateMany({ where: { settlementId: last.id }, data: { status: 'settling' } }),
   ]);

@@ -10,6 +10,7 @@ import {
   buildSettlement,
   type CommitmentHead,
   type CustodyOutputs,
+  DEFAULT_MAX_TOP_UPS,
   type SettlementPolicy,
   unsignedTransaction,
 } from '../../../settlement/build.ts';
@@ -46,7 +47,7 @@ export interface StoredPolicy {
 function storePolicy(p: SettlementPolicy): StoredPolicy {
   return {
     maxWithdrawals: p.maxWithdrawals,
-    ...(p.maxTopUps === undefined ? {} : { maxTopUps: p.maxTopUps }),
+    maxTopUps: p.maxTopUps ?? DEFAULT_MAX_TOP_UPS,
     ...(p.maxWeight === undefined ? {} : { maxWeight: p.maxWeight }),
     maxFeeRateSatPerVb: p.maxFeeRateSatPerVb,
     maxFeeSats: p.maxFeeSats.toString(),

@@ -46,6 +46,20 @@ describe('custody settle refuses bad input and stores nothing', () => {
         ['--batch', file('foreign.json', JSON.stringify(foreign))],
         /^custody: env\.chainId: 1 is not this node's chain id 4242/,
       ],
+      [
+        [
+          '--batch',
+          file(
+            'stale.json',
+            JSON.stringify({
+              ...foreign,
+              env: { ...foreign.env, chainId: '0x1092' },
+              preStateRoot: `0x${'11'.repeat(32)}`,
+            }),
+          ),
+        ],
+        /^custody: preStateRoot: 0x1{64} is not the world state's head/,
+      ],
       [['--until', 'someday'], /^custody: --until: expected one of/],
       [['--timeout', '-5'], /^custody: --timeout: expected milliseconds/],
       [
@@ -61,6 +75,14 @@ describe('custody settle refuses bad input and stores nothing', () => {
       expect(lastLine(r.stderr), r.stderr).toMatch(message);
       expect(lastLine(r.stderr).split('\n')).toHaveLength(1);
     }
+    // A transaction the executor refuses (a nonce from the future): the batch keeps no row.
+    c.nonce = 5n;
+    const refused = await c.withdrawalBatch([
+      { scriptPubKey: `0014${'22'.repeat(20)}`, sats: 10_000n },
+    ]);
+    const r = await c.settleRaw(['--batch', refused]);
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(lastLine(r.stderr).split('\n')).toHaveLength(1);
     const db = new Database(path.join(c.env.DATA_DIR as string, 'custody.db'), { readonly: true });
     try {
       expect(db.prepare('SELECT count(*) AS n FROM Batch').get()).toEqual({ n: 0 });
@@ -69,5 +91,8 @@ describe('custody settle refuses bad input and stores nothing', () => {
       db.close();
     }
     expect(await c.state()).toBe(root);
+    // Nothing left behind blocks the next good batch, which takes number 1.
+    const ok = await c.settle(['--batch', good, '--until', 'idle']);
+    expect(ok.batches).toMatchObject([{ number: 1, withdrawals: 1 }]);
   });
 });
