@@ -9,7 +9,7 @@ import { decodeTx, shortMessage } from './decode.ts';
 import { historyStub, makeBlock } from './env.ts';
 import { BatchRejectedError, ExecutionFaultError } from './errors.ts';
 import { loadPreState } from './prestate.ts';
-import { receiptsRoot, withCumulativeGas } from './receipts.ts';
+import { receiptsRoot, receiptsRootBulk, withCumulativeGas } from './receipts.ts';
 import { cumulativeGasReason, executeTx } from './txrun.ts';
 import type { Batch, BatchResult, TxReceipt } from './types.ts';
 import { bindWorldState, commitIfAsked, type WorldStateOpts } from './world-state/binding.ts';
@@ -53,7 +53,12 @@ export async function runSequential(
   const receipts = withCumulativeGas(partial);
   const result: BatchResult = {
     stateRoot: await stateManager.getStateRoot(),
-    receiptsRoot: await receiptsRoot(receipts, common),
+    // The one-pass trie (trie.ts, checked against @ethereumjs/mpt in test/execution/receipts.test.ts)
+    // when the native keccak is there; the default profile keeps @ethereumjs/mpt end to end.
+    receiptsRoot:
+      profile === 'fast' && keccak !== undefined
+        ? receiptsRootBulk(receipts, common, keccak)
+        : await receiptsRoot(receipts, common),
     gasUsed,
     txCount: batch.txs.length,
     receipts,
