@@ -62,7 +62,10 @@ describe('buildSettlement', () => {
     expect(tx.locktime).toBe(0);
     const outpoints = tx.ins.map((i) => `${txidOf(i.hash)}:${i.index}`);
     expect(outpoints[0]).toBe(`${current.txid}:0`);
-    expect(outpoints.slice(1)).toEqual([...outpoints.slice(1)].sort());
+    // Top-ups by txid (seed 2's sorts before seed 3's), then by vout.
+    const expected = [topUps[1], topUps[2], topUps[0]].map((o) => `${o?.txid}:${o?.vout}`);
+    expect(topUps[1]!.txid < topUps[0]!.txid).toBe(true);
+    expect(outpoints.slice(1)).toEqual(expected);
     expect(outpoints).toHaveLength(4);
     expect(tx.ins.every((i) => i.sequence === RBF_SEQUENCE)).toBe(true);
     expect(toHex(tx.outs[0]?.script as Uint8Array)).toBe(toHex(custody.scriptPubKey));
@@ -128,7 +131,17 @@ describe('buildSettlement', () => {
       ),
     );
     expect(capped.feeSats).toBeLessThanOrEqual(3_000n);
+    expect(capped.paid.length).toBeGreaterThan(0);
     expect(capped.paid.length).toBeLessThan(20);
+    // Exactly as many as fit: one more withdrawal would have pushed the fee over the cap.
+    const oneMore = buildSettlement(
+      { current, topUps: [] },
+      queue(capped.paid.length + 1),
+      head,
+      10,
+      policyFor(custody, { maxFeeSats: 1_000_000n }),
+    );
+    expect(oneMore.status === 'built' && oneMore.feeSats).toBeGreaterThan(3_000n);
     const none = buildSettlement(
       { current, topUps: [] },
       queue(20),
