@@ -21,6 +21,7 @@ import {
 } from './build.ts';
 import { minimumBumpFee, rebuildWithFee } from './bump.ts';
 import { firstDifference } from './compare.ts';
+import { inputOutpoint } from './custody-types/keys.ts';
 import { feeFor, satPerKvB } from './fees.ts';
 import type { BridgeWithdrawal } from './withdrawals.ts';
 
@@ -83,9 +84,7 @@ function refuse(code: RefusalCode, reason: string): CheckResult {
 
 function outpointOf(tx: Transaction, i: number): string {
   const input = tx.ins[i];
-  return input === undefined
-    ? ''
-    : `${Buffer.from(input.hash).reverse().toString('hex')}:${input.index}`;
+  return input === undefined ? '' : inputOutpoint(input);
 }
 
 export function checkSettlement(

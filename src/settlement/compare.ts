@@ -3,14 +3,7 @@
  * difference the way an operator reads it ("output 2 pays 999 sats, expected 1000").
  */
 import type { Transaction } from 'bitcoinjs-lib';
-
-function txidOf(hash: Uint8Array): string {
-  return Buffer.from(hash).reverse().toString('hex');
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex');
-}
+import { hex, inputOutpoint } from './custody-types/keys.ts';
 
 /** null when the unsigned transactions are identical, else the first difference. */
 export function firstDifference(actual: Transaction, expected: Transaction): string | null {
@@ -33,8 +26,8 @@ function compareInputs(actual: Transaction, expected: Transaction): string | nul
     const a = actual.ins[i];
     const e = expected.ins[i];
     if (a === undefined || e === undefined) break;
-    const ao = `${txidOf(a.hash)}:${a.index}`;
-    const eo = `${txidOf(e.hash)}:${e.index}`;
+    const ao = inputOutpoint(a);
+    const eo = inputOutpoint(e);
     if (ao !== eo) return `input ${i} spends ${ao}, expected ${eo}`;
     if (a.sequence !== e.sequence) {
       return `input ${i} has sequence ${hexNumber(a.sequence)}, expected ${hexNumber(e.sequence)}`;

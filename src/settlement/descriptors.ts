@@ -25,6 +25,7 @@ import { descriptorChecksum, withChecksum } from '../shared/descriptor-checksum.
 import { InvalidInputError } from '../shared/errors.ts';
 import type { NetworkName } from '../shared/networks.ts';
 // ecc.ts initialises bitcoinjs-lib's ECC library, which Taproot payments need.
+import { compareBytes, hex } from './custody-types/keys.ts';
 import { ecc } from './ecc.ts';
 import { settlementNetwork } from './networks.ts';
 
@@ -76,12 +77,6 @@ function parseKeyHex(value: unknown, field: string, lengths: readonly number[]):
     throw new InvalidInputError(`${field}: not a point on secp256k1`, { field });
   }
   return bytes;
-}
-
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(a, b);
 }
 
 function checkThreshold(threshold: number, n: number, maxKeys: number, field: string): void {

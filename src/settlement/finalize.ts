@@ -7,6 +7,7 @@
 import type { Transaction } from 'bitcoinjs-lib';
 import { CustodyError } from '../shared/errors.ts';
 import type { BuiltSettlement } from './build.ts';
+import { hex } from './custody-types/keys.ts';
 import type { CustodyType } from './custody-types/types.ts';
 
 export class FinalizeError extends CustodyError {
@@ -60,7 +61,7 @@ function checkInputSignatures(
   const sigs = custody.signaturesIn(settlement.psbt, index);
   const bad = sigs.filter((s) => !custody.verifySignature(sighash, s));
   if (bad.length > 0) {
-    const keys = bad.map((s) => Buffer.from(s.publicKey).toString('hex')).join(', ');
+    const keys = bad.map((s) => hex(s.publicKey)).join(', ');
     throw new FinalizeError(
       `input ${index}: signatures by ${keys} do not verify against its prevout`,
     );

@@ -11,7 +11,7 @@ import { InvalidInputError } from '../shared/errors.ts';
 import type { BuiltSettlement } from './build.ts';
 import { unsignedTransaction } from './build.ts';
 import { firstDifference } from './compare.ts';
-import { equalBytes } from './custody-types/keys.ts';
+import { equalBytes, hex } from './custody-types/keys.ts';
 import type { CustodyType, InputSignature } from './custody-types/types.ts';
 import type { SettlementNetwork } from './networks.ts';
 
@@ -145,8 +145,4 @@ function decodeWitness(bytes: Uint8Array, index: number): Uint8Array[] {
   throw new InvalidInputError(`psbt: input ${index}: finalScriptWitness is not a witness stack`, {
     field: 'psbt',
   });
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex');
 }

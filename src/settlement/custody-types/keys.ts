@@ -46,8 +46,27 @@ export function checkThreshold(threshold: number, keyCount: number): void {
 }
 
 export function checkDistinct(keys: readonly Uint8Array[], field: string): void {
-  const seen = new Set(keys.map((k) => Buffer.from(k).toString('hex')));
+  const seen = new Set(keys.map(hex));
   if (seen.size !== keys.length) {
     throw new InvalidInputError(`${field}: the same key appears twice`, { field });
   }
+}
+
+/** Plain (unprefixed) hex, the form Bitcoin tools print scripts and keys in. */
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** A transaction input's outpoint as Bitcoin Core displays it (`txid:vout`, txid reversed). */
+export function inputOutpoint(input: { hash: Uint8Array; index: number }): string {
+  return `${Buffer.from(input.hash).reverse().toString('hex')}:${input.index}`;
+}
+
+/** `sigs` minus those by a key that already signed (`existing`). */
+export function withoutSigners<T extends { publicKey: Uint8Array }>(
+  sigs: readonly T[],
+  existing: readonly { publicKey: Uint8Array }[],
+): T[] {
+  const known = new Set(existing.map((s) => hex(s.publicKey)));
+  return sigs.filter((s) => !known.has(hex(s.publicKey)));
 }

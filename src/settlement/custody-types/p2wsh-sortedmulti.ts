@@ -12,6 +12,7 @@ import {
   compareBytes,
   equalBytes,
   parseCompressedKey,
+  withoutSigners,
 } from './keys.ts';
 import type { CustodyType, InputSignature, Prevout } from './types.ts';
 
@@ -50,8 +51,7 @@ export function p2wshSortedMulti(opts: P2wshSortedMultiOpts): CustodyType {
     sighash: (tx, index, prevouts) => segwitV0Sighash(tx, index, prevouts, witnessScript),
     verifySignature: (sighash, sig) => verifyEcdsa(keys, sighash, sig),
     addSignatures(psbt, index, sigs) {
-      const known = new Set(signaturesOf(psbt, index).map((s) => hex(s.publicKey)));
-      const fresh = sigs.filter((s) => !known.has(hex(s.publicKey)));
+      const fresh = withoutSigners(sigs, signaturesOf(psbt, index));
       if (fresh.length > 0) {
         psbt.updateInput(index, {
           partialSig: fresh.map((s) => ({ pubkey: s.publicKey, signature: s.signature })),
@@ -132,10 +132,6 @@ function keepThreshold(psbt: Psbt, index: number, keys: Uint8Array[], threshold:
   if (input !== undefined) {
     input.partialSig = kept.map((s) => ({ pubkey: s.publicKey, signature: s.signature }));
   }
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex');
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   equalBytes,
   parseXOnlyKey,
   toBytes,
+  withoutSigners,
 } from './keys.ts';
 import { compactSizeLength } from './p2wsh-sortedmulti.ts';
 import type { CustodyType, InputSignature, Prevout } from './types.ts';
@@ -68,8 +69,7 @@ export function tapscriptMultiA(opts: TapscriptMultiAOpts): CustodyType {
       keys.some((k) => equalBytes(k, sig.publicKey)) &&
       ecc.verifySchnorr(sighash, sig.publicKey, sig.signature),
     addSignatures(psbt, index, sigs) {
-      const known = new Set(signaturesOf(psbt, index).map((s) => hex(s.publicKey)));
-      const fresh = sigs.filter((s) => !known.has(hex(s.publicKey)));
+      const fresh = withoutSigners(sigs, signaturesOf(psbt, index));
       if (fresh.length > 0) {
         psbt.updateInput(index, {
           tapScriptSig: fresh.map((s) => ({
@@ -164,10 +164,6 @@ function finalScripts(
   }
   const witness = [...items.reverse(), leafScript, controlBlock];
   return { finalScriptWitness: witnessStackToScriptWitness(witness) };
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex');
 }
 
 /** One item per key (reversed: the first key's item is on top), then the leaf and control block. */

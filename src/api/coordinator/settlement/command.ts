@@ -3,8 +3,10 @@
  * start` opens them), batch files executed and recorded, then the settlement pipeline until the
  * newest settlement reaches the status asked for.
  */
+
 import { mkdirSync } from 'node:fs';
 import { address } from 'bitcoinjs-lib';
+import { hex } from '../../../settlement/custody-types/keys.ts';
 import { settlementNetwork } from '../../../settlement/networks.ts';
 import { reserves } from '../../../settlement/reserves.ts';
 import type { Config } from '../../../shared/config.ts';
@@ -85,7 +87,7 @@ export async function runSettle(opts: RunSettleOpts): Promise<SettleSummary> {
         type.scriptPubKey,
         settlementNetwork(opts.config.network).bitcoinjs,
       ),
-      scriptPubKey: Buffer.from(type.scriptPubKey).toString('hex'),
+      scriptPubKey: hex(type.scriptPubKey),
       descriptor: custody.key.descriptor,
     };
     if (opts.registerOutput !== undefined) {

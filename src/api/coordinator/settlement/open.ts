@@ -3,6 +3,7 @@
  * defaults, the backend from BITCOIN_RPC_URL, and (offline) the custody outputs the operator
  * registered in $DATA_DIR/custody-outputs.json.
  */
+
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { outputKeyXOnly } from '../../../custody/frost/wire.ts';
@@ -10,6 +11,7 @@ import { openBackend } from '../../../settlement/backend/index.ts';
 import type { ChainOutput } from '../../../settlement/backend/types.ts';
 import type { SettlementPolicy } from '../../../settlement/build.ts';
 import { custodyType } from '../../../settlement/custody-types/index.ts';
+import { hex } from '../../../settlement/custody-types/keys.ts';
 import type { CustodyType } from '../../../settlement/custody-types/types.ts';
 import { settlementNetwork } from '../../../settlement/networks.ts';
 import type { Config } from '../../../shared/config.ts';
@@ -111,7 +113,7 @@ export function registerOutput(dataDir: string, spec: string, type: CustodyType)
     txid: m[1] as string,
     vout: Number(m[2]),
     valueSats: BigInt(m[3] as string),
-    scriptPubKey: Buffer.from(type.scriptPubKey).toString('hex'),
+    scriptPubKey: hex(type.scriptPubKey),
     confirmations: 1,
   };
   const all = readRegisteredOutputs(dataDir).filter(

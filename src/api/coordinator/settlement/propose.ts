@@ -12,6 +12,7 @@ import {
   compareOutpoints,
 } from '../../../settlement/build.ts';
 import { commitmentFromScript } from '../../../settlement/commitment.ts';
+import { hex } from '../../../settlement/custody-types/keys.ts';
 import { chooseFeeRate } from '../../../settlement/fees.ts';
 import type { BridgeWithdrawal } from '../../../settlement/withdrawals.ts';
 import { ConflictError } from '../../../shared/errors.ts';
@@ -192,7 +193,7 @@ async function custodyOutputs(
 
 export async function knownOutputs(deps: SettlementDeps): Promise<ChainOutput[]> {
   if (deps.backend.kind !== 'offline') {
-    return deps.backend.listUnspent(Buffer.from(deps.type.scriptPubKey).toString('hex'));
+    return deps.backend.listUnspent(hex(deps.type.scriptPubKey));
   }
   // No chain view: the operator's registrations, minus what our own settlements already spend.
   const registered = deps.registeredOutputs ? await deps.registeredOutputs() : [];
