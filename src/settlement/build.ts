@@ -20,7 +20,13 @@ import { equalBytes, toBytes } from './custody-types/keys.ts';
 import type { CustodyType, Prevout } from './custody-types/types.ts';
 import { type FeePolicy, feeFor, satPerKvB } from './fees.ts';
 import type { SettlementNetwork } from './networks.ts';
-import { MAX_STANDARD_TX_WEIGHT, outputBytes, vsizeOf, worstCaseWeight } from './size.ts';
+import {
+  inputWeight,
+  MAX_STANDARD_TX_WEIGHT,
+  outputBytes,
+  vsizeOf,
+  worstCaseWeight,
+} from './size.ts';
 import {
   type BridgeWithdrawal,
   classifyScript,
@@ -32,8 +38,6 @@ import {
 export const RBF_SEQUENCE = 0xfffffffd;
 export const SETTLEMENT_TX_VERSION = 2;
 export const DEFAULT_MAX_TOP_UPS = 20;
-/** One input's non-witness part (outpoint, empty scriptSig, sequence) in weight units. */
-const INPUT_BASE_WEIGHT = (36 + 1 + 4) * 4;
 
 export interface CustodyOutputs {
   /** The previous settlement's custody output (or the first funding of the custody address). */
@@ -102,10 +106,11 @@ export function buildSettlement(
   const inputs = orderInputs(custodyOutputs, policy.custody, rate, policy.maxTopUps);
   const queue = parseWithdrawalQueue(withdrawalQueue, policy.network);
   const change = changeScript(policy);
-  const head = checkHead(commitment);
+  // Encoding the commitment checks every field of the head; its length is the output's size.
+  const commitmentLength = commitmentScript(withRange(commitment, 0)).length;
+  const head = commitment;
   checkQueueStart(head, queue);
-  const fixedOutputsBytes =
-    outputBytes(change.length) + outputBytes(commitmentScript(placeholder(head)).length);
+  const fixedOutputsBytes = outputBytes(change.length) + outputBytes(commitmentLength);
   const fit = fitWithdrawals(inputs.length, fixedOutputsBytes, queue, rate, policy);
   const feeSats = feeFor(rate, vsizeOf(fit.weight));
   if (feeSats > policy.maxFeeSats) {
@@ -180,7 +185,7 @@ export function orderInputs(
   outputs.topUps.forEach((o, i) => {
     checkOutput(o, `custodyOutputs.topUps[${i}]`, custody);
   });
-  const inputFee = feeFor(rate, vsizeOf(INPUT_BASE_WEIGHT + custody.maxWitnessBytes));
+  const inputFee = feeFor(rate, vsizeOf(inputWeight(custody.maxWitnessBytes)));
   const topUps = outputs.topUps
     .filter((o) => o.valueSats > inputFee)
     .sort((a, b) =>
@@ -225,16 +230,6 @@ function changeScript(policy: SettlementPolicy): Uint8Array {
     });
   }
   return script;
-}
-
-function checkHead(head: CommitmentHead): CommitmentHead {
-  // commitmentScript checks every field; a zero-withdrawal placeholder runs those checks once.
-  commitmentScript(placeholder(head));
-  return head;
-}
-
-function placeholder(head: CommitmentHead): Commitment {
-  return { ...head, withdrawalCount: 0 };
 }
 
 /** The queue must start at the oldest unpaid index: a skipped withdrawal is never settled past. */

@@ -39,23 +39,6 @@ export function feeFor(rateSatPerKvB: bigint, vsize: number): bigint {
   return (rateSatPerKvB * BigInt(vsize) + 999n) / 1000n;
 }
 
-export function checkFeePolicy(policy: FeePolicy): void {
-  const max = satPerKvB(policy.maxFeeRateSatPerVb, 'maxFeeRateSatPerVb');
-  const fallback = satPerKvB(policy.fallbackFeeRateSatPerVb, 'fallbackFeeRateSatPerVb');
-  const min = satPerKvB(policy.minFeeRateSatPerVb, 'minFeeRateSatPerVb');
-  if (fallback > max || fallback < min) {
-    throw new InvalidInputError(
-      'fallbackFeeRateSatPerVb: must lie between the minimum and the cap',
-      {
-        field: 'fallbackFeeRateSatPerVb',
-      },
-    );
-  }
-  if (typeof policy.maxFeeSats !== 'bigint' || policy.maxFeeSats <= 0n) {
-    throw new InvalidInputError('maxFeeSats: expected a positive amount', { field: 'maxFeeSats' });
-  }
-}
-
 export interface ChosenRate {
   rateSatPerVb: number;
   source: 'estimate' | 'fallback' | 'capped' | 'minimum';

@@ -3,7 +3,10 @@
  * is never too low for the signed transaction (BIP141: weight = 4 × base size + witness size;
  * virtual size = ceil(weight / 4)).
  */
-import { compactSizeLength } from './custody-types/p2wsh-sortedmulti.ts';
+import { varuint } from 'bitcoinjs-lib/src/bufferutils';
+
+/** Bytes of a CompactSize length prefix (bitcoinjs-lib's varuint). */
+export const compactSizeLength = (n: number): number => varuint.encodingLength(n);
 
 /** Outpoint (36) + empty scriptSig length (1) + sequence (4): every input is a segwit spend. */
 const INPUT_BASE_BYTES = 36 + 1 + 4;
@@ -37,6 +40,11 @@ export function worstCaseWeight(shape: TxShape): number {
     shape.outputsBytes;
   const witness = SEGWIT_MARKER_BYTES + shape.inputCount * shape.witnessBytesPerInput;
   return base * 4 + witness;
+}
+
+/** Weight of one input: its non-witness part (4 WU a byte) plus its witness (1 WU a byte). */
+export function inputWeight(witnessBytes: number): number {
+  return INPUT_BASE_BYTES * 4 + witnessBytes;
 }
 
 export function vsizeOf(weight: number): number {

@@ -6,6 +6,7 @@
 import { script as bscript, type Psbt, payments, Transaction } from 'bitcoinjs-lib';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { ecc } from '../ecc.ts';
+import { compactSizeLength } from '../size.ts';
 import {
   checkDistinct,
   checkThreshold,
@@ -80,12 +81,6 @@ export function p2wshSortedMulti(opts: P2wshSortedMultiOpts): CustodyType {
 function witnessBytes(threshold: number, scriptLength: number): number {
   const items = 1 + 1 + threshold * (1 + MAX_ECDSA_SIG_BYTES);
   return items + compactSizeLength(scriptLength) + scriptLength;
-}
-
-export function compactSizeLength(n: number): number {
-  if (n < 0xfd) return 1;
-  if (n <= 0xffff) return 3;
-  return n <= 0xffffffff ? 5 : 9;
 }
 
 function segwitV0Sighash(

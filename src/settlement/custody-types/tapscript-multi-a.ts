@@ -8,6 +8,7 @@ import { witnessStackToScriptWitness } from 'bitcoinjs-lib/src/psbt/psbtutils';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { multiALeafScript } from '../descriptors.ts';
 import { ecc } from '../ecc.ts';
+import { compactSizeLength } from '../size.ts';
 import {
   checkDistinct,
   checkThreshold,
@@ -17,7 +18,6 @@ import {
   toBytes,
   withoutSigners,
 } from './keys.ts';
-import { compactSizeLength } from './p2wsh-sortedmulti.ts';
 import type { CustodyType, InputSignature, Prevout } from './types.ts';
 
 /** BIP341: "H = lift_x(0x50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0)". */

@@ -92,7 +92,7 @@ export async function proposeNext(deps: SettlementDeps): Promise<ProposeOutcome>
           rate,
           deps.policy,
         ),
-        commitment: storeHead(head, result.commitment.withdrawalCount),
+        commitment: storeHead(head),
         psbt: result.psbt.toBase64(),
         feeSats: result.feeSats,
         feeRate: String(rate),

@@ -67,8 +67,6 @@ export interface StoredHead {
   batchNumber: string;
   stateRoot: string;
   firstWithdrawalIndex: string;
-  /** How many the settlement pays (informational: the rebuild decides it again). */
-  withdrawalCount?: number;
 }
 
 export function storeInputs(
@@ -87,9 +85,8 @@ export function storeInputs(
   return JSON.stringify(stored);
 }
 
-export function storeHead(head: CommitmentHead, withdrawalCount?: number): string {
+export function storeHead(head: CommitmentHead): string {
   const stored: StoredHead = {
-    ...(withdrawalCount === undefined ? {} : { withdrawalCount }),
     chainId: head.chainId.toString(),
     batchNumber: head.batchNumber.toString(),
     stateRoot: head.stateRoot,
