@@ -421,10 +421,9 @@ export class BitcoinCoreBackend implements BitcoinBackend {
       'getblockheader',
     );
     const blockHeight = expectInt(header.height, 'getblockheader.height');
-    const tip = await this.tipHeight();
-    const confirmations = tip - blockHeight + 1;
-    // The block left the chain between our calls.
-    if (confirmations < 1 || expectInt(header.confirmations, 'confirmations') < 1) return null;
+    // The header counts confirmations itself (-1 once the block left the active chain).
+    const confirmations = expectInt(header.confirmations, 'confirmations');
+    if (confirmations < 1) return null;
     return { state: 'confirmed', confirmations, blockHash, blockHeight };
   }
 }

@@ -5,19 +5,9 @@
  */
 import { InvalidInputError } from '../../shared/errors.ts';
 import { isNetworkName, NETWORK_NAMES, type NetworkName } from '../../shared/networks.ts';
-import { BitcoinCoreBackend, parseRpcUrl } from './bitcoin-core.ts';
+import { BitcoinCoreBackend } from './bitcoin-core.ts';
 import { OfflineBackend } from './offline.ts';
 import type { BitcoinBackend } from './types.ts';
-
-export {
-  BitcoinCoreBackend,
-  BitcoinNodeError,
-  BitcoinRpcError,
-  parseRpcUrl,
-  TransactionRejectedError,
-} from './bitcoin-core.ts';
-export { NoChainViewError, OfflineBackend } from './offline.ts';
-export type * from './types.ts';
 
 export interface OpenBackendOptions {
   network: NetworkName;
@@ -36,7 +26,7 @@ export function openBackend(opts: OpenBackendOptions): BitcoinBackend {
     });
   }
   if (opts.rpcUrl !== undefined && opts.rpcUrl !== '') {
-    parseRpcUrl(opts.rpcUrl, 'BITCOIN_RPC_URL');
+    // The constructor checks the URL (http/https, credentials), naming BITCOIN_RPC_URL.
     return new BitcoinCoreBackend({
       network: opts.network,
       rpcUrl: opts.rpcUrl,
