@@ -54,9 +54,10 @@ export async function runSequential(
   const result: BatchResult = {
     stateRoot: await stateManager.getStateRoot(),
     // The one-pass trie (trie.ts, checked against @ethereumjs/mpt in test/execution/receipts.test.ts)
-    // when the native keccak is there; the default profile keeps @ethereumjs/mpt end to end.
+    // with the fast profile's native keccak; the default profile (no custom keccak) keeps
+    // @ethereumjs/mpt end to end.
     receiptsRoot:
-      profile === 'fast' && keccak !== undefined
+      keccak !== undefined
         ? receiptsRootBulk(receipts, common, keccak)
         : await receiptsRoot(receipts, common),
     gasUsed,

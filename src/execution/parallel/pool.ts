@@ -56,7 +56,10 @@ export function defaultWorkerCount(): number {
 /** `n` live workers, started on first use and reused afterwards. */
 export function acquireWorkers(n: number): WorkerHandle[] {
   pool = pool.filter((w) => w.failure === undefined);
-  while (pool.length < n) pool.push(spawn());
+  if (pool.length >= n) return pool.slice(0, n);
+  // One freshness check for all the workers started now (it walks the source tree).
+  const entry = workerEntry();
+  while (pool.length < n) pool.push(spawn(entry));
   return pool.slice(0, n);
 }
 
@@ -91,8 +94,8 @@ function rebuild(): void {
   }
 }
 
-function spawn(): WorkerHandle {
-  const worker = new Worker(workerEntry());
+function spawn(entry: URL): WorkerHandle {
+  const worker = new Worker(entry);
   // An idle pool must not keep a CLI process alive.
   worker.unref();
   return new WorkerHandle(worker);

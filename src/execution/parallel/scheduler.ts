@@ -289,18 +289,21 @@ export class BlockStm {
       codes: msg.codes ?? [],
       fee: msg.fee ?? 0n,
     };
-    // (in the fallback only the sequencer executes: the others need no more updates)
-    for (const w of this.workers) {
-      if (w !== producer && (this.sequencer === undefined || w === this.sequencer)) {
-        this.enqueue(w, update);
-      }
-    }
+    for (const w of this.replicaHolders()) if (w !== producer) this.enqueue(w, update);
     for (const dep of this.dependents.get(tx) ?? []) this.makeReady(dep);
     this.dependents.delete(tx);
     // A new location (or a changed fee, which coinbase readers see) may invalidate higher
     // transactions that were already validated; otherwise only this one needs validating.
     if (wroteNew || feeChanged) this.validationIdx = Math.min(this.validationIdx, tx);
     else if (tx < this.validationIdx && !this.validate(tx)) this.abort(tx);
+  }
+
+  /**
+   * The workers whose replicas still matter: all of them, or in the fallback only the sequencer
+   * (the others execute nothing more in this batch, and their queues would never be sent).
+   */
+  private replicaHolders(): readonly WorkerHandle[] {
+    return this.sequencer === undefined ? this.workers : [this.sequencer];
   }
 
   /** Replica updates travel with the worker's next task: one message instead of many. */
@@ -326,7 +329,7 @@ export class BlockStm {
   private abort(tx: number): void {
     this.stats.aborts++;
     this.mv.markEstimates(tx);
-    for (const w of this.workers) this.enqueue(w, { t: 'estimate', tx });
+    for (const w of this.replicaHolders()) this.enqueue(w, { t: 'estimate', tx });
     this.makeReady(tx);
     if (this.sequencer !== undefined) {
       this.stats.inOrderAborts++;
