@@ -3,8 +3,6 @@ export const ROOT: string;
 export const DIST: string;
 export const STAMP: string;
 export const LOCK: string;
-export const INPUTS: string[];
-export const OUTPUTS: string[];
 /** True when dist/ is missing, incomplete, or older than one of its inputs. */
 export function isStale(): boolean;
 /** True when dist/ holds a complete build, stale or not. */

@@ -17,7 +17,7 @@ export const LOCK = path.join(ROOT, '.build-lock');
  * What a build reads: a change to any of these makes dist/ stale. package-lock.json too: the
  * bundle inlines dependencies (scripts/build.mjs BUNDLED), so a bump changes the code built.
  */
-export const INPUTS = [
+const INPUTS = [
   'src',
   'package.json',
   'package-lock.json',
@@ -25,7 +25,7 @@ export const INPUTS = [
   'scripts/build-stamp.mjs',
 ];
 /** the entry points a run needs */
-export const OUTPUTS = ['cli.js', 'worker.js'];
+const OUTPUTS = ['cli.js', 'worker.js'];
 
 function newestMtime(p) {
   let st;

@@ -1,5 +1,4 @@
 /** Types of scripts/build.mjs (plain JavaScript: it runs before anything is built). */
-export { hasDist, isStale } from './build-stamp.mjs';
 /** Thrown by build() when it has to compile and esbuild is not installed. */
 export class EsbuildMissingError extends Error {
   code: 'ESBUILD_MISSING';

@@ -29,8 +29,6 @@ import {
 import path from 'node:path';
 import { DIST, hasDist, isStale, LOCK, ROOT, STAMP } from './build-stamp.mjs';
 
-export { hasDist, isStale };
-
 const ENTRIES = { cli: 'src/cli.ts', worker: 'src/execution/parallel/worker.ts' };
 /** packages inlined into the bundle (with their own dependencies listed here too) */
 const BUNDLED = [
