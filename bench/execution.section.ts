@@ -8,6 +8,7 @@
  * (execution-world-state.ts). Every parallel result is checked
  * against the sequential root: a fast wrong answer is not a result.
  */
+
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import type { Batch, BatchResult } from '../src/execution/types.ts';
 import { bytesToHex } from '../src/shared/hex.ts';
 import { makeWorkload, makeWorkloadFile, type Workload } from './execution-workloads.ts';
 import { measureOnWorldState } from './execution-world-state.ts';
+import { peakRssMb, round } from './measure.ts';
 import { custody, reference, stateRootOf } from './whole-process.ts';
 
 const N = 2_000;
@@ -33,10 +35,6 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [r, (performance.now() - t0) / 1000];
 }
 
-function peakRssMb(): number {
-  return Math.round(process.resourceUsage().maxRSS / 1024);
-}
-
 function sameResult(a: BatchResult, b: BatchResult, what: string): void {
   if (
     bytesToHex(a.stateRoot) !== bytesToHex(b.stateRoot) ||
@@ -45,8 +43,6 @@ function sameResult(a: BatchResult, b: BatchResult, what: string): void {
     throw new Error(`${what}: parallel result differs from sequential`);
   }
 }
-
-const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
 async function measure(batch: Batch, withDefault: boolean): Promise<Record<string, unknown>> {
   const n = batch.txs.length;

@@ -30,6 +30,7 @@
  * (the tapscript type carries tapInternalKey and skips it, hence its faster build). Adding the
  * outputs before the inputs gives the same bytes in about 2 ms; build.ts is not changed here.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -47,6 +48,7 @@ import {
   buildSettlement,
   type CommitmentHead,
   type CustodyOutputs,
+  compareOutpoints,
   RBF_SEQUENCE,
   SETTLEMENT_TX_VERSION,
   type SettlementPolicy,
@@ -67,6 +69,7 @@ import { MAX_STANDARD_TX_WEIGHT, vsizeOf } from '../src/settlement/size.ts';
 import type { BridgeWithdrawal } from '../src/settlement/withdrawals.ts';
 import { ID_PREFIXES, newId } from '../src/shared/ids.ts';
 import { openStore } from '../src/store/store.ts';
+import { peakRssMb, round } from './measure.ts';
 import { type BenchSigner, startBenchSigner, stopBenchSigners } from './signing-processes.ts';
 
 const WITHDRAWALS = 1_000;
@@ -174,12 +177,7 @@ export function naiveBaselineBuild(
   policy: SettlementPolicy,
 ): Psbt {
   const custody = policy.custody;
-  const inputs = [
-    outputs.current,
-    ...[...outputs.topUps].sort((a, b) =>
-      a.txid === b.txid ? a.vout - b.vout : a.txid < b.txid ? -1 : 1,
-    ),
-  ];
+  const inputs = [outputs.current, ...[...outputs.topUps].sort(compareOutpoints)];
   const rate = satPerKvB(feeRateSatPerVb);
   const witness = 2 + inputs.length * custody.maxWitnessBytes;
   const psbtWith = (count: number, changeSats: bigint): Psbt => {
@@ -236,10 +234,6 @@ interface Stats {
   runs: number;
 }
 
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
-}
-
 function stats(samples: number[]): Stats {
   const s = [...samples].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -247,27 +241,21 @@ function stats(samples: number[]): Stats {
   return { ms: round(median), minMs: round(s[0]!), maxMs: round(s.at(-1)!), runs: s.length };
 }
 
-async function timed(runs: number, fn: (i: number) => unknown): Promise<Stats> {
-  await fn(-1); // warm-up: JIT and first-use caches
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await fn(i);
-    samples.push(performance.now() - t);
-  }
-  return stats(samples);
-}
-
-/** Like timed, but each run reports its own duration (setup inside a run stays untimed). */
+/** Each run reports its own duration (setup inside a run stays untimed); run -1 warms up. */
 async function sampled(runs: number, fn: (i: number) => Promise<number>): Promise<Stats> {
-  await fn(-1);
+  await fn(-1); // warm-up: JIT and first-use caches
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) samples.push(await fn(i));
   return stats(samples);
 }
 
-function peakRssMb(): number {
-  return Math.round(process.resourceUsage().maxRSS / 1024);
+/** The whole of `fn` timed, each run. */
+function timed(runs: number, fn: (i: number) => unknown): Promise<Stats> {
+  return sampled(runs, async (i) => {
+    const t = performance.now();
+    await fn(i);
+    return performance.now() - t;
+  });
 }
 
 /** One human-readable line per case on stderr; `goal` compares `goal.ms` (by default `ms`). */
@@ -378,10 +366,8 @@ function inProcessSigner(kind: 'frost' | 'p2wsh') {
     };
   }
   const secrets = [10, 11, 12].map(secretKey);
-  const type = p2wshSortedMulti({
-    threshold: 2,
-    publicKeys: secrets.map((s) => secp256k1.getPublicKey(s, true)),
-  });
+  const publicKeys = secrets.map((s) => secp256k1.getPublicKey(s, true));
+  const type = p2wshSortedMulti({ threshold: 2, publicKeys });
   return {
     type,
     sign(s: BuiltSettlement) {
@@ -390,8 +376,8 @@ function inProcessSigner(kind: 'frost' | 'p2wsh') {
         type.addSignatures(
           s.psbt,
           i,
-          secrets.slice(0, 2).map((sk) => ({
-            publicKey: secp256k1.getPublicKey(sk, true),
+          secrets.slice(0, 2).map((sk, k) => ({
+            publicKey: publicKeys[k] as Uint8Array,
             signature: fromHex(
               signP2wshPartial({ secretKey: sk, sighash, sighashType: SIGHASH_ALL }),
             ),

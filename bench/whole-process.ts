@@ -2,8 +2,10 @@
  * Whole-process timings: a command run as a user runs it, from spawn to exit, so start-up
  * (module loading, worker threads) counts. Each figure is the median of several runs.
  */
+
 import { execFile } from 'node:child_process';
 import { projectRoot } from '../src/shared/project-root.ts';
+import { percentile } from './signing-protocol-stats.ts';
 
 export interface Timed {
   ms: number;
@@ -29,8 +31,15 @@ export async function medianOf(runs: number, cmd: string, args: readonly string[
     times.push(r.ms);
     stdout = r.stdout;
   }
-  times.sort((a, b) => a - b);
-  return { ms: Math.round(times[Math.floor(times.length / 2)] as number), stdout };
+  return {
+    ms: Math.round(
+      percentile(
+        times.sort((a, b) => a - b),
+        50,
+      ),
+    ),
+    stdout,
+  };
 }
 
 /** `npm run -s custody -- ARGS`, exactly as the README tells a user to run it. */
