@@ -61,6 +61,8 @@ describe('scriptPubKey vectors (BIP386, BIP387, Bitcoin Core rawtr)', () => {
     (_source, descriptor, v) => {
       const out = deriveCustodyOutput(v.spec, 'bitcoin');
       expect(out.descriptor).toBe(`${descriptor}#${out.descriptor.split('#')[1]}`);
+      // The line above takes the checksum from the value under test; check it independently.
+      expect(hasValidChecksum(out.descriptor)).toBe(true);
       expect(out.scriptPubKey).toBe(v.scriptPubKey);
       expect(strip(Buffer.from(btcAddress.toOutputScript(out.address)).toString('hex'))).toBe(
         v.scriptPubKey,
