@@ -122,3 +122,35 @@ export type SignerProposal = Prisma.SignerProposalModel
  * Request ids seen from the coordinator, kept until they are too old to pass the staleness check.
  */
 export type SignerRequest = Prisma.SignerRequestModel
+/**
+ * Model SignerBatch
+ * A rollup batch in this signer's own chain, numbered from 1 without gaps. Written
+ * `received` (with what is needed to run it again) before its post-state is committed to the
+ * signer's own world state, then `verified` with the results of its own verification or
+ * execution: the coordinator sends the transactions, never the results.
+ */
+export type SignerBatch = Prisma.SignerBatchModel
+/**
+ * Model SignerCustodyOutput
+ * A custody output this signer knows without the coordinator's word: registered by its
+ * operator (`custody signer register-output`) or the change of a settlement it signed.
+ */
+export type SignerCustodyOutput = Prisma.SignerCustodyOutputModel
+/**
+ * Model SignerCustody
+ * The custody script a multi-sig key signs for, registered by the signer's operator (a FROST
+ * key's script follows from its own group key).
+ */
+export type SignerCustody = Prisma.SignerCustodyModel
+/**
+ * Model SignerBinding
+ * A custody output bound to the settlement this signer first signed for it, written in the
+ * transaction that releases the signature: any other spend of it is refused.
+ */
+export type SignerBinding = Prisma.SignerBindingModel
+/**
+ * Model SignerSettlement
+ * A settlement version this signer released a signature for: the first, or a fee bump of it
+ * (same originalTxid). Holds the builder's arguments so the settlement is rebuilt, never read.
+ */
+export type SignerSettlement = Prisma.SignerSettlementModel

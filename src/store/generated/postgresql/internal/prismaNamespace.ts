@@ -404,7 +404,12 @@ export const ModelName = {
   SignerCeremony: 'SignerCeremony',
   SignerNonce: 'SignerNonce',
   SignerProposal: 'SignerProposal',
-  SignerRequest: 'SignerRequest'
+  SignerRequest: 'SignerRequest',
+  SignerBatch: 'SignerBatch',
+  SignerCustodyOutput: 'SignerCustodyOutput',
+  SignerCustody: 'SignerCustody',
+  SignerBinding: 'SignerBinding',
+  SignerSettlement: 'SignerSettlement'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -420,7 +425,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "batch" | "settlement" | "approval" | "signingSession" | "signer" | "apiKey" | "auditEntry" | "auditHead" | "custodyKey" | "signerIdentity" | "signerKey" | "signerCeremony" | "signerNonce" | "signerProposal" | "signerRequest"
+    modelProps: "batch" | "settlement" | "approval" | "signingSession" | "signer" | "apiKey" | "auditEntry" | "auditHead" | "custodyKey" | "signerIdentity" | "signerKey" | "signerCeremony" | "signerNonce" | "signerProposal" | "signerRequest" | "signerBatch" | "signerCustodyOutput" | "signerCustody" | "signerBinding" | "signerSettlement"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1534,6 +1539,376 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    SignerBatch: {
+      payload: Prisma.$SignerBatchPayload<ExtArgs>
+      fields: Prisma.SignerBatchFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SignerBatchFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBatchPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SignerBatchFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBatchPayload>
+        }
+        findFirst: {
+          args: Prisma.SignerBatchFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBatchPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SignerBatchFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBatchPayload>
+        }
+        findMany: {
+          args: Prisma.SignerBatchFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBatchPayload>[]
+        }
+        create: {
+          args: Prisma.SignerBatchCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBatchPayload>
+        }
+        createMany: {
+          args: Prisma.SignerBatchCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SignerBatchCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBatchPayload>[]
+        }
+        delete: {
+          args: Prisma.SignerBatchDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBatchPayload>
+        }
+        update: {
+          args: Prisma.SignerBatchUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBatchPayload>
+        }
+        deleteMany: {
+          args: Prisma.SignerBatchDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SignerBatchUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SignerBatchUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBatchPayload>[]
+        }
+        upsert: {
+          args: Prisma.SignerBatchUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBatchPayload>
+        }
+        aggregate: {
+          args: Prisma.SignerBatchAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSignerBatch>
+        }
+        groupBy: {
+          args: Prisma.SignerBatchGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerBatchGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SignerBatchCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerBatchCountAggregateOutputType> | number
+        }
+      }
+    }
+    SignerCustodyOutput: {
+      payload: Prisma.$SignerCustodyOutputPayload<ExtArgs>
+      fields: Prisma.SignerCustodyOutputFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SignerCustodyOutputFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyOutputPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SignerCustodyOutputFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyOutputPayload>
+        }
+        findFirst: {
+          args: Prisma.SignerCustodyOutputFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyOutputPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SignerCustodyOutputFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyOutputPayload>
+        }
+        findMany: {
+          args: Prisma.SignerCustodyOutputFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyOutputPayload>[]
+        }
+        create: {
+          args: Prisma.SignerCustodyOutputCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyOutputPayload>
+        }
+        createMany: {
+          args: Prisma.SignerCustodyOutputCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SignerCustodyOutputCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyOutputPayload>[]
+        }
+        delete: {
+          args: Prisma.SignerCustodyOutputDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyOutputPayload>
+        }
+        update: {
+          args: Prisma.SignerCustodyOutputUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyOutputPayload>
+        }
+        deleteMany: {
+          args: Prisma.SignerCustodyOutputDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SignerCustodyOutputUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SignerCustodyOutputUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyOutputPayload>[]
+        }
+        upsert: {
+          args: Prisma.SignerCustodyOutputUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyOutputPayload>
+        }
+        aggregate: {
+          args: Prisma.SignerCustodyOutputAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSignerCustodyOutput>
+        }
+        groupBy: {
+          args: Prisma.SignerCustodyOutputGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerCustodyOutputGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SignerCustodyOutputCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerCustodyOutputCountAggregateOutputType> | number
+        }
+      }
+    }
+    SignerCustody: {
+      payload: Prisma.$SignerCustodyPayload<ExtArgs>
+      fields: Prisma.SignerCustodyFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SignerCustodyFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SignerCustodyFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyPayload>
+        }
+        findFirst: {
+          args: Prisma.SignerCustodyFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SignerCustodyFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyPayload>
+        }
+        findMany: {
+          args: Prisma.SignerCustodyFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyPayload>[]
+        }
+        create: {
+          args: Prisma.SignerCustodyCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyPayload>
+        }
+        createMany: {
+          args: Prisma.SignerCustodyCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SignerCustodyCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyPayload>[]
+        }
+        delete: {
+          args: Prisma.SignerCustodyDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyPayload>
+        }
+        update: {
+          args: Prisma.SignerCustodyUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyPayload>
+        }
+        deleteMany: {
+          args: Prisma.SignerCustodyDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SignerCustodyUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SignerCustodyUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyPayload>[]
+        }
+        upsert: {
+          args: Prisma.SignerCustodyUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerCustodyPayload>
+        }
+        aggregate: {
+          args: Prisma.SignerCustodyAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSignerCustody>
+        }
+        groupBy: {
+          args: Prisma.SignerCustodyGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerCustodyGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SignerCustodyCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerCustodyCountAggregateOutputType> | number
+        }
+      }
+    }
+    SignerBinding: {
+      payload: Prisma.$SignerBindingPayload<ExtArgs>
+      fields: Prisma.SignerBindingFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SignerBindingFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBindingPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SignerBindingFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBindingPayload>
+        }
+        findFirst: {
+          args: Prisma.SignerBindingFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBindingPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SignerBindingFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBindingPayload>
+        }
+        findMany: {
+          args: Prisma.SignerBindingFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBindingPayload>[]
+        }
+        create: {
+          args: Prisma.SignerBindingCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBindingPayload>
+        }
+        createMany: {
+          args: Prisma.SignerBindingCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SignerBindingCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBindingPayload>[]
+        }
+        delete: {
+          args: Prisma.SignerBindingDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBindingPayload>
+        }
+        update: {
+          args: Prisma.SignerBindingUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBindingPayload>
+        }
+        deleteMany: {
+          args: Prisma.SignerBindingDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SignerBindingUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SignerBindingUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBindingPayload>[]
+        }
+        upsert: {
+          args: Prisma.SignerBindingUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerBindingPayload>
+        }
+        aggregate: {
+          args: Prisma.SignerBindingAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSignerBinding>
+        }
+        groupBy: {
+          args: Prisma.SignerBindingGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerBindingGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SignerBindingCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerBindingCountAggregateOutputType> | number
+        }
+      }
+    }
+    SignerSettlement: {
+      payload: Prisma.$SignerSettlementPayload<ExtArgs>
+      fields: Prisma.SignerSettlementFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SignerSettlementFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerSettlementPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SignerSettlementFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerSettlementPayload>
+        }
+        findFirst: {
+          args: Prisma.SignerSettlementFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerSettlementPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SignerSettlementFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerSettlementPayload>
+        }
+        findMany: {
+          args: Prisma.SignerSettlementFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerSettlementPayload>[]
+        }
+        create: {
+          args: Prisma.SignerSettlementCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerSettlementPayload>
+        }
+        createMany: {
+          args: Prisma.SignerSettlementCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SignerSettlementCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerSettlementPayload>[]
+        }
+        delete: {
+          args: Prisma.SignerSettlementDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerSettlementPayload>
+        }
+        update: {
+          args: Prisma.SignerSettlementUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerSettlementPayload>
+        }
+        deleteMany: {
+          args: Prisma.SignerSettlementDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SignerSettlementUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SignerSettlementUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerSettlementPayload>[]
+        }
+        upsert: {
+          args: Prisma.SignerSettlementUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SignerSettlementPayload>
+        }
+        aggregate: {
+          args: Prisma.SignerSettlementAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSignerSettlement>
+        }
+        groupBy: {
+          args: Prisma.SignerSettlementGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerSettlementGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SignerSettlementCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SignerSettlementCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -1796,6 +2171,63 @@ export const SignerRequestScalarFieldEnum = {
 export type SignerRequestScalarFieldEnum = (typeof SignerRequestScalarFieldEnum)[keyof typeof SignerRequestScalarFieldEnum]
 
 
+export const SignerBatchScalarFieldEnum = {
+  number: 'number',
+  status: 'status',
+  preStateRoot: 'preStateRoot',
+  env: 'env',
+  txs: 'txs',
+  stateRoot: 'stateRoot',
+  withdrawals: 'withdrawals',
+  checkedBy: 'checkedBy',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerBatchScalarFieldEnum = (typeof SignerBatchScalarFieldEnum)[keyof typeof SignerBatchScalarFieldEnum]
+
+
+export const SignerCustodyOutputScalarFieldEnum = {
+  outpoint: 'outpoint',
+  valueSats: 'valueSats',
+  source: 'source',
+  settlementTxid: 'settlementTxid',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerCustodyOutputScalarFieldEnum = (typeof SignerCustodyOutputScalarFieldEnum)[keyof typeof SignerCustodyOutputScalarFieldEnum]
+
+
+export const SignerCustodyScalarFieldEnum = {
+  keyId: 'keyId',
+  definition: 'definition',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerCustodyScalarFieldEnum = (typeof SignerCustodyScalarFieldEnum)[keyof typeof SignerCustodyScalarFieldEnum]
+
+
+export const SignerBindingScalarFieldEnum = {
+  outpoint: 'outpoint',
+  settlementTxid: 'settlementTxid',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerBindingScalarFieldEnum = (typeof SignerBindingScalarFieldEnum)[keyof typeof SignerBindingScalarFieldEnum]
+
+
+export const SignerSettlementScalarFieldEnum = {
+  txid: 'txid',
+  originalTxid: 'originalTxid',
+  inputs: 'inputs',
+  feeSats: 'feeSats',
+  batchNumber: 'batchNumber',
+  nextWithdrawalIndex: 'nextWithdrawalIndex',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerSettlementScalarFieldEnum = (typeof SignerSettlementScalarFieldEnum)[keyof typeof SignerSettlementScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -2004,6 +2436,11 @@ export type GlobalOmitConfig = {
   signerNonce?: Prisma.SignerNonceOmit
   signerProposal?: Prisma.SignerProposalOmit
   signerRequest?: Prisma.SignerRequestOmit
+  signerBatch?: Prisma.SignerBatchOmit
+  signerCustodyOutput?: Prisma.SignerCustodyOutputOmit
+  signerCustody?: Prisma.SignerCustodyOmit
+  signerBinding?: Prisma.SignerBindingOmit
+  signerSettlement?: Prisma.SignerSettlementOmit
 }
 
 /* Types for Logging */

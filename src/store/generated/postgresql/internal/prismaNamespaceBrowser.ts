@@ -63,7 +63,12 @@ export const ModelName = {
   SignerCeremony: 'SignerCeremony',
   SignerNonce: 'SignerNonce',
   SignerProposal: 'SignerProposal',
-  SignerRequest: 'SignerRequest'
+  SignerRequest: 'SignerRequest',
+  SignerBatch: 'SignerBatch',
+  SignerCustodyOutput: 'SignerCustodyOutput',
+  SignerCustody: 'SignerCustody',
+  SignerBinding: 'SignerBinding',
+  SignerSettlement: 'SignerSettlement'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -303,6 +308,63 @@ export const SignerRequestScalarFieldEnum = {
 } as const
 
 export type SignerRequestScalarFieldEnum = (typeof SignerRequestScalarFieldEnum)[keyof typeof SignerRequestScalarFieldEnum]
+
+
+export const SignerBatchScalarFieldEnum = {
+  number: 'number',
+  status: 'status',
+  preStateRoot: 'preStateRoot',
+  env: 'env',
+  txs: 'txs',
+  stateRoot: 'stateRoot',
+  withdrawals: 'withdrawals',
+  checkedBy: 'checkedBy',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerBatchScalarFieldEnum = (typeof SignerBatchScalarFieldEnum)[keyof typeof SignerBatchScalarFieldEnum]
+
+
+export const SignerCustodyOutputScalarFieldEnum = {
+  outpoint: 'outpoint',
+  valueSats: 'valueSats',
+  source: 'source',
+  settlementTxid: 'settlementTxid',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerCustodyOutputScalarFieldEnum = (typeof SignerCustodyOutputScalarFieldEnum)[keyof typeof SignerCustodyOutputScalarFieldEnum]
+
+
+export const SignerCustodyScalarFieldEnum = {
+  keyId: 'keyId',
+  definition: 'definition',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerCustodyScalarFieldEnum = (typeof SignerCustodyScalarFieldEnum)[keyof typeof SignerCustodyScalarFieldEnum]
+
+
+export const SignerBindingScalarFieldEnum = {
+  outpoint: 'outpoint',
+  settlementTxid: 'settlementTxid',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerBindingScalarFieldEnum = (typeof SignerBindingScalarFieldEnum)[keyof typeof SignerBindingScalarFieldEnum]
+
+
+export const SignerSettlementScalarFieldEnum = {
+  txid: 'txid',
+  originalTxid: 'originalTxid',
+  inputs: 'inputs',
+  feeSats: 'feeSats',
+  batchNumber: 'batchNumber',
+  nextWithdrawalIndex: 'nextWithdrawalIndex',
+  createdAt: 'createdAt'
+} as const
+
+export type SignerSettlementScalarFieldEnum = (typeof SignerSettlementScalarFieldEnum)[keyof typeof SignerSettlementScalarFieldEnum]
 
 
 export const SortOrder = {
