@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../shared/errors.ts';
+import { NETWORK_NAMES, type NetworkName } from '../../shared/networks.ts';
 import { parseDatabaseUrl } from '../../store/database-url.ts';
 
 export const CRASH_POINTS = [
@@ -32,7 +33,46 @@ const FileSchema = z.object({
   dealerKeys: z.array(z.string().regex(/^0x0[23][0-9a-f]{64}$/)).default([]),
   /** Fault-injection tests only: the process kills itself (SIGKILL) at this point. */
   crashAt: z.enum(CRASH_POINTS).optional(),
+  /** The signer's own copy of the rollup: its genesis and its own world state's directory. */
+  rollup: z
+    .object({
+      /** A geth genesis JSON (config.chainId and alloc); the development genesis without it. */
+      genesisFile: z.string().optional(),
+      /** The genesis state root the operator expects (0x-hex): a different genesis is refused. */
+      genesisStateRoot: z
+        .string()
+        .regex(/^0x[0-9a-f]{64}$/)
+        .optional(),
+      /** Its own world state (LMDB); relative to the config file. */
+      dataDir: z.string().default('./rollup'),
+    })
+    .strict()
+    .prefault({}),
+  /** Its own view of Bitcoin: the network and, when it runs one, its own node. */
+  bitcoin: z
+    .object({
+      network: z.enum(NETWORK_NAMES).default('regtest'),
+      /** Bitcoin Core JSON-RPC (credentials in the URL); unset: outputs its operator registers. */
+      rpcUrl: z.string().url().optional(),
+    })
+    .strict()
+    .prefault({}),
+  /** The limits this signer signs under (its own, whatever the coordinator's are). */
+  policy: z
+    .object({
+      maxFeeRateSatPerVb: z.number().positive().default(200),
+      minFeeRateSatPerVb: z.number().positive().default(1),
+      maxFeeSats: z.number().int().positive().default(2_000_000),
+      maxWithdrawals: z.number().int().min(1).default(2_000),
+      /** A rate above its own node's estimate × this factor is refused. */
+      maxEstimateFactor: z.number().min(1).default(3),
+      incrementalRelayFeeSatPerVb: z.number().positive().default(1),
+    })
+    .strict()
+    .prefault({}),
 });
+
+export type SignerPolicyConfig = z.infer<typeof FileSchema>['policy'];
 
 export interface SignerConfig {
   name: string;
@@ -43,6 +83,13 @@ export interface SignerConfig {
   kek: Uint8Array;
   kekFile: string;
   crashAt: CrashPoint | undefined;
+  rollup: {
+    genesisFile: string | undefined;
+    genesisStateRoot: string | undefined;
+    dataDir: string;
+  };
+  bitcoin: { network: NetworkName; rpcUrl: string | undefined };
+  policy: SignerPolicyConfig;
 }
 
 export function loadSignerConfig(
@@ -76,6 +123,16 @@ export function loadSignerConfig(
     kek,
     kekFile,
     crashAt: cfg.crashAt,
+    rollup: {
+      genesisFile:
+        cfg.rollup.genesisFile === undefined
+          ? undefined
+          : path.resolve(baseDir, cfg.rollup.genesisFile),
+      genesisStateRoot: cfg.rollup.genesisStateRoot,
+      dataDir: path.resolve(baseDir, cfg.rollup.dataDir),
+    },
+    bitcoin: { network: cfg.bitcoin.network, rpcUrl: cfg.bitcoin.rpcUrl },
+    policy: cfg.policy,
   };
 }
 
