@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   state: () => import('./cli/state.ts'),
   signer: () => import('./cli/signer.ts'),
   backup: () => import('./cli/backup.ts'),
+  register: () => import('./cli/register.ts'),
   settle: () => import('./cli/settle.ts'),
   'decode-commitment': () => import('./cli/decode-commitment.ts'),
 };

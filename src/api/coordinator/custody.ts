@@ -12,6 +12,7 @@ import type { ReadinessCheck } from '../http/health.ts';
 import type { LaunchedSigner } from '../signer/supervisor.ts';
 import { type CustodyKeyRecord, ensureCustodyKey } from './custody-key.ts';
 import { LOCAL_THRESHOLD } from './local-signers.ts';
+import type { SettlementRef } from './signing/clients.ts';
 import { runFrostSession } from './signing/frost-session.ts';
 import { HttpFrostSigner, HttpMultisigSigner, type RemoteSigner } from './signing/http-clients.ts';
 import { runMultisigSession } from './signing/multisig-session.ts';
@@ -20,7 +21,11 @@ export interface Custody {
   key: CustodyKeyRecord;
   signers: readonly RemoteSigner[];
   /** One signature over a 32-byte message for a proposal, by any t of the signers. */
-  sign(message: Uint8Array, proposalId: string): Promise<{ sessionId: string; signature: string }>;
+  sign(
+    message: Uint8Array,
+    proposalId: string,
+    settlement?: SettlementRef,
+  ): Promise<{ sessionId: string; signature: string }>;
   checks: ReadinessCheck[];
 }
 
@@ -37,7 +42,8 @@ export async function openCustody(opts: OpenCustodyOpts): Promise<Custody> {
   const key = await ensureCustodyKey(opts);
   const members = key.signerNames.map((n) => opts.signers.find((s) => s.name === n)!);
   const timeout = opts.roundTimeoutMs === undefined ? {} : { roundTimeoutMs: opts.roundTimeoutMs };
-  const sign: Custody['sign'] = async (message, proposalId) => {
+  const sign: Custody['sign'] = async (message, proposalId, settlement) => {
+    const ref = settlement === undefined ? {} : { settlement };
     if (key.groupKey) {
       const r = await runFrostSession({
         db: opts.db,
@@ -46,6 +52,7 @@ export async function openCustody(opts: OpenCustodyOpts): Promise<Custody> {
         keyId: key.id,
         proposalId,
         message,
+        ...ref,
         ...timeout,
       });
       return { sessionId: r.sessionId, signature: r.signature };
@@ -63,6 +70,7 @@ export async function openCustody(opts: OpenCustodyOpts): Promise<Custody> {
       keyId: key.id,
       proposalId,
       sighash: message,
+      ...ref,
       ...timeout,
     });
     return { sessionId: r.sessionId, signature: JSON.stringify(r.signatures) };

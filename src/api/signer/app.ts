@@ -32,6 +32,7 @@ import {
   signShares,
 } from './frost-service.ts';
 import { createMultisigKey, signMultisig } from './multisig-service.ts';
+import { parseSettlementRef, type SettlementRef } from './settlement/ref.ts';
 import { loadFrostKeyCached } from './vault.ts';
 
 const Body = z.record(z.string(), z.unknown());
@@ -59,7 +60,13 @@ function parseShareRequest(
     proposalId: name(b.proposalId, `${at}proposalId`),
     message: parseHexBytes(b.message, `${at}message`, 32),
     commitments: parseCommitmentList(b.commitments, groupKey, `${at}commitments`),
+    ...settlementOf(b, at),
   };
+}
+
+function settlementOf(b: Record<string, unknown>, at: string): { settlement?: SettlementRef } {
+  const settlement = parseSettlementRef(b.settlement, `${at}settlement`);
+  return settlement === undefined ? {} : { settlement };
 }
 
 /**
@@ -256,6 +263,7 @@ export function signerRoutes(ctx: SignerContext): Route[] {
             ...(b.sighashType === undefined
               ? {}
               : { sighashType: expectInteger(b.sighashType, 'sighashType', 0, 255) }),
+            ...settlementOf(b, ''),
           },
           record,
         );

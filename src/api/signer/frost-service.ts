@@ -31,7 +31,10 @@ import {
   decideAgainstBindings,
   messageHash,
   policyAuditEvent,
+  reboundError,
 } from './policy.ts';
+import type { SettlementRef } from './settlement/ref.ts';
+import type { CustodyRelease } from './signer-sql.ts';
 import { type FrostKeyRecord, loadFrostKeyCached } from './vault.ts';
 
 export interface CommitmentItem {
@@ -94,6 +97,8 @@ export interface SignShareRequest {
   proposalId: string;
   message: Uint8Array;
   commitments: WireNonceCommitment[];
+  /** The settlement `message` is a sighash of (the policy derives it from this). */
+  settlement?: SettlementRef;
 }
 
 export type ShareResult = { signatureShare: WireSignatureShare } | { error: CustodyError };
@@ -159,9 +164,11 @@ export async function signShares(
     scheme: 'frost' as const,
   }));
   const decisions = await decideAgainstBindings(ctx.policy, policyReqs, proposals);
+  const custodyOf = new Map<Pending, CustodyRelease>();
   const allowed = pending.filter((p, i) => {
     const d = decisions[i]!;
     if (!d.allow) results[p.index] = { error: new ForbiddenError(`policy refused: ${d.reason}`) };
+    else if (d.custody) custodyOf.set(p, d.custody);
     return d.allow;
   });
   ctx.crash('sign:after-policy');
@@ -190,6 +197,7 @@ export async function signShares(
       proposalId: p.req.proposalId,
       keyId: key.keyId,
       messageHash: messageHash(p.req.message),
+      ...(custodyOf.has(p) ? { custody: custodyOf.get(p) as CustodyRelease } : {}),
       nonce: {
         nonceId: p.nonceId,
         sessionId: p.req.sessionId,
@@ -204,6 +212,7 @@ export async function signShares(
     if (outcome === 'released') results[p.index] = { signatureShare: p.share! };
     else if (outcome === 'unbound')
       results[p.index] = { error: boundElsewhereError(p.req.proposalId) };
+    else if (outcome === 'rebound') results[p.index] = { error: reboundError(p.req.proposalId) };
     else {
       // Another request used this nonce between our read and our write: answer as for a replay.
       const [now] = await sql.readNonces([p.nonceId]);

@@ -10,7 +10,9 @@ import {
   messageHash,
   type PolicyRequest,
   policyAuditEvent,
+  reboundError,
 } from './policy.ts';
+import type { SettlementRef } from './settlement/ref.ts';
 import type { ReleaseOutcome } from './signer-sql.ts';
 import { openMultisigKey, storeMultisigKey } from './vault.ts';
 
@@ -36,6 +38,8 @@ export interface MultisigSignRequest {
   scriptType: 'p2wsh' | 'tapscript';
   sighash: Uint8Array;
   sighashType?: number;
+  /** The settlement `sighash` is of (the policy derives it from this). */
+  settlement?: SettlementRef;
 }
 
 /**
@@ -56,6 +60,8 @@ export async function signMultisig(
     proposalId: req.proposalId,
     message: req.sighash,
     scheme,
+    ...(req.settlement ? { settlement: req.settlement } : {}),
+    ...(req.sighashType === undefined ? {} : { sighashType: req.sighashType }),
   };
   const { proposals } = await sql.readNoncesAndProposals([], [req.proposalId]);
   const decisions = await decideAgainstBindings(ctx.policy, [policyReq], proposals);
@@ -80,11 +86,17 @@ export async function signMultisig(
       record: record?.pending,
       audit,
       items: [
-        { proposalId: req.proposalId, keyId: req.keyId, messageHash: messageHash(req.sighash) },
+        {
+          proposalId: req.proposalId,
+          keyId: req.keyId,
+          messageHash: messageHash(req.sighash),
+          ...(decision.custody ? { custody: decision.custody } : {}),
+        },
       ],
     });
     record?.committed();
-    // Bound to another message between our read and our write: refused, the signature dropped.
+    // Bound elsewhere between our read and our write: refused, the signature dropped.
+    if (outcome === 'rebound') throw reboundError(req.proposalId);
     if (outcome !== 'released') throw boundElsewhereError(req.proposalId);
     return { signature, publicKey: key.publicKey };
   } finally {

@@ -7,16 +7,24 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ForbiddenError } from '../../shared/errors.ts';
-import type { ReleaseOutcome } from './signer-sql.ts';
+import type { SettlementRef } from './settlement/ref.ts';
+import type { CustodyRelease, ReleaseOutcome } from './signer-sql.ts';
 
 export interface PolicyRequest {
   keyId: string;
   proposalId: string;
   message: Uint8Array;
   scheme: 'frost' | 'multisig-p2wsh' | 'multisig-tapscript';
+  /** The settlement the message is a sighash of; absent on a raw message (refused by signers). */
+  settlement?: SettlementRef;
+  /** The sighash type a multi-sig signature is asked for (FROST signs DEFAULT only). */
+  sighashType?: number;
 }
 
-export type PolicyDecision = { allow: true } | { allow: false; reason: string };
+/** An allowed settlement signature carries what its release binds (signer-sql.ts). */
+export type PolicyDecision =
+  | { allow: true; custody?: CustodyRelease }
+  | { allow: false; reason: string };
 
 /** The pluggable part; the default allows everything the binding allows. */
 export type PolicyVerifier = (req: PolicyRequest) => Promise<PolicyDecision>;
@@ -59,6 +67,7 @@ export async function decideAgainstBindings(
 const NOT_RELEASED: Record<Exclude<ReleaseOutcome, 'released'>, string> = {
   lost: 'the nonce was used by another request first',
   unbound: 'the proposal was bound to another message first',
+  rebound: 'a custody output it spends was bound to another settlement first',
 };
 
 /**
@@ -109,4 +118,11 @@ function whyNotReleased(
 /** The refusal of a second, different message for an already bound proposal. */
 export function boundElsewhereError(proposalId: string): ForbiddenError {
   return new ForbiddenError(`policy refused: proposal ${proposalId} is bound to another message`);
+}
+
+/** The refusal of a settlement whose custody output another settlement was bound to first. */
+export function reboundError(proposalId: string): ForbiddenError {
+  return new ForbiddenError(
+    `policy refused: proposal ${proposalId} spends a custody output bound to another settlement`,
+  );
 }

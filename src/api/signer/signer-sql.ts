@@ -11,6 +11,7 @@
  * (Prisma reads them back unchanged).
  */
 import { ReplayedRequestError } from '../../custody/errors.ts';
+import { ConflictError } from '../../shared/errors.ts';
 import {
   type AuditEvent,
   appendAuditInTxAfter,
@@ -38,14 +39,34 @@ export interface ReleaseItem {
   messageHash: string;
   /** Absent for a multi-sig signature, which uses up nothing but binds its proposal. */
   nonce?: NonceRelease;
+  /** The settlement it signs for: its custody outputs are bound to it in the same transaction. */
+  custody?: CustodyRelease;
+}
+
+/**
+ * What a settlement signature binds: every custody output the transaction spends, to the
+ * settlement's first version (`originalTxid`); the version signed (its builder arguments, so it
+ * is rebuilt rather than read); and its change, the next custody output this signer knows.
+ */
+export interface CustodyRelease {
+  originalTxid: string;
+  txid: string;
+  outpoints: string[];
+  /** JSON {inputs: StoredInputs, head: StoredHead} of the first version. */
+  buildArgs: string;
+  feeSats: bigint;
+  batchNumber: number;
+  nextWithdrawalIndex: string;
+  change: { outpoint: string; valueSats: bigint };
 }
 
 /**
  * What each item of a release came to: `released` (bound, its nonce if any marked used with
  * its share), `unbound` (the proposal is bound to another message or key; nothing written for
- * it) or `lost` (the nonce was no longer fresh: another request used it first).
+ * it), `lost` (the nonce was no longer fresh: another request used it first) or `rebound` (a
+ * custody output it spends was bound to another settlement first; nothing written for it).
  */
-export type ReleaseOutcome = 'released' | 'unbound' | 'lost';
+export type ReleaseOutcome = 'released' | 'unbound' | 'lost' | 'rebound';
 
 /**
  * The signer's hot-path storage, as whole transactions (never a transaction left open across
@@ -158,7 +179,8 @@ export function prismaSignerSql(db: Db): SignerSql {
 async function releaseItems(tx: Sql, items: ReleaseItem[]): Promise<ReleaseOutcome[]> {
   const out: ReleaseOutcome[] = [];
   for (const item of items) {
-    if (!(await bindProposalSql(tx, item))) out.push('unbound');
+    if (item.custody && !(await bindCustodySql(tx, item.custody))) out.push('rebound');
+    else if (!(await bindProposalSql(tx, item))) out.push('unbound');
     else if (!item.nonce) out.push('released');
     else {
       const { proposalId, messageHash } = item;
@@ -302,4 +324,39 @@ async function releaseNonce(tx: Sql, r: Release): Promise<boolean> {
       "share" = ${r.share}, "usedAt" = ${new Date()}
     WHERE "id" = ${r.nonceId} AND "status" = 'fresh'`;
   return updated === 1;
+}
+
+/**
+ * Inside the releasing transaction: bind every custody output the settlement spends to its
+ * first version, record the version and its change; false (nothing written) when one of them is
+ * bound to another settlement. Two transactions binding at once on PostgreSQL: the second's
+ * insert waits for the first and then inserts nothing, which the count below catches; it throws
+ * so its whole transaction rolls back.
+ */
+async function bindCustodySql(tx: Sql, c: CustodyRelease): Promise<boolean> {
+  const bound = await tx.$queryRaw<{ outpoint: string; settlementTxid: string }[]>`
+    SELECT "outpoint", "settlementTxid" FROM "SignerBinding"
+    WHERE "outpoint" IN (${Prisma.join(c.outpoints)})`;
+  if (bound.some((b) => b.settlementTxid !== c.originalTxid)) return false;
+  const now = new Date();
+  let inserted = 0;
+  for (const outpoint of c.outpoints) {
+    inserted += await tx.$executeRaw`
+      INSERT INTO "SignerBinding" ("outpoint", "settlementTxid", "createdAt")
+      VALUES (${outpoint}, ${c.originalTxid}, ${now}) ON CONFLICT ("outpoint") DO NOTHING`;
+  }
+  if (bound.length + inserted !== c.outpoints.length) {
+    throw new ConflictError('a custody output was bound to another settlement at the same time');
+  }
+  await tx.$executeRaw`
+    INSERT INTO "SignerSettlement" ("txid", "originalTxid", "inputs", "feeSats", "batchNumber",
+      "nextWithdrawalIndex", "createdAt")
+    VALUES (${c.txid}, ${c.originalTxid}, ${c.buildArgs}, ${c.feeSats}, ${c.batchNumber},
+      ${c.nextWithdrawalIndex}, ${now})
+    ON CONFLICT ("txid") DO NOTHING`;
+  await tx.$executeRaw`
+    INSERT INTO "SignerCustodyOutput" ("outpoint", "valueSats", "source", "settlementTxid", "createdAt")
+    VALUES (${c.change.outpoint}, ${c.change.valueSats}, 'change', ${c.txid}, ${now})
+    ON CONFLICT ("outpoint") DO NOTHING`;
+  return true;
 }

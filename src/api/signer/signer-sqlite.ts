@@ -22,6 +22,7 @@ import { ReplayedRequestError } from '../../custody/errors.ts';
 import { jitterMs, pause } from '../../shared/jitter.ts';
 import { type AuditEvent, sqliteAuditAppender, sqliteDateTime } from '../../store/audit-log.ts';
 import {
+  type CustodyRelease,
   type KeyRow,
   type NewNonceRow,
   type NonceRow,
@@ -91,6 +92,22 @@ function sqliteSignerSql(db: Database.Database): SqliteSignerSql {
   const selectKey = db.prepare<[string], KeyRow>(
     `SELECT "id", "scheme", "publicKey", "sealedSecret" FROM "SignerKey" WHERE "id" = ?`,
   );
+  const selectBindings = db.prepare<[string], { settlementTxid: string }>(
+    `SELECT "settlementTxid" FROM "SignerBinding" WHERE "outpoint" IN (SELECT "value" FROM json_each(?))`,
+  );
+  const insertBinding = db.prepare<[string, string, string]>(
+    `INSERT INTO "SignerBinding" ("outpoint", "settlementTxid", "createdAt") VALUES (?, ?, ?)
+     ON CONFLICT ("outpoint") DO NOTHING`,
+  );
+  const insertSettlement = db.prepare<[string, string, string, bigint, number, string, string]>(
+    `INSERT INTO "SignerSettlement" ("txid", "originalTxid", "inputs", "feeSats", "batchNumber",
+       "nextWithdrawalIndex", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT ("txid") DO NOTHING`,
+  );
+  const insertChange = db.prepare<[string, bigint, string, string]>(
+    `INSERT INTO "SignerCustodyOutput" ("outpoint", "valueSats", "source", "settlementTxid", "createdAt")
+     VALUES (?, ?, 'change', ?, ?) ON CONFLICT ("outpoint") DO NOTHING`,
+  );
   const pruneStmt = db.prepare<[string]>(`DELETE FROM "SignerRequest" WHERE "expiresAt" < ?`);
   const appendAudit = sqliteAuditAppender(db);
 
@@ -150,7 +167,26 @@ function sqliteSignerSql(db: Database.Database): SqliteSignerSql {
         : selectProposals.all(JSON.stringify([...new Set(proposalIds)])),
   }));
 
+  // BEGIN IMMEDIATE serialises writers, so the check and the inserts cannot interleave.
+  const bindCustody = (c: CustodyRelease, now: string): boolean => {
+    const bound = selectBindings.all(JSON.stringify(c.outpoints));
+    if (bound.some((b) => b.settlementTxid !== c.originalTxid)) return false;
+    for (const outpoint of c.outpoints) insertBinding.run(outpoint, c.originalTxid, now);
+    insertSettlement.run(
+      c.txid,
+      c.originalTxid,
+      c.buildArgs,
+      c.feeSats,
+      c.batchNumber,
+      c.nextWithdrawalIndex,
+      now,
+    );
+    insertChange.run(c.change.outpoint, c.change.valueSats, c.txid, now);
+    return true;
+  };
+
   const releaseItem = (item: ReleaseItem, now: string): ReleaseOutcome => {
+    if (item.custody && !bindCustody(item.custody, now)) return 'rebound';
     if (insertProposal.run(item.proposalId, item.messageHash, item.keyId, now).changes !== 1) {
       const bound = selectProposal.get(item.proposalId);
       if (bound?.messageHash !== item.messageHash || bound.keyId !== item.keyId) return 'unbound';

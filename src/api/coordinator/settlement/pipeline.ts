@@ -15,11 +15,12 @@ import { TransactionRejectedError } from '../../../settlement/backend/bitcoin-co
 import { buildFeeBump } from '../../../settlement/bump.ts';
 import { chooseFeeRate } from '../../../settlement/fees.ts';
 import { finalizeSettlement } from '../../../settlement/finalize.ts';
+import { policyOf, type StoredInputs } from '../../../settlement/stored.ts';
 import { appendAudit } from '../../../store/audit-log.ts';
 import type { Settlement } from '../../../store/generated/sqlite/client.ts';
 import { IN_FLIGHT, type SettlementDeps } from './deps.ts';
 import { proposeNext } from './propose.ts';
-import { policyOf, reload, type StoredInputs } from './records.ts';
+import { reload } from './records.ts';
 import { signInputs } from './sign.ts';
 
 export interface StepResult {

@@ -14,13 +14,13 @@ import {
 import { commitmentFromScript } from '../../../settlement/commitment.ts';
 import { hex } from '../../../settlement/custody-types/keys.ts';
 import { chooseFeeRate } from '../../../settlement/fees.ts';
+import { type StoredInputs, storeHead, storeInputs } from '../../../settlement/stored.ts';
 import type { BridgeWithdrawal } from '../../../settlement/withdrawals.ts';
 import { ConflictError } from '../../../shared/errors.ts';
 import { ID_PREFIXES, newId } from '../../../shared/ids.ts';
 import { appendAudit } from '../../../store/audit-log.ts';
 import type { Settlement } from '../../../store/generated/sqlite/client.ts';
 import type { SettlementDeps } from './deps.ts';
-import { type StoredInputs, storeHead, storeInputs } from './records.ts';
 
 export type ProposeOutcome =
   | { kind: 'idle'; detail: string }

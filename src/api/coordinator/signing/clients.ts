@@ -3,6 +3,9 @@
  * production). Every call takes an AbortSignal: the session gives each round a deadline.
  */
 import type { Hex, WireNonceCommitment, WireSignatureShare } from '../../../custody/frost/wire.ts';
+import type { SettlementRef } from '../../signer/settlement/ref.ts';
+
+export type { SettlementRef };
 
 export interface FrostCommitRequest {
   /** Unique per attempt: a signer binds the nonce it commits to this id and nothing else. */
@@ -14,6 +17,8 @@ export interface FrostSignRequest extends FrostCommitRequest {
   proposalId: string;
   message: Hex;
   commitments: WireNonceCommitment[];
+  /** The settlement `message` is a sighash of: signers derive the message from it. */
+  settlement?: SettlementRef;
 }
 
 export interface FrostSignerClient {
@@ -31,6 +36,8 @@ export interface MultisigSignRequest {
   proposalId: string;
   /** The 32-byte sighash (BIP143 for P2WSH, BIP341 script path for tapscript). */
   sighash: Hex;
+  /** The settlement `sighash` is of: signers derive the sighash from it. */
+  settlement?: SettlementRef;
 }
 
 export interface MultisigSignerClient {

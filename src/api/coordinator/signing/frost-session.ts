@@ -16,7 +16,7 @@ import { runAggregate } from '../../../custody/frost/aggregate.ts';
 import type { Hex, WireGroupKey, WireNonceCommitment } from '../../../custody/frost/wire.ts';
 import { bytesToHex } from '../../../shared/hex.ts';
 import type { Db } from '../../../store/store.ts';
-import type { FrostSignerClient } from './clients.ts';
+import type { FrostSignerClient, SettlementRef } from './clients.ts';
 import { type Answer, firstAnswers } from './first-answers.ts';
 import { SessionRecord } from './session-record.ts';
 
@@ -30,6 +30,8 @@ export interface RunFrostSessionOpts {
   /** The settlement proposal this message belongs to; signers bind one message per proposal. */
   proposalId: string;
   message: Uint8Array;
+  /** The settlement the message is a sighash of (signers refuse a message without one). */
+  settlement?: SettlementRef;
   settlementId?: string;
   roundTimeoutMs?: number;
   maxAttempts?: number;
@@ -71,7 +73,12 @@ export async function runFrostSession(opts: RunFrostSessionOpts): Promise<RunFro
       .map((a) => a.value)
       .sort((a, b) => (a.identifier < b.identifier ? -1 : 1));
     await session.persisted();
-    const request = { sessionId: attemptId, keyId: opts.keyId, proposalId: opts.proposalId };
+    const request = {
+      sessionId: attemptId,
+      keyId: opts.keyId,
+      proposalId: opts.proposalId,
+      ...(opts.settlement ? { settlement: opts.settlement } : {}),
+    };
     // Recording who was chosen does not gate the signers: the update runs beside round 2.
     const [round2] = await Promise.all([
       askRound(session, attempt, chosen, t, timeoutMs, (s, signal) =>

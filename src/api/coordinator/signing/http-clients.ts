@@ -83,6 +83,7 @@ export class HttpFrostSigner implements FrostSignerClient {
         proposalId: req.proposalId,
         message: req.message,
         commitments: req.commitments,
+        ...(req.settlement ? { settlement: req.settlement } : {}),
       }),
       signal,
     );
@@ -108,6 +109,7 @@ export class HttpMultisigSigner implements MultisigSignerClient {
         proposalId: req.proposalId,
         scriptType: this.scriptType,
         sighash: req.sighash,
+        ...(req.settlement ? { settlement: req.settlement } : {}),
       }),
       signal,
     );

@@ -11,7 +11,7 @@ import {
 } from '../../../custody/multisig/partial-sign.ts';
 import { bytesToHex } from '../../../shared/hex.ts';
 import type { Db } from '../../../store/store.ts';
-import type { MultisigSignerClient } from './clients.ts';
+import type { MultisigSignerClient, SettlementRef } from './clients.ts';
 import { firstAnswers } from './first-answers.ts';
 import { SessionRecord } from './session-record.ts';
 
@@ -24,6 +24,8 @@ export interface RunMultisigSessionOpts {
   keyId: string;
   proposalId: string;
   sighash: Uint8Array;
+  /** The settlement the sighash is of (signers refuse a sighash without one). */
+  settlement?: SettlementRef;
   settlementId?: string;
   roundTimeoutMs?: number;
   maxAttempts?: number;
@@ -62,6 +64,7 @@ export async function runMultisigSession(
       keyId: opts.keyId,
       proposalId: opts.proposalId,
       sighash,
+      ...(opts.settlement ? { settlement: opts.settlement } : {}),
     };
     const round = await firstAnswers(
       eligible,

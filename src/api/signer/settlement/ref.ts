@@ -1,0 +1,48 @@
+/**
+ * What a signing request names besides the digest: the settlement it belongs to. The signer
+ * derives the digest from this (the PSBT it checks, the input it signs) and signs only if the
+ * request's digest is that one; a request without it is a raw message, which no signer signs.
+ */
+import { expectInteger, expectObject } from '../../../custody/wire-check.ts';
+import { InvalidInputError } from '../../../shared/errors.ts';
+
+export interface SettlementRef {
+  /** The unsigned settlement transaction (base64 PSBT; signatures gathered so far may be in it). */
+  psbt: string;
+  /** The rollup batch the settlement commits. */
+  batchNumber: number;
+  /** The rate its first version was built at, sat/vB. */
+  feeRateSatPerVb: number;
+  /** The input this signature is for. */
+  inputIndex: number;
+}
+
+/** A settlement PSBT of 20 top-ups and 2,000 withdrawals is under 200 kB of base64. */
+export const MAX_PSBT_CHARS = 1_000_000;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+export function parseSettlementRef(value: unknown, field: string): SettlementRef | undefined {
+  if (value === undefined) return undefined;
+  const o = expectObject(value, field);
+  const psbt = o.psbt;
+  if (typeof psbt !== 'string' || psbt.length > MAX_PSBT_CHARS || !BASE64.test(psbt)) {
+    throw new InvalidInputError(
+      `${field}.psbt: expected a base64 PSBT of at most ${MAX_PSBT_CHARS} characters`,
+      {
+        field: `${field}.psbt`,
+      },
+    );
+  }
+  const rate = o.feeRateSatPerVb;
+  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0 || rate > 1_000_000) {
+    throw new InvalidInputError(`${field}.feeRateSatPerVb: expected a positive number of sat/vB`, {
+      field: `${field}.feeRateSatPerVb`,
+    });
+  }
+  return {
+    psbt,
+    batchNumber: expectInteger(o.batchNumber, `${field}.batchNumber`, 1, 2 ** 31 - 1),
+    feeRateSatPerVb: rate,
+    inputIndex: expectInteger(o.inputIndex, `${field}.inputIndex`, 0, 10_000),
+  };
+}

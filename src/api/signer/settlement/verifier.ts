@@ -1,0 +1,124 @@
+/**
+ * The settlement verifier: the policy every signature of a `custody signer` passes (there is no
+ * other; DESIGN.md invariant 3). A request must name a settlement; the verifier gathers the
+ * signer's own records (records.ts), runs checkSettlement (rebuild, byte-for-byte comparison,
+ * binding and fee-bump rules, every sighash derived there) and allows the signature only when the
+ * request's digest is the sighash it derived for the input named. An allowed signature carries
+ * the binding its release writes (signer-sql.ts).
+ */
+import { unsignedTransaction } from '../../../settlement/build.ts';
+import { type CheckPolicy, type CheckResult, checkSettlement } from '../../../settlement/check.ts';
+import type { SettlementNetwork } from '../../../settlement/networks.ts';
+import { parsePsbt } from '../../../settlement/psbt.ts';
+import { storeHead, storeInputs } from '../../../settlement/stored.ts';
+import type { SignerPolicyConfig } from '../config.ts';
+import type { PolicyDecision, PolicyVerifier } from '../policy.ts';
+import type { CustodyRelease } from '../signer-sql.ts';
+import { custodyTypeForKey } from './custody.ts';
+import { gatherRecords, type OwnRecords, type RecordsDeps } from './records.ts';
+
+export interface SettlementVerifierDeps extends RecordsDeps {
+  network: SettlementNetwork;
+  policy: SignerPolicyConfig;
+}
+
+const refuse = (reason: string): PolicyDecision => ({ allow: false, reason });
+
+export function settlementVerifier(deps: SettlementVerifierDeps): PolicyVerifier {
+  return async (req) => {
+    const ref = req.settlement;
+    if (ref === undefined) {
+      return refuse(
+        'raw-message: the request names no settlement; this signer signs only sighashes it derives from a settlement it rebuilt',
+      );
+    }
+    const type = await custodyTypeForKey(deps.db, req.keyId, req.scheme);
+    const psbt = parsePsbt(ref.psbt, deps.network);
+    const tx = unsignedTransaction(psbt);
+    if (ref.inputIndex >= tx.ins.length) {
+      return refuse(
+        `input-index: the settlement has ${tx.ins.length} inputs, not input ${ref.inputIndex}`,
+      );
+    }
+    if (req.sighashType !== undefined && req.sighashType !== type.sighashType) {
+      return refuse(
+        `sighash-type: asks for sighash type ${req.sighashType}; only ${type.sighashType === 0 ? 'DEFAULT' : 'ALL'} is signed`,
+      );
+    }
+    const policy = checkPolicyOf(deps, type);
+    const records = await gatherRecords(deps, type, policy.settlement, tx, ref.batchNumber);
+    if ('code' in records) return refuse(`${records.code}: ${records.reason}`);
+    const result = checkSettlement({ psbt, feeRateSatPerVb: ref.feeRateSatPerVb }, records, policy);
+    if (!result.ok) return refuse(`${result.code}: ${result.reason}`);
+    const derived = result.sighashes[ref.inputIndex] as Uint8Array;
+    if (!sameBytes(derived, req.message)) {
+      return refuse(
+        `message: not the sighash this signer derived for input ${ref.inputIndex} of settlement ${result.settlement.txid}`,
+      );
+    }
+    return { allow: true, custody: releaseOf(result, records, ref.batchNumber, policy) };
+  };
+}
+
+function checkPolicyOf(
+  deps: SettlementVerifierDeps,
+  custody: CheckPolicy['settlement']['custody'],
+): CheckPolicy {
+  const p = deps.policy;
+  return {
+    settlement: {
+      network: deps.network,
+      custody,
+      maxWithdrawals: p.maxWithdrawals,
+      maxFeeRateSatPerVb: p.maxFeeRateSatPerVb,
+      maxFeeSats: BigInt(p.maxFeeSats),
+      // Unused by a check (the rate is the request's, then bounded); the builder's shape wants it.
+      fallbackFeeRateSatPerVb: p.minFeeRateSatPerVb,
+      minFeeRateSatPerVb: p.minFeeRateSatPerVb,
+    },
+    maxEstimateFactor: p.maxEstimateFactor,
+    incrementalRelayFeeSatPerVb: p.incrementalRelayFeeSatPerVb,
+  };
+}
+
+/** What the release binds: for a new settlement its own arguments; for a bump, the original's. */
+function releaseOf(
+  result: Extract<CheckResult, { ok: true }>,
+  records: OwnRecords,
+  batchNumber: number,
+  policy: CheckPolicy,
+): CustodyRelease {
+  const s = result.settlement;
+  const original = records.binding?.settlement ?? s;
+  const [current, ...topUps] = original.inputs;
+  const buildArgs =
+    records.binding === null
+      ? JSON.stringify({
+          inputs: JSON.parse(
+            storeInputs(
+              { current: current as (typeof original.inputs)[number], topUps },
+              records.withdrawalQueue,
+              original.feeRateSatPerVb,
+              policy.settlement,
+            ),
+          ),
+          head: JSON.parse(storeHead(records.commitment)),
+        })
+      : (records.originalArgs as string);
+  return {
+    originalTxid: original.txid,
+    txid: s.txid,
+    outpoints: s.inputs.map((o) => `${o.txid}:${o.vout}`),
+    buildArgs,
+    feeSats: s.feeSats,
+    batchNumber: records.binding === null ? batchNumber : Number(original.commitment.batchNumber),
+    nextWithdrawalIndex: (
+      s.commitment.firstWithdrawalIndex + BigInt(s.commitment.withdrawalCount)
+    ).toString(),
+    change: { outpoint: `${s.txid}:0`, valueSats: s.changeSats },
+  };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
