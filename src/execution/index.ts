@@ -1,4 +1,5 @@
 /** The execution module's public surface. */
+export { decodeAccessList, encodeAccessList } from './access-list-wire.ts';
 export type { AccessList, TxAccess } from './accessList.ts';
 export { parseBatch } from './batch.ts';
 export { BRIDGE_ADDRESS } from './bridge/artifact.ts';
