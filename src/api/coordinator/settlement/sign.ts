@@ -18,7 +18,13 @@ export async function signInputs(
     const sighash = deps.type.sighash(settlement.unsignedTx, i, settlement.prevouts);
     // One proposal per input of one transaction version: a signer binds one digest to it.
     const proposalId = `${id}:${settlement.txid.slice(0, 16)}:${i}`;
-    const signed = await deps.custody.sign(sighash, proposalId);
+    // Signers derive the sighash themselves from the settlement this names (issue 13).
+    const signed = await deps.custody.sign(sighash, proposalId, {
+      psbt: settlement.psbt.toBase64(),
+      batchNumber: Number(settlement.commitment.batchNumber),
+      feeRateSatPerVb: settlement.feeRateSatPerVb,
+      inputIndex: i,
+    });
     const sigs = toInputSignatures(deps, signed.signature);
     for (const s of sigs) {
       if (!deps.type.verifySignature(sighash, s)) {
