@@ -8,6 +8,7 @@
  */
 import { unsignedTransaction } from '../../../settlement/build.ts';
 import { type CheckPolicy, type CheckResult, checkSettlement } from '../../../settlement/check.ts';
+import { equalBytes } from '../../../settlement/custody-types/keys.ts';
 import type { SettlementNetwork } from '../../../settlement/networks.ts';
 import { parsePsbt } from '../../../settlement/psbt.ts';
 import { storeHead, storeInputs } from '../../../settlement/stored.ts';
@@ -51,7 +52,7 @@ export function settlementVerifier(deps: SettlementVerifierDeps): PolicyVerifier
     const result = checkSettlement({ psbt, feeRateSatPerVb: ref.feeRateSatPerVb }, records, policy);
     if (!result.ok) return refuse(`${result.code}: ${result.reason}`);
     const derived = result.sighashes[ref.inputIndex] as Uint8Array;
-    if (!sameBytes(derived, req.message)) {
+    if (!equalBytes(derived, req.message)) {
       return refuse(
         `message: not the sighash this signer derived for input ${ref.inputIndex} of settlement ${result.settlement.txid}`,
       );
@@ -117,8 +118,4 @@ function releaseOf(
     ).toString(),
     change: { outpoint: `${s.txid}:0`, valueSats: s.changeSats },
   };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
