@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type LaunchedSigner, launchSigner } from '../src/api/signer/supervisor.ts';
 import type { IdentityKey } from '../src/custody/identity.ts';
+import { RAW_SIGNER_ENTRY } from '../test/support/raw-signing.ts';
 
 export interface BenchSigner extends LaunchedSigner {
   dirs: string[];
@@ -32,6 +33,9 @@ export async function startBenchSigner(
     configFile,
     env: { ...process.env, SIGNER_KEK_FILE: kekFile, LOG_LEVEL: 'warn' },
     coordinator,
+    // These figures are the raw signing rounds (test messages, not settlements): the signer runs
+    // with the tests' in-process verifier; the settlement bench measures verifying signers.
+    entry: RAW_SIGNER_ENTRY,
   });
   return Object.assign(signer, { dirs: [dir, kekDir] });
 }

@@ -23,6 +23,8 @@ export interface BatchRunner {
   run(batch: Batch, ws: WorldState, commit: boolean): Promise<BatchResult>;
   /** Fault injection: called after the world state committed, before the row is updated. */
   afterCommit?: (batchId: string) => void;
+  /** Keeps the run's access list for the signers (access-lists.ts). */
+  keepAccessList?: (batchNumber: number, list: NonNullable<BatchResult['accessList']>) => void;
 }
 
 export interface RecordedBatch {
@@ -72,7 +74,7 @@ export async function executeAndRecord(
   });
   const result = await runUnlessRefused(db, id, () => runner.run(batch, ws, true));
   runner.afterCommit?.(id);
-  return record(db, id, number, result);
+  return record(db, id, number, result, runner);
 }
 
 /**
@@ -97,8 +99,11 @@ async function record(
   id: string,
   number: number,
   result: BatchResult,
+  runner: BatchRunner,
 ): Promise<RecordedBatch> {
   const stateRoot = bytesToHex(result.stateRoot);
+  // Before the row says executed: an executed batch's signers may be sent its list at once.
+  if (result.accessList !== undefined) runner.keepAccessList?.(number, result.accessList);
   await db.batch.update({
     where: { id },
     data: {
@@ -132,7 +137,7 @@ export async function recoverReceivedBatches(
     const head = ws.head().root.toLowerCase();
     if (head === batch.preStateRoot?.toLowerCase()) {
       const result = await runUnlessRefused(db, row.id, () => runner.run(batch, ws, true));
-      done.push(await record(db, row.id, row.number, result));
+      done.push(await record(db, row.id, row.number, result, runner));
       continue;
     }
     const result = await runner.run(batch, ws, false);
@@ -141,7 +146,7 @@ export async function recoverReceivedBatches(
         `batch ${row.number} (${row.id}): the world state's head ${head} is neither its pre-state nor its post-state`,
       );
     }
-    done.push(await record(db, row.id, row.number, result));
+    done.push(await record(db, row.id, row.number, result, runner));
   }
   return done;
 }

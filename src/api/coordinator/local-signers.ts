@@ -9,6 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { IdentityKey } from '../../custody/identity.ts';
+import type { Config } from '../../shared/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { type LaunchedSigner, launchSigner } from '../signer/supervisor.ts';
@@ -23,6 +24,12 @@ export interface LocalSignersOpts {
   dataDir: string;
   coordinator: IdentityKey;
   log: Logger;
+  /**
+   * What each local signer's own records start from: the same genesis file and Bitcoin
+   * network (and node, when there is one) as the coordinator's. Each keeps its own copy of the
+   * rollup in its own directory and verifies every batch itself.
+   */
+  chain: Pick<Config, 'genesisFile' | 'network' | 'bitcoinRpcUrl'>;
 }
 
 /**
@@ -49,10 +56,7 @@ export async function startLocalSigners(opts: LocalSignersOpts): Promise<Launche
       const dir = path.join(opts.dataDir, 'signers', name);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const configFile = path.join(dir, 'signer.json');
-      writeFileSync(
-        configFile,
-        `${JSON.stringify({ name, databaseUrl: 'file:./signer.db', coordinatorKeys: [opts.coordinator.publicKey] }, null, 2)}\n`,
-      );
+      writeFileSync(configFile, `${JSON.stringify(localSignerConfig(name, opts), null, 2)}\n`);
       launched.push(
         await launchSigner({
           configFile,
@@ -68,6 +72,20 @@ export async function startLocalSigners(opts: LocalSignersOpts): Promise<Launche
     await Promise.all(launched.map((s) => s.stop()));
     throw error;
   }
+}
+
+function localSignerConfig(name: string, opts: LocalSignersOpts): Record<string, unknown> {
+  const { genesisFile, network, bitcoinRpcUrl } = opts.chain;
+  return {
+    name,
+    databaseUrl: 'file:./signer.db',
+    coordinatorKeys: [opts.coordinator.publicKey],
+    rollup: {
+      ...(genesisFile === undefined ? {} : { genesisFile: path.resolve(genesisFile) }),
+      dataDir: './rollup',
+    },
+    bitcoin: { network, ...(bitcoinRpcUrl === undefined ? {} : { rpcUrl: bitcoinRpcUrl }) },
+  };
 }
 
 /** The parent's environment minus the coordinator's own database and port settings. */

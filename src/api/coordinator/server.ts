@@ -2,6 +2,7 @@
  * `custody start`: opens the store (applying migrations), serves the coordinator on
  * 127.0.0.1:$PORT and shuts down cleanly on SIGINT/SIGTERM.
  */
+
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../../shared/config.ts';
@@ -11,7 +12,9 @@ import { openStore, type Store } from '../../store/store.ts';
 import type { LaunchedSigner } from '../signer/supervisor.ts';
 import { createCoordinatorApp } from './app.ts';
 import { type Custody, openLocalCustody } from './custody.ts';
+import { registerWithLocalSigners } from './local-signer-records.ts';
 import { loadCoordinatorIdentity, refuseSharedKek, startLocalSigners } from './local-signers.ts';
+import { readRegisteredOutputs } from './settlement/open.ts';
 import { type NodeWorldState, openNodeWorldState } from './world-state.ts';
 
 export interface RunningCoordinator {
@@ -63,8 +66,15 @@ export async function startCoordinator(
       dataDir: config.dataDir,
       coordinator,
       log,
+      chain: config,
     });
     custody = await openLocalCustody(store.db, config.scheme, signers);
+    await registerWithLocalSigners({
+      dataDir: config.dataDir,
+      custody,
+      outputs: config.bitcoinRpcUrl ? [] : readRegisteredOutputs(config.dataDir),
+      log,
+    });
     log.info(
       { scheme: custody.key.scheme, keyId: custody.key.id, descriptor: custody.key.descriptor },
       'custody key ready',

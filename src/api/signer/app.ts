@@ -32,6 +32,8 @@ import {
   signShares,
 } from './frost-service.ts';
 import { createMultisigKey, signMultisig } from './multisig-service.ts';
+import type { SignerRollup } from './rollup/index.ts';
+import { MAX_ROLLUP_BODY_BYTES, ROLLUP_BATCHES_PATH, rollupRoutes } from './rollup/routes.ts';
 import { parseSettlementRef, type SettlementRef } from './settlement/ref.ts';
 import { loadFrostKeyCached } from './vault.ts';
 
@@ -277,6 +279,8 @@ export interface CreateSignerAppOpts {
   store: Store;
   /** The SQLite hot-path connection, when the signer has one: its durability is checked too. */
   hotPath?: { synchronousLevel(): number };
+  /** Its own rollup: the /v1/rollup routes. */
+  rollup?: SignerRollup;
   coordinatorKeys: readonly string[];
   version: string;
 }
@@ -289,6 +293,8 @@ export function createSignerApp(opts: CreateSignerAppOpts): HttpApp {
     coordinatorKeys: opts.coordinatorKeys,
     recordsOwnRequestId: (req) =>
       req.method === 'POST' && ROUTES_RECORDING_OWN_REQUEST_ID.has(req.path),
+    bodyLimitBytes: (req) =>
+      req.method === 'POST' && req.path === ROLLUP_BATCHES_PATH ? MAX_ROLLUP_BODY_BYTES : undefined,
   });
   return createHttpApp({
     log: opts.ctx.log,
@@ -297,7 +303,7 @@ export function createSignerApp(opts: CreateSignerAppOpts): HttpApp {
       version: opts.version,
       description: 'One signer service: holds one key share or key, its nonces and its own policy.',
     },
-    routes: signerRoutes(opts.ctx),
+    routes: [...signerRoutes(opts.ctx), ...(opts.rollup ? rollupRoutes(opts.rollup) : [])],
     checks: [...storeChecks(opts.store), durabilityCheck(opts.store, opts.hotPath)],
     // Requests come first: the nonce pool refills only while none is in flight.
     authenticate: (req, res, next) => {

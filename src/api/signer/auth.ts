@@ -27,6 +27,8 @@ export interface SignerAuthOpts {
    * work durable (one commit instead of two per request); see RequestRecord.
    */
   recordsOwnRequestId?: (req: Request) => boolean;
+  /** A larger body limit for some routes (a batch and its access list); MAX_SIGNER_BODY_BYTES otherwise. */
+  bodyLimitBytes?: (req: Request) => number | undefined;
 }
 
 /**
@@ -93,7 +95,7 @@ export function signerAuth(opts: SignerAuthOpts): RequestHandler {
     remember: (requestId, expiresAtMs) => sql.rememberRequestId(requestId, new Date(expiresAtMs)),
   };
   return async (req, res, next) => {
-    const body = await readRawBody(req);
+    const body = await readRawBody(req, opts.bodyLimitBytes?.(req) ?? MAX_SIGNER_BODY_BYTES);
     const deferred = opts.recordsOwnRequestId?.(req) ?? false;
     let pending: { requestId: string; expiresAtMs: number } | undefined;
     const verified = await verifyRequest({
@@ -156,12 +158,12 @@ function signResponses(res: Response, identity: IdentityKey, requestHash: string
   };
 }
 
-async function readRawBody(req: Request): Promise<Uint8Array> {
+async function readRawBody(req: Request, limit: number): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_SIGNER_BODY_BYTES) throw new PayloadTooLargeError(MAX_SIGNER_BODY_BYTES);
+    if (size > limit) throw new PayloadTooLargeError(limit);
     chunks.push(chunk as Buffer);
   }
   return new Uint8Array(Buffer.concat(chunks));

@@ -1,7 +1,7 @@
 /**
  * The policy hook every signature passes: a verifier decides whether this exact message may be
- * signed for this proposal (the settlement verifier, which re-executes the batch and checks the
- * transaction, plugs in here later). Independently of the verifier, the signer binds each
+ * signed for this proposal (the settlement verifier: the message must be a sighash the signer
+ * derived from a settlement it rebuilt from its own records). Independently of the verifier, the signer binds each
  * proposal id to the first message it signs for it and refuses any other message for it.
  * Every decision is written to the signer's audit log.
  */
@@ -26,10 +26,11 @@ export type PolicyDecision =
   | { allow: true; custody?: CustodyRelease }
   | { allow: false; reason: string };
 
-/** The pluggable part; the default allows everything the binding allows. */
+/**
+ * The decision on the request itself. A `custody signer` has exactly one: the settlement
+ * verifier (settlement/verifier.ts); there is no default and no setting that allows more.
+ */
 export type PolicyVerifier = (req: PolicyRequest) => Promise<PolicyDecision>;
-
-export const allowAll: PolicyVerifier = async () => ({ allow: true });
 
 export function messageHash(message: Uint8Array): string {
   return `0x${Buffer.from(sha256(message)).toString('hex')}`;

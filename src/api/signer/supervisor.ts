@@ -21,6 +21,8 @@ export interface LaunchSignerOpts {
   stderr?: 'inherit' | 'capture';
   /** The child stops when this process dies, even by SIGKILL (its stdin closes). */
   exitWithParent?: boolean;
+  /** Node arguments before `signer --config …`; `bin/custody.js` by default. */
+  entry?: readonly string[];
 }
 
 export interface LaunchedSigner {
@@ -39,7 +41,7 @@ export function launchSigner(opts: LaunchSignerOpts): Promise<LaunchedSigner> {
   const child = spawn(
     process.execPath,
     [
-      path.join(root, 'bin', 'custody.js'),
+      ...(opts.entry ?? [path.join(root, 'bin', 'custody.js')]),
       'signer',
       '--config',
       opts.configFile,

@@ -6,6 +6,7 @@
  */
 import type { MerkleStateManager } from '@ethereumjs/statemanager';
 import { InvalidInputError, NotFoundError } from '../../shared/errors.ts';
+import { bytesToHex, parseHexBytes } from '../../shared/hex.ts';
 import type { Batch } from '../types.ts';
 import type { WorldState } from './world-state.ts';
 
@@ -14,6 +15,12 @@ export interface WorldStateOpts {
   worldState?: WorldState;
   /** Make the post-state the world state's new head (a batch on the current head only). */
   commit?: boolean;
+  /**
+   * With `commit`: commit only when the post-state root is this one (0x-hex). A signer checks a
+   * root someone else claims; a different root leaves the head untouched and the result, without
+   * `committed`, names the root it found.
+   */
+  commitOnlyIfRoot?: string;
 }
 
 export interface WorldStateBinding {
@@ -21,6 +28,8 @@ export interface WorldStateBinding {
   /** 0x-hex pre-state root */
   root: string;
   commit: boolean;
+  /** lower-case 0x-hex root the post-state must have to be committed */
+  expectedRoot?: string;
 }
 
 export function bindWorldState(batch: Batch, opts: WorldStateOpts): WorldStateBinding | undefined {
@@ -46,7 +55,18 @@ export function bindWorldState(batch: Batch, opts: WorldStateOpts): WorldStateBi
   }
   const commit = opts.commit === true;
   if (commit) ws.ensurePreStateRoot(root);
-  return { ws, root, commit };
+  if (opts.commitOnlyIfRoot === undefined) return { ws, root, commit };
+  if (!commit) {
+    throw new InvalidInputError('commitOnlyIfRoot: only meaningful with commit', {
+      field: 'commitOnlyIfRoot',
+    });
+  }
+  const expectedRoot = bytesToHex(parseHexBytes(opts.commitOnlyIfRoot, 'commitOnlyIfRoot', 32));
+  return { ws, root, commit, expectedRoot };
+}
+
+function rootAllowed(binding: WorldStateBinding, root: string): boolean {
+  return binding.expectedRoot === undefined || binding.expectedRoot === root.toLowerCase();
 }
 
 /** Commits `sm` (opened by `binding.ws` at the batch's pre-state root) when asked to. */
@@ -55,6 +75,7 @@ export async function commitIfAsked(
   sm: MerkleStateManager,
 ): Promise<{ root: string; height: number } | undefined> {
   if (binding?.commit !== true) return undefined;
+  if (!rootAllowed(binding, bytesToHex(await sm.getStateRoot()))) return undefined;
   const { root, height } = await binding.ws.commitFrom(sm);
   return { root, height };
 }
@@ -66,6 +87,7 @@ export async function commitNodesIfAsked(
   nodes: ReadonlyMap<string, Uint8Array>,
 ): Promise<{ root: string; height: number } | undefined> {
   if (binding?.commit !== true) return undefined;
+  if (!rootAllowed(binding, bytesToHex(root))) return undefined;
   const committed = await binding.ws.commitNodes(binding.root, root, nodes);
   return { root: committed.root, height: committed.height };
 }

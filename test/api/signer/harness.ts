@@ -9,6 +9,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { type LaunchedSigner, launchSigner } from '../../../src/api/signer/supervisor.ts';
 import type { IdentityKey } from '../../../src/custody/identity.ts';
 import { cleanEnv } from '../../support/cli.ts';
+import { RAW_SIGNER_ENTRY } from '../../support/raw-signing.ts';
 
 export interface SignerHome {
   name: string;
@@ -56,15 +57,22 @@ export function removeHome(home: SignerHome): void {
 
 export type SignerProcess = LaunchedSigner;
 
+/**
+ * A signer process. `raw` (the default here, for the raw signing rounds these tests drive) runs
+ * it with the tests' in-process verifier (test/support/raw-signing.ts); `verifying` runs the
+ * product's `custody signer`, which signs only settlements it rebuilt.
+ */
 export function startSignerProcess(
   home: SignerHome,
   coordinator: IdentityKey,
+  mode: 'raw' | 'verifying' = 'raw',
 ): Promise<SignerProcess> {
   return launchSigner({
     configFile: home.configFile,
     env: cleanEnv({ SIGNER_KEK_FILE: home.kekFile, LOG_LEVEL: 'error' }),
     coordinator,
     stderr: 'capture',
+    ...(mode === 'raw' ? { entry: RAW_SIGNER_ENTRY } : {}),
   });
 }
 

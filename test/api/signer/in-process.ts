@@ -3,12 +3,12 @@
  * of the signer's services without its HTTP server.
  */
 import type { SignerContext } from '../../../src/api/signer/context.ts';
-import { allowAll } from '../../../src/api/signer/policy.ts';
 import type { SignerSql } from '../../../src/api/signer/signer-sql.ts';
 import { storeFrostKey } from '../../../src/api/signer/vault.ts';
 import { generateIdentity } from '../../../src/custody/identity.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
 import type { runFullDkg } from '../../custody/helpers.ts';
+import { allowRawForTests } from '../../support/raw-signing.ts';
 
 export async function signerWithKey(
   db: SignerContext['db'],
@@ -22,7 +22,7 @@ export async function signerWithKey(
     kek: crypto.getRandomValues(new Uint8Array(32)),
     identity: generateIdentity(),
     dealerKeys: [],
-    policy: allowAll,
+    policy: allowRawForTests,
     log: createLogger({ level: 'silent' }),
     crash: () => {},
     ...(sql === undefined ? {} : { sql }),

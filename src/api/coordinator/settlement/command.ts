@@ -14,6 +14,7 @@ import { ConflictError } from '../../../shared/errors.ts';
 import type { Logger } from '../../../shared/logger.ts';
 import { openStore, type Store } from '../../../store/store.ts';
 import type { LaunchedSigner } from '../../signer/supervisor.ts';
+import { saveAccessList } from '../access-lists.ts';
 import {
   type BatchRunner,
   executeAndRecord,
@@ -21,6 +22,7 @@ import {
   recoverReceivedBatches,
 } from '../batches.ts';
 import { type Custody, openLocalCustody } from '../custody.ts';
+import { registerWithLocalSigners } from '../local-signer-records.ts';
 import { loadCoordinatorIdentity, refuseSharedKek, startLocalSigners } from '../local-signers.ts';
 import {
   checkBatchChain,
@@ -30,7 +32,7 @@ import {
 } from '../world-state.ts';
 import type { SettlementDeps } from './deps.ts';
 import { acquireSettleLock } from './lock.ts';
-import { custodyTypeOf, openSettlement, registerOutput } from './open.ts';
+import { custodyTypeOf, openSettlement, readRegisteredOutputs, registerOutput } from './open.ts';
 import { runSettlementPipeline, type StepResult } from './pipeline.ts';
 import { knownOutputs, lastFinal, nextUnpaid, withdrawalQueue } from './propose.ts';
 
@@ -78,6 +80,7 @@ export async function runSettle(opts: RunSettleOpts): Promise<SettleSummary> {
       dataDir: opts.config.dataDir,
       coordinator: loadCoordinatorIdentity(opts.config.dataDir),
       log: opts.log,
+      chain: opts.config,
     });
     const custody = await openLocalCustody(store.db, opts.config.scheme, signers);
     const type = custodyTypeOf(custody);
@@ -92,6 +95,7 @@ export async function runSettle(opts: RunSettleOpts): Promise<SettleSummary> {
     };
     if (opts.registerOutput !== undefined) {
       const o = registerOutput(opts.config.dataDir, opts.registerOutput, type);
+      await registerLocally(opts, custody);
       return {
         custody: about,
         batches: [],
@@ -100,11 +104,22 @@ export async function runSettle(opts: RunSettleOpts): Promise<SettleSummary> {
         registered: { ...o, valueSats: o.valueSats.toString() },
       };
     }
+    await registerLocally(opts, custody);
     const batches = await runBatches(opts, store);
     return { custody: about, batches, ...(await drive(opts, store, custody)) };
   } finally {
     await close();
   }
+}
+
+/** The local signers' operator registrations (local-signer-records.ts). */
+function registerLocally(opts: RunSettleOpts, custody: Custody): Promise<void> {
+  return registerWithLocalSigners({
+    dataDir: opts.config.dataDir,
+    custody,
+    outputs: opts.config.bitcoinRpcUrl ? [] : readRegisteredOutputs(opts.config.dataDir),
+    log: opts.log,
+  });
 }
 
 /**
@@ -130,6 +145,7 @@ async function runBatches(opts: RunSettleOpts, store: Store): Promise<RecordedBa
         return batch;
       },
       run: (batch, ws, commit) => runParallel(batch, { worldState: ws, commit }),
+      keepAccessList: (number, list) => saveAccessList(opts.config.dataDir, number, list),
       ...(opts.faultExitAfter === 'batch-committed'
         ? {
             afterCommit: (id: string) => {

@@ -20,6 +20,8 @@ export interface SettlementDeps {
   incrementalRelayFeeSatPerVb: number;
   /** Offline backend: the custody outputs the operator registered (it has no chain view). */
   registeredOutputs?: () => Promise<ChainOutput[]>;
+  /** The access list kept for an executed batch (access-lists.ts), sent to the signers. */
+  accessListOf?: (batchNumber: number) => unknown;
   /** Who approves a proposal until the approvals policy lands; recorded in the audit log. */
   approver: string;
   log: Logger;

@@ -18,6 +18,7 @@ import type { Config } from '../../../shared/config.ts';
 import { InvalidInputError } from '../../../shared/errors.ts';
 import type { Logger } from '../../../shared/logger.ts';
 import type { Db } from '../../../store/store.ts';
+import { readAccessList } from '../access-lists.ts';
 import type { Custody } from '../custody.ts';
 import type { SettlementDeps } from './deps.ts';
 
@@ -74,6 +75,7 @@ export function openSettlement(opts: OpenSettlementOpts): SettlementDeps {
     bumpAfterBlocks: opts.bumpAfterBlocks ?? DEFAULT_BUMP_AFTER_BLOCKS,
     incrementalRelayFeeSatPerVb: INCREMENTAL_RELAY_FEE_SAT_PER_VB,
     registeredOutputs: async () => readRegisteredOutputs(opts.config.dataDir),
+    accessListOf: (n) => readAccessList(opts.config.dataDir, n),
     approver: 'operator',
     log: opts.log,
     ...(opts.afterTransition === undefined ? {} : { afterTransition: opts.afterTransition }),

@@ -7,12 +7,15 @@ import type { BuiltSettlement } from '../../../settlement/build.ts';
 import type { InputSignature } from '../../../settlement/custody-types/types.ts';
 import { ConflictError } from '../../../shared/errors.ts';
 import type { SettlementDeps } from './deps.ts';
+import { syncSigners } from './sync.ts';
 
 export async function signInputs(
   deps: SettlementDeps,
   id: string,
   settlement: BuiltSettlement,
 ): Promise<void> {
+  // Each signer verifies the batch this settles in its own rollup before it will sign.
+  await syncSigners(deps, Number(settlement.commitment.batchNumber));
   for (let i = 0; i < settlement.inputs.length; i++) {
     if (deps.type.signaturesIn(settlement.psbt, i).length >= deps.type.threshold) continue;
     const sighash = deps.type.sighash(settlement.unsignedTx, i, settlement.prevouts);

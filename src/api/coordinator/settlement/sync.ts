@@ -1,0 +1,91 @@
+/**
+ * Before its signers are asked to sign a settlement for batch n, each is brought up to batch n
+ * in its own rollup: from its own head on, every batch the coordinator recorded is sent with the
+ * root the coordinator claims and the access list of its run. The signer checks each one by its
+ * own execution and refuses what it does not arrive at itself; the coordinator cannot skip it.
+ *
+ * A signer that cannot be brought up (down, refusing a batch, on another chain) is reported and
+ * left out; signing goes on while a threshold of signers is in step, else it stops naming each
+ * signer's reason.
+ */
+import { ConflictError } from '../../../shared/errors.ts';
+import type { RemoteSigner } from '../signing/http-clients.ts';
+import type { SettlementDeps } from './deps.ts';
+
+interface SignerHead {
+  number: number;
+  stateRoot: string;
+}
+
+export interface SyncedSigner {
+  signer: string;
+  /** the batches it verified in this sync */
+  sent: number;
+  /** why it is not at batch `upTo`, when it is not */
+  problem?: string;
+}
+
+export type SyncDeps = Pick<SettlementDeps, 'db' | 'custody' | 'log' | 'accessListOf'>;
+
+export async function syncSigners(deps: SyncDeps, upTo: number): Promise<SyncedSigner[]> {
+  const members = deps.custody.signers.filter((s) => deps.custody.key.signerNames.includes(s.name));
+  const results = await Promise.all(members.map((s) => syncOne(deps, s, upTo)));
+  const inStep = results.filter((r) => r.problem === undefined).length;
+  for (const r of results) {
+    if (r.problem !== undefined) {
+      deps.log.warn({ signer: r.signer, upTo, problem: r.problem }, 'signer not in step');
+    }
+  }
+  if (inStep < deps.custody.key.threshold) {
+    throw new ConflictError(
+      `only ${inStep} of ${members.length} signers verified the rollup up to batch ${upTo} (threshold ${deps.custody.key.threshold}): ${results
+        .filter((r) => r.problem !== undefined)
+        .map((r) => `${r.signer}: ${r.problem}`)
+        .join('; ')}`,
+    );
+  }
+  return results;
+}
+
+async function syncOne(deps: SyncDeps, signer: RemoteSigner, upTo: number): Promise<SyncedSigner> {
+  let sent = 0;
+  try {
+    const head = await signer.client.get<SignerHead>('/v1/rollup/head');
+    const problem = await checkSameChain(deps, head);
+    if (problem !== undefined) return { signer: signer.name, sent, problem };
+    for (let n = head.number + 1; n <= upTo; n++) {
+      await signer.client.post('/v1/rollup/batches', await submissionOf(deps, n));
+      sent++;
+    }
+    return { signer: signer.name, sent };
+  } catch (error) {
+    return { signer: signer.name, sent, problem: (error as Error).message };
+  }
+}
+
+/** The signer's head must be a batch the coordinator recorded with that very root. */
+async function checkSameChain(deps: SyncDeps, head: SignerHead): Promise<string | undefined> {
+  if (head.number === 0) return undefined;
+  const row = await deps.db.batch.findFirst({ where: { number: head.number } });
+  if (row?.stateRoot === undefined || row.stateRoot === null) {
+    return `its head is batch ${head.number}, which this coordinator has not executed`;
+  }
+  if (row.stateRoot !== head.stateRoot) {
+    return `its batch ${head.number} has post-state ${head.stateRoot}; this coordinator's has ${row.stateRoot}`;
+  }
+  return undefined;
+}
+
+async function submissionOf(deps: SyncDeps, number: number): Promise<Record<string, unknown>> {
+  const row = await deps.db.batch.findFirst({ where: { number } });
+  if (row === null || row.env === null || row.stateRoot === null) {
+    throw new ConflictError(`batch ${number} is not executed on this coordinator`);
+  }
+  const accessList = deps.accessListOf?.(number);
+  return {
+    number,
+    batch: { ...JSON.parse(row.env), txs: JSON.parse(row.txs) },
+    stateRoot: row.stateRoot,
+    ...(accessList === undefined ? {} : { accessList }),
+  };
+}
