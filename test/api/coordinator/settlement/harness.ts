@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BRIDGE_ADDRESS } from '../../../../src/execution/bridge/artifact.ts';
+import { openStore } from '../../../../src/store/store.ts';
 import { encodeWithdraw, WEI_PER_SAT } from '../../../execution/bridge/harness.ts';
 import { batchFile, type Key, newKey, signTx } from '../../../execution/support/txs.ts';
 import { runCli } from '../../../support/cli.ts';
@@ -123,3 +124,39 @@ export async function walletDestination(
 }
 
 export { newKey };
+
+/** What each local signer recorded by itself: the batches it verified, the settlements it signed. */
+export async function localSignerRecords(c: Coordinator): Promise<
+  {
+    name: string;
+    batches: { number: number; stateRoot: string | null; checkedBy: string | null }[];
+    settlements: { txid: string; batchNumber: number }[];
+    audit: string[];
+  }[]
+> {
+  const out = [];
+  for (const name of ['signer-1', 'signer-2', 'signer-3']) {
+    const file = path.join(c.env.DATA_DIR as string, 'signers', name, 'signer.db');
+    const store = await openStore({ databaseUrl: `file:${file}` });
+    try {
+      out.push({
+        name,
+        batches: await store.db.signerBatch.findMany({
+          where: { status: 'verified' },
+          orderBy: { number: 'asc' },
+          select: { number: true, stateRoot: true, checkedBy: true },
+        }),
+        settlements: await store.db.signerSettlement.findMany({
+          orderBy: { createdAt: 'asc' },
+          select: { txid: true, batchNumber: true },
+        }),
+        audit: (await store.db.auditEntry.findMany({ orderBy: { seq: 'asc' } })).map(
+          (a: { action: string }) => a.action,
+        ),
+      });
+    } finally {
+      await store.close();
+    }
+  }
+  return out;
+}

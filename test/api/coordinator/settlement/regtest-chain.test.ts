@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { commitmentFromScript } from '../../../../src/settlement/commitment.ts';
 import { createTestDatabase } from '../../../support/databases.ts';
 import { type Litecoind, startLitecoind } from '../../../support/litecoind.ts';
-import { coordinator, walletDestination } from './harness.ts';
+import { coordinator, localSignerRecords, walletDestination } from './harness.ts';
 
 let node: Litecoind;
 beforeAll(async () => {
@@ -47,6 +47,8 @@ for (const [scheme, database] of CASES) {
       await node.fund(first.custody.address, 20_000_000n);
 
       let previous: { txid: string; blockHash: string } | null = null;
+      const roots: string[] = [];
+      const txids: string[] = [];
       let nextIndex = 0n;
       for (let k = 1; k <= 5; k++) {
         if (k === 3) await node.fund(first.custody.address, 1_000_000n); // a top-up joins as input 1
@@ -90,6 +92,8 @@ for (const [scheme, database] of CASES) {
           expect(tx.outs[2 + i]?.value).toBe(amounts[i]);
         });
         previous = { txid, blockHash: blockHash as string };
+        roots.push(out.batches[0]?.stateRoot as string);
+        txids.push(txid);
       }
       const done = await c.settle(['--until', 'confirmed']);
       expect(done.settlement).toMatchObject({
@@ -105,6 +109,27 @@ for (const [scheme, database] of CASES) {
       });
       const again = await c.settle(['--until', 'idle']);
       expect(again.steps.at(-1)?.detail).toBe('no executed batch waits for settlement');
+
+      // Every signer verified the five batches itself (with the coordinator's access lists)
+      // and arrived at the same roots; a threshold of them signed each settlement it rebuilt.
+      const records = await localSignerRecords(c);
+      for (const r of records) {
+        expect(
+          r.batches.map((b) => b.stateRoot),
+          r.name,
+        ).toEqual(roots);
+        expect(new Set(r.batches.map((b) => b.checkedBy)), r.name).toEqual(
+          new Set(['access-list']),
+        );
+        expect(r.audit.filter((a) => a === 'rollup.batch.verified')).toHaveLength(5);
+      }
+      for (const txid of txids) {
+        const signers = records.filter((r) => r.settlements.some((s) => s.txid === txid));
+        expect(signers.length, txid).toBeGreaterThanOrEqual(2);
+      }
+      for (const r of records) {
+        for (const s of r.settlements) expect(txids).toContain(s.txid);
+      }
     });
   });
 }
