@@ -9,7 +9,7 @@
  *       to a signed, finalised and verified transaction: three `custody signer` processes on
  *       loopback, the custody key established through them (openCustody: DKG or multi-sig key
  *       collection), every input signed by the coordinator's persisted sessions through
- *       signInputs (custody.sign, the PSBT saved after each input), then finalizeSettlement
+ *       signEachInput (custody.sign, the PSBT saved after each input), then finalizeSettlement
  *       (libsecp256k1 checks every signature). Compared with the same steps with the keys in
  *       process (no signers, no sessions, no database): what a hot wallet would pay.
  *   verify-1000  a signer-side check: rebuild from the same records, firstDifference against
@@ -39,7 +39,7 @@ import { Psbt, payments, Transaction } from 'bitcoinjs-lib';
 import { type Custody, openCustody } from '../src/api/coordinator/custody.ts';
 import type { SettlementDeps } from '../src/api/coordinator/settlement/deps.ts';
 import { custodyTypeOf, DEFAULT_POLICY } from '../src/api/coordinator/settlement/open.ts';
-import { signInputs } from '../src/api/coordinator/settlement/sign.ts';
+import { signEachInput } from '../src/api/coordinator/settlement/sign.ts';
 import { generateIdentity } from '../src/custody/identity.ts';
 import { SIGHASH_ALL, signP2wshPartial } from '../src/custody/multisig/partial-sign.ts';
 import type { ChainOutput } from '../src/settlement/backend/types.ts';
@@ -338,10 +338,10 @@ interface SignedCustody {
 async function signedRun(c: SignedCustody, settlement: BuiltSettlement) {
   const id = newId(ID_PREFIXES.settlement);
   await c.db.settlement.create({ data: { id, status: 'signing' } });
-  // signInputs reads only db, custody and type from its dependencies.
+  // signEachInput reads only db, custody and type from its dependencies.
   const deps = { db: c.db, custody: c.custody, type: c.type } as unknown as SettlementDeps;
   const t0 = performance.now();
-  await signInputs(deps, id, settlement);
+  await signEachInput(deps, id, settlement);
   const t1 = performance.now();
   const final = finalizeSettlement(settlement, c.type);
   const t2 = performance.now();

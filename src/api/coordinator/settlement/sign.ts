@@ -16,6 +16,15 @@ export async function signInputs(
 ): Promise<void> {
   // Each signer verifies the batch this settles in its own rollup before it will sign.
   await syncSigners(deps, Number(settlement.commitment.batchNumber));
+  await signEachInput(deps, id, settlement);
+}
+
+/** The signing sessions alone, for signers already in step (signInputs brings them there). */
+export async function signEachInput(
+  deps: SettlementDeps,
+  id: string,
+  settlement: BuiltSettlement,
+): Promise<void> {
   for (let i = 0; i < settlement.inputs.length; i++) {
     if (deps.type.signaturesIn(settlement.psbt, i).length >= deps.type.threshold) continue;
     const sighash = deps.type.sighash(settlement.unsignedTx, i, settlement.prevouts);
