@@ -15,6 +15,7 @@ export const CRASH_POINTS = [
   'sign:after-policy',
   'sign:after-share',
   'sign:after-commit',
+  'rollup:after-commit',
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 

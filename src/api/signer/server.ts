@@ -55,7 +55,7 @@ export async function startSigner(
     // SQLite: the hot path on its own connection with prepared statements (signer-sqlite.ts).
     if (store.target.provider === 'sqlite') sql = openSqliteSignerSql(store.target.file);
     const identity = await loadOrCreateIdentity(store.db, config.kek);
-    rollup = await openSignerRollup(store.db, config);
+    rollup = await openSignerRollup(store.db, config, crashHook(config.crashAt));
     const deps: SettlementVerifierDeps = {
       db: store.db,
       rollup: rollup.view,

@@ -60,6 +60,8 @@ export interface AcceptedBatch {
 export interface RollupDeps {
   db: Db;
   world: SignerWorld;
+  /** Fault-injection tests: called after the world state committed, before the row says so. */
+  crash?: (point: 'rollup:after-commit') => void;
 }
 
 const ACTOR = 'coordinator';
@@ -107,6 +109,7 @@ export async function acceptBatch(deps: RollupDeps, sub: BatchSubmission): Promi
     if (!(error instanceof BatchRejectedError)) throw error;
     return refuse(deps, sub, 'invalid-transaction', error.message);
   }
+  if (own.result.committed !== undefined) deps.crash?.('rollup:after-commit');
   return settle(deps, sub, own);
 }
 

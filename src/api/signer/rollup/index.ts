@@ -6,7 +6,12 @@
 import type { Db } from '../../../store/store.ts';
 import type { SignerConfig } from '../config.ts';
 import type { RollupView } from '../settlement/records.ts';
-import { type AcceptedBatch, acceptBatch, recoverReceivedBatch } from './accept.ts';
+import {
+  type AcceptedBatch,
+  acceptBatch,
+  type RollupDeps,
+  recoverReceivedBatch,
+} from './accept.ts';
 import type { BatchSubmission } from './submission.ts';
 import { rollupView } from './view.ts';
 import { openSignerWorld, type SignerWorld } from './world.ts';
@@ -21,9 +26,10 @@ export interface SignerRollup {
 export async function openSignerRollup(
   db: Db,
   config: Pick<SignerConfig, 'rollup' | 'bitcoin'>,
+  crash?: RollupDeps['crash'],
 ): Promise<SignerRollup> {
   const world: SignerWorld = await openSignerWorld(config.rollup, config.bitcoin.network);
-  const deps = { db, world };
+  const deps: RollupDeps = { db, world, ...(crash === undefined ? {} : { crash }) };
   try {
     await recoverReceivedBatch(deps);
   } catch (error) {
