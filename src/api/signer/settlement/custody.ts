@@ -1,7 +1,7 @@
 /**
  * The custody script a key of this signer signs for, from its own records: a FROST share's
  * group key gives the Taproot output key; a multi-sig key signs only for the definition its
- * operator registered (`custody signer register-custody`), which must contain its own key.
+ * operator registered (`custody register custody`), which must contain its own key.
  */
 import { outputKeyXOnly } from '../../../custody/frost/wire.ts';
 import { type CustodySpec, custodyType } from '../../../settlement/custody-types/index.ts';
@@ -25,7 +25,7 @@ export async function custodyTypeForKey(
   const row = await db.signerCustody.findUnique({ where: { keyId } });
   if (row === null) {
     throw new ConflictError(
-      `key ${keyId}: no custody definition registered (custody signer register-custody)`,
+      `key ${keyId}: no custody definition registered (custody register custody)`,
     );
   }
   const spec = JSON.parse(row.definition) as CustodySpec;
