@@ -68,7 +68,7 @@ async function sealedIdentities(dataDir: string): Promise<string[]> {
 }
 
 describe('custody start with local signers', () => {
-  it('establishes a FROST 2-of-3 key, reports ready, signs, and keeps the key across a restart', async () => {
+  it('establishes a FROST 2-of-3 key, reports ready, refuses a raw message, and keeps the key across a restart', async () => {
     const config = configFor('frost');
     let running: RunningCoordinator | undefined = await startCoordinator(config, log, 't');
     try {
@@ -92,12 +92,11 @@ describe('custody start with local signers', () => {
       });
       expect(key.descriptor).toMatch(/^rawtr\([0-9a-f]{64}\)#[0-9a-z]{8}$/);
 
-      const message = new Uint8Array(32).fill(1);
-      const { signature } = await running.custody.sign(message, 'proposal-a');
-      const xOnly = key.scriptPubKey.slice(6);
-      expect(
-        schnorr.verify(Buffer.from(signature.slice(2), 'hex'), message, Buffer.from(xOnly, 'hex')),
-      ).toBe(true);
+      // The local signers are the product's: a message that names no settlement is refused by
+      // each, with its reason (settlements they rebuild are signed: regtest-chain, offline).
+      await expect(running.custody.sign(new Uint8Array(32).fill(1), 'proposal-a')).rejects.toThrow(
+        /fewer than 2 eligible signers remain \(.*signer-1: .*raw-message: the request names no settlement/,
+      );
       expect((await verifyAuditLog(running.store.db)).ok).toBe(true);
 
       await running.close();
@@ -121,23 +120,23 @@ describe('custody start with local signers', () => {
 
       running = await startCoordinator(config, log, 't');
       expect(running.custody.key.id).toBe(key.id);
-      const again = await running.custody.sign(new Uint8Array(32).fill(2), 'proposal-b');
-      expect(again.signature).toMatch(/^0x[0-9a-f]{128}$/);
+      expect(running.custody.key.groupKey).toEqual(key.groupKey);
     } finally {
       await running?.close();
     }
   });
 
   it.each(['multisig-p2wsh', 'multisig-tapscript'])(
-    'establishes a %s 2-of-3 key and signs',
+    'establishes a %s 2-of-3 key whose signers refuse a raw message',
     async (scheme) => {
       const running = await startCoordinator(configFor(scheme), log, 't');
       try {
         expect(running.custody.key.descriptor).toMatch(
           scheme === 'multisig-p2wsh' ? /^wsh\(sortedmulti\(2,/ : /^tr\(50929b74/,
         );
-        const { signature } = await running.custody.sign(new Uint8Array(32).fill(3), 'proposal-m');
-        expect(Object.keys(JSON.parse(signature))).toHaveLength(2);
+        await expect(
+          running.custody.sign(new Uint8Array(32).fill(3), 'proposal-m'),
+        ).rejects.toThrow(/signer-\d: .*raw-message: /);
       } finally {
         await running.close();
       }

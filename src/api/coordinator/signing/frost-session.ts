@@ -142,7 +142,7 @@ async function askRound<T extends { identifier: Hex }>(
     );
   }
   if (round.answers.length >= t) return round.answers;
-  for (const f of round.failures) session.unresponsive.add(f.key.signerId);
+  for (const f of round.failures) session.leaveOut(f.key.signerId, f.reason);
   return undefined;
 }
 

@@ -93,7 +93,7 @@ export async function runMultisigSession(
         culprits: [...session.culprits],
       };
     }
-    for (const f of round.failures) session.unresponsive.add(f.key.signerId);
+    for (const f of round.failures) session.leaveOut(f.key.signerId, f.reason);
   }
   return session.fail(`fewer than ${m} valid signatures after ${maxAttempts} attempts`);
 }

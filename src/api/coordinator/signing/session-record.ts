@@ -24,6 +24,8 @@ const ACTOR = 'coordinator';
 export class SessionRecord {
   readonly culprits = new Set<string>();
   readonly unresponsive = new Set<string>();
+  /** Why each signer left out did not answer (a refusal names its policy reason). */
+  readonly reasons = new Map<string, string>();
 
   private constructor(
     private readonly db: Db,
@@ -84,6 +86,12 @@ export class SessionRecord {
       WHERE "id" = ${this.id}`;
   }
 
+  /** A signer that did not answer this round (down, timed out, or refusing) is not asked again. */
+  leaveOut(signerId: string, reason: string): void {
+    this.unresponsive.add(signerId);
+    this.reasons.set(signerId, reason);
+  }
+
   async blame(attempt: number, culprits: string[], detail: Record<string, unknown> = {}) {
     for (const id of culprits) this.culprits.add(id);
     await this.inserted;
@@ -100,9 +108,12 @@ export class SessionRecord {
     await this.finish('signed', { signature, culprits }, 'signing.signed', data);
   }
 
-  async fail(detail: string): Promise<never> {
+  async fail(summary: string): Promise<never> {
     const culprits = [...this.culprits];
     const unresponsive = [...this.unresponsive];
+    const why = [...this.reasons].map(([id, reason]) => `${id}: ${reason}`).join('; ');
+    // The signers' own words: a refusing signer's reason is what an operator needs first.
+    const detail = why === '' ? summary : `${summary} (${why})`;
     await this.finish(
       'failed',
       { reason: detail, culprits: JSON.stringify(culprits) },
