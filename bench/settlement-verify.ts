@@ -31,9 +31,10 @@
  * Profile (2026-12, 2 cores): the erc20 batch has no conflicts, so runParallel already executes
  * every transaction once; the list saves the speculation's validation and re-executions, which
  * this batch has few of, hence a ratio near 0.7-1 rather than 0.5. During a verification the
- * main thread is busy about a quarter of the time (inspector: sender recovery, keccak, the
- * workers' messages, the root); the rest is the workers' EVM execution, about 1.3 ms per
- * transaction on one worker. In-memory `pre` and LMDB give the same figures within noise.
+ * main thread is busy a quarter (inspector samples) to a half (event-loop utilisation, the
+ * MISSED line) of the time: sender recovery, keccak, the workers' messages, the root; the rest
+ * it waits for the workers' EVM execution, 1.4-2.8 s for 1,000 transactions on one worker. An
+ * in-memory `pre` and LMDB give the same figures within noise.
  *
  * Shapes as in the section: `ms` the median, `minMs`/`maxMs`, `runs`, `peakRssMb`; a missed
  * goal is printed on stderr as MISSED with a breakdown.
