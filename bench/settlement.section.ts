@@ -16,6 +16,11 @@
  *       the proposal, custody.checkWitness on every input of the signed transaction; compared
  *       with bitcoinjs-lib's own route (naive rebuild, hex comparison, and
  *       validateSignaturesOfAllInputs on the signed PSBT).
+ *   signer-verify-erc20-1000, signed-verifying-frost-2of3-erc20-1000  signers verifying the
+ *       batch a settlement commits (issue 13): verifyWithAccessList against the coordinator's
+ *       runParallel on LMDB world states (goal: ratio ≤ 0.5), the same batch through a verifying
+ *       `custody signer` process, and a whole settlement signed by three verifying signers;
+ *       see settlement-verify.ts.
  *
  * Every case: `ms` the median of its runs, `minMs`/`maxMs`, `runs`, the alternative's median
  * and the ratio, and `peakRssMb` (the bench process's peak RSS so far). Goals (issue 12):
@@ -70,6 +75,7 @@ import type { BridgeWithdrawal } from '../src/settlement/withdrawals.ts';
 import { ID_PREFIXES, newId } from '../src/shared/ids.ts';
 import { openStore } from '../src/store/store.ts';
 import { peakRssMb, round } from './measure.ts';
+import { verifyCases } from './settlement-verify.ts';
 import { type BenchSigner, startBenchSigner, stopBenchSigners } from './signing-processes.ts';
 
 const WITHDRAWALS = 1_000;
@@ -600,5 +606,6 @@ export async function run(): Promise<Record<string, unknown>> {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+  Object.assign(out, await verifyCases());
   return out;
 }
