@@ -35,6 +35,8 @@ import { createMultisigKey, signMultisig } from './multisig-service.ts';
 import type { SignerRollup } from './rollup/index.ts';
 import { MAX_ROLLUP_BODY_BYTES, ROLLUP_BATCHES_PATH, rollupRoutes } from './rollup/routes.ts';
 import { parseSettlementRef, type SettlementRef } from './settlement/ref.ts';
+import { settlementRoutes } from './settlement/routes.ts';
+import type { SettlementVerifierDeps } from './settlement/verifier.ts';
 import { loadFrostKeyCached } from './vault.ts';
 
 const Body = z.record(z.string(), z.unknown());
@@ -281,6 +283,8 @@ export interface CreateSignerAppOpts {
   hotPath?: { synchronousLevel(): number };
   /** Its own rollup: the /v1/rollup routes. */
   rollup?: SignerRollup;
+  /** Its own settlement records: the /v1/custody/settlements routes. */
+  settlements?: SettlementVerifierDeps;
   coordinatorKeys: readonly string[];
   version: string;
 }
@@ -303,7 +307,11 @@ export function createSignerApp(opts: CreateSignerAppOpts): HttpApp {
       version: opts.version,
       description: 'One signer service: holds one key share or key, its nonces and its own policy.',
     },
-    routes: [...signerRoutes(opts.ctx), ...(opts.rollup ? rollupRoutes(opts.rollup) : [])],
+    routes: [
+      ...signerRoutes(opts.ctx),
+      ...(opts.rollup ? rollupRoutes(opts.rollup) : []),
+      ...(opts.settlements ? settlementRoutes(opts.settlements) : []),
+    ],
     checks: [...storeChecks(opts.store), durabilityCheck(opts.store, opts.hotPath)],
     // Requests come first: the nonce pool refills only while none is in flight.
     authenticate: (req, res, next) => {

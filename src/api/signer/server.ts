@@ -86,6 +86,7 @@ export async function startSigner(
       store,
       ...(sql ? { hotPath: sql } : {}),
       rollup,
+      settlements: deps,
       coordinatorKeys: config.coordinatorKeys,
       version,
     });

@@ -333,7 +333,7 @@ async function releaseNonce(tx: Sql, r: Release): Promise<boolean> {
  * insert waits for the first and then inserts nothing, which the count below catches; it throws
  * so its whole transaction rolls back.
  */
-async function bindCustodySql(tx: Sql, c: CustodyRelease): Promise<boolean> {
+export async function bindCustodySql(tx: Sql, c: CustodyRelease): Promise<boolean> {
   const bound = await tx.$queryRaw<{ outpoint: string; settlementTxid: string }[]>`
     SELECT "outpoint", "settlementTxid" FROM "SignerBinding"
     WHERE "outpoint" IN (${Prisma.join(c.outpoints)})`;

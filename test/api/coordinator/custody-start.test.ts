@@ -6,7 +6,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { schnorr } from '@noble/curves/secp256k1.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningCoordinator, startCoordinator } from '../../../src/api/coordinator/server.ts';
 import { readKek } from '../../../src/api/signer/config.ts';

@@ -364,6 +364,29 @@ describe('a malicious coordinator, before the honest settlement 2 is signed', ()
     await expectRefused(s, /unexpected-input: /);
   });
 
+  it('a settlement passed off as signed by the custody without its signatures is not recorded', async () => {
+    for (const signer of signers) {
+      const e = await signer.client
+        .post('/v1/custody/settlements', {
+          keyId: custody.key.id,
+          settlement: {
+            psbt: honest.psbt.toBase64(),
+            batchNumber: 2,
+            feeRateSatPerVb: honest.feeRateSatPerVb,
+            inputIndex: 0,
+          },
+          rawTx: honest.unsignedTx.toHex(),
+        })
+        .catch((error: unknown) => error);
+      expect(e, signer.name).toBeInstanceOf(SignerError);
+      expect(String((e as SignerError).problem.detail)).toMatch(/not recorded: unsigned: input 0/);
+      const known = await signerDb(signer.name, (db) =>
+        db.signerSettlement.count({ where: { txid: honest.txid } }),
+      );
+      expect(known).toBe(0);
+    }
+  });
+
   it('an input index the settlement does not have is refused', async () => {
     await expectRefused(honest, /input-index: /, { inputIndex: 5, sighash: new Uint8Array(32) });
   });

@@ -11,6 +11,7 @@
 import { ConflictError } from '../../../shared/errors.ts';
 import type { RemoteSigner } from '../signing/http-clients.ts';
 import type { SettlementDeps } from './deps.ts';
+import { reload } from './records.ts';
 
 interface SignerHead {
   number: number;
@@ -25,7 +26,10 @@ export interface SyncedSigner {
   problem?: string;
 }
 
-export type SyncDeps = Pick<SettlementDeps, 'db' | 'custody' | 'log' | 'accessListOf'>;
+export type SyncDeps = Pick<
+  SettlementDeps,
+  'db' | 'custody' | 'log' | 'accessListOf' | 'type' | 'policy'
+>;
 
 export async function syncSigners(deps: SyncDeps, upTo: number): Promise<SyncedSigner[]> {
   const members = deps.custody.signers.filter((s) => deps.custody.key.signerNames.includes(s.name));
@@ -53,14 +57,78 @@ async function syncOne(deps: SyncDeps, signer: RemoteSigner, upTo: number): Prom
     const head = await signer.client.get<SignerHead>('/v1/rollup/head');
     const problem = await checkSameChain(deps, head);
     if (problem !== undefined) return { signer: signer.name, sent, problem };
-    for (let n = head.number + 1; n <= upTo; n++) {
-      await signer.client.post('/v1/rollup/batches', await submissionOf(deps, n));
-      sent++;
+    let at = head.number;
+    // Settlements it did not take part in, each after the batch it commits.
+    for (const missed of await missedSettlements(deps, signer)) {
+      sent += await sendBatches(deps, signer, at, missed.batchNumber);
+      at = Math.max(at, missed.batchNumber);
+      await signer.client.post('/v1/custody/settlements', missed.body);
     }
+    sent += await sendBatches(deps, signer, at, upTo);
     return { signer: signer.name, sent };
   } catch (error) {
     return { signer: signer.name, sent, problem: (error as Error).message };
   }
+}
+
+async function sendBatches(
+  deps: SyncDeps,
+  signer: RemoteSigner,
+  head: number,
+  upTo: number,
+): Promise<number> {
+  let sent = 0;
+  for (let n = head + 1; n <= upTo; n++) {
+    await signer.client.post('/v1/rollup/batches', await submissionOf(deps, n));
+    sent++;
+  }
+  return sent;
+}
+
+const SIGNED = ['signed', 'broadcast', 'confirmed', 'exported'];
+
+/**
+ * The signed settlements after the newest one the signer knows, oldest first (a FROST session
+ * asks only t signers; the others learn the settlement from its signed transaction, which they
+ * rebuild and whose signatures they check before they record it).
+ */
+async function missedSettlements(
+  deps: SyncDeps,
+  signer: RemoteSigner,
+): Promise<{ batchNumber: number; body: Record<string, unknown> }[]> {
+  const known = await signer.client.get<{ originalTxid: string | null }>(
+    '/v1/custody/settlements/latest',
+  );
+  const rows = await deps.db.settlement.findMany({
+    where: { status: { in: SIGNED }, rawTx: { not: null } },
+    orderBy: { createdAt: 'asc' },
+  });
+  const originalOf = (r: (typeof rows)[number]) =>
+    (JSON.parse(r.replacedTxids ?? '[]') as string[])[0] ?? r.txid;
+  // The one it knows is sent again: it may know only a version a fee bump replaced.
+  const from =
+    known.originalTxid === null ? 0 : rows.findIndex((r) => originalOf(r) === known.originalTxid);
+  if (from === -1) {
+    throw new ConflictError(
+      `its newest settlement ${known.originalTxid} is not one this coordinator signed`,
+    );
+  }
+  return rows.slice(from).map((r) => {
+    const s = reload(r, deps.type, deps.policy);
+    return {
+      batchNumber: Number(s.commitment.batchNumber),
+      body: {
+        keyId: deps.custody.key.id,
+        settlement: {
+          psbt: r.psbt,
+          batchNumber: Number(s.commitment.batchNumber),
+          feeRateSatPerVb: s.feeRateSatPerVb,
+          inputIndex: 0,
+        },
+        rawTx: r.rawTx,
+      },
+    };
+  });
 }
 
 /** The signer's head must be a batch the coordinator recorded with that very root. */

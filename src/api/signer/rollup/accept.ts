@@ -71,7 +71,11 @@ export async function acceptBatch(deps: RollupDeps, sub: BatchSubmission): Promi
   const existing = await deps.db.signerBatch.findUnique({ where: { number: sub.number } });
   if (existing?.status === 'verified') return replayOf(existing, sub);
   if (existing !== null) {
-    throw new ConflictError(`batch ${sub.number} is being verified; retry after restart`);
+    // Left `received` by a run that failed midway (batches are taken one at a time): finish it.
+    await recoverReceivedBatch(deps);
+    const after = await deps.db.signerBatch.findUnique({ where: { number: sub.number } });
+    if (after?.status === 'verified') return replayOf(after, sub);
+    if (after !== null) throw new ConflictError(`batch ${sub.number} could not be finished`);
   }
   const head = await rollupView(deps.db, deps.world).head();
   if (sub.number !== head.number + 1) {
@@ -105,6 +109,9 @@ export async function acceptBatch(deps: RollupDeps, sub: BatchSubmission): Promi
   try {
     own = await runOwn(deps.world.ws, sub.batch, sub.claimedStateRoot, sub.accessList);
   } catch (error) {
+    // A failure after the world state committed leaves the row for recovery, never a head
+    // with no row; before it, the row goes.
+    if (deps.world.ws.headRoot() === sub.claimedStateRoot) throw error;
     await deps.db.signerBatch.delete({ where: { number: sub.number } });
     if (!(error instanceof BatchRejectedError)) throw error;
     return refuse(deps, sub, 'invalid-transaction', error.message);

@@ -98,9 +98,9 @@ async function boundRecords(
       reason: `settlement ${originalTxid} was already followed by settlement ${followed.settlementTxid}, which spends its change ${followed.outpoint}`,
     };
   }
-  if (deps.backend.kind !== 'offline' && (await unspent(deps, outpoint)) === null) {
-    return { code: 'spent', reason: `${outpoint} is spent (or unknown) on this signer's node` };
-  }
+  // No check against its node here: the output is normally spent in the mempool by the very
+  // settlement a fee bump replaces, and the binding already limits what is signed for it to that
+  // settlement and its bumps (a bump of a mined version can never be mined itself).
   const settlement = rebuildRow(original, policy);
   const bound: SignedBinding = { custodyOutpoint: outpoint, settlement };
   return {
@@ -140,6 +140,16 @@ async function newRecords(
       code: 'stale-batch',
       reason: `batch ${batchNumber} is older than batch ${latest.batchNumber}, which this signer already signed a settlement for`,
     };
+  }
+  if (latest !== null && batchNumber === latest.batchNumber) {
+    // Committing a batch again is only for withdrawals it left unpaid; else it is a fee for nothing.
+    const unpaid = await deps.rollup.withdrawals(BigInt(latest.nextWithdrawalIndex), batchNumber);
+    if (unpaid.length === 0) {
+      return {
+        code: 'stale-batch',
+        reason: `batch ${batchNumber} is committed by settlement ${latest.txid} already and none of its withdrawals waits`,
+      };
+    }
   }
   const successors = latest === null ? [] : await settlementVersions(deps.db, latest.txid);
   const known = await knownOutputs(deps, type, successors);
@@ -212,11 +222,6 @@ async function knownOutputs(
   });
   const spent = new Set(bound.map((b) => b.outpoint));
   return outputs.filter((o) => !spent.has(outpointOf(o))).sort(compareOutpoints);
-}
-
-async function unspent(deps: RecordsDeps, outpoint: string): Promise<ChainOutput | null> {
-  const [txid, vout] = outpoint.split(':');
-  return deps.backend.getUnspent({ txid: txid as string, vout: Number(vout) });
 }
 
 function outpointOf(o: { txid: string; vout: number }): string {

@@ -61,7 +61,7 @@ export function settlementVerifier(deps: SettlementVerifierDeps): PolicyVerifier
   };
 }
 
-function checkPolicyOf(
+export function checkPolicyOf(
   deps: SettlementVerifierDeps,
   custody: CheckPolicy['settlement']['custody'],
 ): CheckPolicy {
@@ -83,7 +83,7 @@ function checkPolicyOf(
 }
 
 /** What the release binds: for a new settlement its own arguments; for a bump, the original's. */
-function releaseOf(
+export function releaseOf(
   result: Extract<CheckResult, { ok: true }>,
   records: OwnRecords,
   batchNumber: number,
