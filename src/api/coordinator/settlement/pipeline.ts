@@ -22,6 +22,7 @@ import { IN_FLIGHT, type SettlementDeps } from './deps.ts';
 import { proposeNext } from './propose.ts';
 import { reload } from './records.ts';
 import { signInputs } from './sign.ts';
+import { shareSigned } from './sync.ts';
 
 export interface StepResult {
   /** True when the step changed something; false when the pipeline waits (or is idle). */
@@ -136,6 +137,7 @@ async function sign(deps: SettlementDeps, row: Settlement): Promise<StepResult> 
     subject: row.id,
     data: { txid: final.txid, vsize: final.vsize },
   });
+  await shareSigned(deps);
   return transitioned(deps, row.id, 'signed', final.txid);
 }
 

@@ -71,6 +71,30 @@ async function syncOne(deps: SyncDeps, signer: RemoteSigner, upTo: number): Prom
   }
 }
 
+/**
+ * Right after a settlement is signed, before it is broadcast: every signer the session did not
+ * ask learns it while its inputs are still unspent on its own node (once mined, a signer with a
+ * node but no -txindex could no longer see what it spent). A signer that cannot is reported; it
+ * is offered the settlement again at the next sync.
+ */
+export async function shareSigned(deps: SyncDeps): Promise<void> {
+  const members = deps.custody.signers.filter((s) => deps.custody.key.signerNames.includes(s.name));
+  await Promise.all(
+    members.map(async (signer) => {
+      try {
+        for (const missed of await missedSettlements(deps, signer)) {
+          await signer.client.post('/v1/custody/settlements', missed.body);
+        }
+      } catch (error) {
+        deps.log.warn(
+          { signer: signer.name, problem: (error as Error).message },
+          'signer did not record the signed settlement',
+        );
+      }
+    }),
+  );
+}
+
 async function sendBatches(
   deps: SyncDeps,
   signer: RemoteSigner,
@@ -99,21 +123,22 @@ async function missedSettlements(
   const known = await signer.client.get<{ originalTxid: string | null }>(
     '/v1/custody/settlements/latest',
   );
-  const rows = await deps.db.settlement.findMany({
-    where: { status: { in: SIGNED }, rawTx: { not: null } },
-    orderBy: { createdAt: 'asc' },
-  });
-  const originalOf = (r: (typeof rows)[number]) =>
-    (JSON.parse(r.replacedTxids ?? '[]') as string[])[0] ?? r.txid;
+  // Every settlement, in flight too (a fee bump being signed has no txid of its own yet).
+  const all = await deps.db.settlement.findMany({ orderBy: { createdAt: 'asc' } });
+  const originalOf = (r: (typeof all)[number]) =>
+    (JSON.parse(r.replacedTxids ?? '[]') as { txid: string }[])[0]?.txid ?? r.txid;
   // The one it knows is sent again: it may know only a version a fee bump replaced.
   const from =
-    known.originalTxid === null ? 0 : rows.findIndex((r) => originalOf(r) === known.originalTxid);
+    known.originalTxid === null ? 0 : all.findIndex((r) => originalOf(r) === known.originalTxid);
   if (from === -1) {
     throw new ConflictError(
-      `its newest settlement ${known.originalTxid} is not one this coordinator signed`,
+      `its newest settlement ${known.originalTxid} is not one this coordinator made`,
     );
   }
-  return rows.slice(from).map((r) => {
+  const signed = all
+    .slice(from)
+    .filter((r) => SIGNED.includes(r.status) && r.rawTx !== null && r.psbt !== null);
+  return signed.map((r) => {
     const s = reload(r, deps.type, deps.policy);
     return {
       batchNumber: Number(s.commitment.batchNumber),
