@@ -158,7 +158,16 @@ async function signerDb<T>(name: string, read: (db: Store['db']) => Promise<T>):
  * Every signer refused with `reason` (a prefix of the policy's reason), released nothing for
  * this transaction, and wrote the refusal to its own audit log.
  */
+async function recordCounts(name: string): Promise<number[]> {
+  return signerDb(name, async (db) => [
+    await db.signerBinding.count(),
+    await db.signerSettlement.count(),
+    await db.signerCustodyOutput.count(),
+  ]);
+}
+
 async function expectRefused(s: BuiltSettlement, reason: RegExp, over: Ask = {}): Promise<void> {
+  const before = await Promise.all(signers.map((x) => recordCounts(x.name)));
   const answers = await ask(s, over);
   for (const [i, a] of answers.entries()) {
     const name = signers[i]?.name as string;
@@ -166,14 +175,11 @@ async function expectRefused(s: BuiltSettlement, reason: RegExp, over: Ask = {})
     const e = a as SignerError;
     expect(e.status, name).toBe(403);
     expect(String(e.problem.detail), name).toMatch(reason);
-    const { bound, decision } = await signerDb(name, async (db) => ({
-      bound: await db.signerSettlement.count({ where: { txid: s.txid } }),
-      decision: await db.auditEntry.findFirst({
-        where: { action: 'policy.decide' },
-        orderBy: { seq: 'desc' },
-      }),
-    }));
-    if (s.txid !== honest?.txid && s.txid !== first?.txid) expect(bound, name).toBe(0);
+    const decision = await signerDb(name, (db) =>
+      db.auditEntry.findFirst({ where: { action: 'policy.decide' }, orderBy: { seq: 'desc' } }),
+    );
+    // Nothing bound, no settlement or change recorded by the refusal.
+    expect(await recordCounts(name), name).toEqual(before[i]);
     const recorded = JSON.parse(decision?.data ?? '{}').decisions?.[0];
     expect(recorded, name).toMatchObject({ proposalId: `attack-${attempt}`, outcome: 'refused' });
     expect(String(recorded.reason), name).toMatch(reason);
@@ -401,13 +407,20 @@ describe('after the honest settlement 2 is signed', () => {
     );
     const final = finalizeSettlement(honest, deps.type);
     expect(final.txid).toBe(honest.txid);
+    let signedBy = 0;
     for (const s of signers) {
-      const bound = await signerDb(s.name, (db) =>
-        db.signerSettlement.count({ where: { txid: honest.txid } }),
+      const rows = await signerDb(s.name, (db) =>
+        db.signerBinding.findMany({ where: { settlementTxid: honest.txid } }),
       );
-      // a 2-of-3 session asks until two signed; the third may not have been asked
-      expect(bound, s.name).toBeLessThanOrEqual(1);
+      if (rows.length > 0) {
+        signedBy++;
+        expect(
+          rows.map((r) => r.outpoint),
+          s.name,
+        ).toEqual([`${first.txid}:0`]);
+      }
     }
+    expect(signedBy).toBeGreaterThanOrEqual(2);
   });
 
   it('a replayed old settlement is refused', async () => {
