@@ -94,3 +94,15 @@ function parseOne(w: BridgeWithdrawal, i: number, network: SettlementNetwork): Q
   }
   return { index, scriptPubKey, amountSats, scriptType };
 }
+
+/**
+ * The queue from index `from` on, oldest first, out of batches' stored withdrawal lists (each
+ * the JSON of one batch's `BridgeWithdrawal[]`): how the coordinator and each signer read the
+ * queue of their own executions.
+ */
+export function queueFromStored(stored: readonly string[], from: bigint): BridgeWithdrawal[] {
+  return stored
+    .flatMap((text) => JSON.parse(text) as BridgeWithdrawal[])
+    .filter((w) => BigInt(w.index) >= from)
+    .sort((a, b) => (BigInt(a.index) < BigInt(b.index) ? -1 : 1));
+}

@@ -393,6 +393,14 @@ describe('a malicious coordinator, before the honest settlement 2 is signed', ()
     }
   });
 
+  it('a settlement that is no PSBT is refused with its reason, and audited', async () => {
+    const garbage = {
+      ...honest,
+      psbt: { toBase64: () => Buffer.from('not a psbt').toString('base64') },
+    };
+    await expectRefused(garbage as unknown as BuiltSettlement, /invalid-input: psbt/);
+  });
+
   it('an input index the settlement does not have is refused', async () => {
     await expectRefused(honest, /input-index: /, { inputIndex: 5, sighash: new Uint8Array(32) });
   });

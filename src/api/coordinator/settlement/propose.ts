@@ -15,7 +15,7 @@ import { commitmentFromScript } from '../../../settlement/commitment.ts';
 import { hex } from '../../../settlement/custody-types/keys.ts';
 import { chooseFeeRate } from '../../../settlement/fees.ts';
 import { type StoredInputs, storeHead, storeInputs } from '../../../settlement/stored.ts';
-import type { BridgeWithdrawal } from '../../../settlement/withdrawals.ts';
+import { type BridgeWithdrawal, queueFromStored } from '../../../settlement/withdrawals.ts';
 import { ConflictError } from '../../../shared/errors.ts';
 import { ID_PREFIXES, newId } from '../../../shared/ids.ts';
 import { appendAudit } from '../../../store/audit-log.ts';
@@ -233,10 +233,10 @@ export async function withdrawalQueue(
     orderBy: { number: 'asc' },
     select: { withdrawals: true },
   });
-  return rows
-    .flatMap((r) => JSON.parse(r.withdrawals as string) as BridgeWithdrawal[])
-    .filter((w) => BigInt(w.index) >= from)
-    .sort((a, b) => (BigInt(a.index) < BigInt(b.index) ? -1 : 1));
+  return queueFromStored(
+    rows.map((r) => r.withdrawals as string),
+    from,
+  );
 }
 
 async function hold(deps: SettlementDeps, reason: string): Promise<ProposeOutcome> {

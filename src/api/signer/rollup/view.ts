@@ -3,7 +3,7 @@
  * the roots of the batches it verified and the withdrawals of its own executions, all from its
  * own `SignerBatch` rows. Batch 0 is the genesis.
  */
-import type { BridgeWithdrawal } from '../../../settlement/withdrawals.ts';
+import { queueFromStored } from '../../../settlement/withdrawals.ts';
 import type { Db } from '../../../store/store.ts';
 import type { RollupView } from '../settlement/records.ts';
 import type { SignerWorld } from './world.ts';
@@ -34,10 +34,10 @@ export function rollupView(
         orderBy: { number: 'asc' },
         select: { withdrawals: true },
       });
-      return rows
-        .flatMap((r) => JSON.parse(r.withdrawals as string) as BridgeWithdrawal[])
-        .filter((w) => BigInt(w.index) >= from)
-        .sort((a, b) => (BigInt(a.index) < BigInt(b.index) ? -1 : 1));
+      return queueFromStored(
+        rows.map((r) => r.withdrawals as string),
+        from,
+      );
     },
   };
 }

@@ -12,6 +12,7 @@ import { equalBytes } from '../../../settlement/custody-types/keys.ts';
 import type { SettlementNetwork } from '../../../settlement/networks.ts';
 import { parsePsbt } from '../../../settlement/psbt.ts';
 import { storeHead, storeInputs } from '../../../settlement/stored.ts';
+import { CustodyError } from '../../../shared/errors.ts';
 import type { SignerPolicyConfig } from '../config.ts';
 import type { PolicyDecision, PolicyVerifier } from '../policy.ts';
 import type { CustodyRelease } from '../signer-sql.ts';
@@ -26,6 +27,22 @@ export interface SettlementVerifierDeps extends RecordsDeps {
 const refuse = (reason: string): PolicyDecision => ({ allow: false, reason });
 
 export function settlementVerifier(deps: SettlementVerifierDeps): PolicyVerifier {
+  const decide = decideOwn(deps);
+  return async (req) => {
+    try {
+      return await decide(req);
+    } catch (error) {
+      // A request its records cannot even read (a malformed PSBT, an unknown key, a record it
+      // lacks) is a refusal like any other: answered with its reason and in the audit log.
+      if (error instanceof CustodyError && error.status < 500) {
+        return refuse(`${error.code}: ${error.message}`);
+      }
+      throw error;
+    }
+  };
+}
+
+function decideOwn(deps: SettlementVerifierDeps): PolicyVerifier {
   return async (req) => {
     const ref = req.settlement;
     if (ref === undefined) {
