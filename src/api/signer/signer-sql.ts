@@ -179,16 +179,21 @@ export function prismaSignerSql(db: Db): SignerSql {
 async function releaseItems(tx: Sql, items: ReleaseItem[]): Promise<ReleaseOutcome[]> {
   const out: ReleaseOutcome[] = [];
   for (const item of items) {
-    if (item.custody && !(await bindCustodySql(tx, item.custody))) out.push('rebound');
-    else if (!(await bindProposalSql(tx, item))) out.push('unbound');
-    else if (!item.nonce) out.push('released');
-    else {
-      const { proposalId, messageHash } = item;
-      const released = await releaseNonce(tx, { ...item.nonce, proposalId, messageHash });
-      out.push(released ? 'released' : 'lost');
-    }
+    const outcome = await releaseUnlessRebound(tx, item);
+    // The custody binding is written only with a released signature (nothing for lost/unbound).
+    if (outcome === 'released' && item.custody) await writeCustodySql(tx, item.custody);
+    out.push(outcome);
   }
   return out;
+}
+
+async function releaseUnlessRebound(tx: Sql, item: ReleaseItem): Promise<ReleaseOutcome> {
+  if (item.custody && !(await custodyBindableSql(tx, item.custody))) return 'rebound';
+  if (!(await bindProposalSql(tx, item))) return 'unbound';
+  if (!item.nonce) return 'released';
+  const { proposalId, messageHash } = item;
+  const released = await releaseNonce(tx, { ...item.nonce, proposalId, messageHash });
+  return released ? 'released' : 'lost';
 }
 
 /** Records a request id; false if it was already recorded (a replay). */
@@ -334,10 +339,24 @@ async function releaseNonce(tx: Sql, r: Release): Promise<boolean> {
  * so its whole transaction rolls back.
  */
 export async function bindCustodySql(tx: Sql, c: CustodyRelease): Promise<boolean> {
-  const bound = await tx.$queryRaw<{ outpoint: string; settlementTxid: string }[]>`
-    SELECT "outpoint", "settlementTxid" FROM "SignerBinding"
-    WHERE "outpoint" IN (${Prisma.join(c.outpoints)})`;
-  if (bound.some((b) => b.settlementTxid !== c.originalTxid)) return false;
+  if (!(await custodyBindableSql(tx, c))) return false;
+  await writeCustodySql(tx, c);
+  return true;
+}
+
+/** False when a custody output the settlement spends is bound to another settlement. */
+async function custodyBindableSql(tx: Sql, c: CustodyRelease): Promise<boolean> {
+  const bound = await tx.$queryRaw<{ settlementTxid: string }[]>`
+    SELECT "settlementTxid" FROM "SignerBinding" WHERE "outpoint" IN (${Prisma.join(c.outpoints)})`;
+  return !bound.some((b) => b.settlementTxid !== c.originalTxid);
+}
+
+async function writeCustodySql(tx: Sql, c: CustodyRelease): Promise<void> {
+  const bound = await tx.$queryRaw<{ settlementTxid: string }[]>`
+    SELECT "settlementTxid" FROM "SignerBinding" WHERE "outpoint" IN (${Prisma.join(c.outpoints)})`;
+  if (bound.some((b) => b.settlementTxid !== c.originalTxid)) {
+    throw new ConflictError('a custody output was bound to another settlement at the same time');
+  }
   const now = new Date();
   let inserted = 0;
   for (const outpoint of c.outpoints) {
@@ -358,5 +377,4 @@ export async function bindCustodySql(tx: Sql, c: CustodyRelease): Promise<boolea
     INSERT INTO "SignerCustodyOutput" ("outpoint", "valueSats", "source", "settlementTxid", "createdAt")
     VALUES (${c.change.outpoint}, ${c.change.valueSats}, 'change', ${c.txid}, ${now})
     ON CONFLICT ("outpoint") DO NOTHING`;
-  return true;
 }

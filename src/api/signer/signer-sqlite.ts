@@ -168,9 +168,12 @@ function sqliteSignerSql(db: Database.Database): SqliteSignerSql {
   }));
 
   // BEGIN IMMEDIATE serialises writers, so the check and the inserts cannot interleave.
-  const bindCustody = (c: CustodyRelease, now: string): boolean => {
-    const bound = selectBindings.all(JSON.stringify(c.outpoints));
-    if (bound.some((b) => b.settlementTxid !== c.originalTxid)) return false;
+  const custodyBindable = (c: CustodyRelease): boolean =>
+    !selectBindings
+      .all(JSON.stringify(c.outpoints))
+      .some((b) => b.settlementTxid !== c.originalTxid);
+
+  const writeCustody = (c: CustodyRelease, now: string): void => {
     for (const outpoint of c.outpoints) insertBinding.run(outpoint, c.originalTxid, now);
     insertSettlement.run(
       c.txid,
@@ -182,11 +185,17 @@ function sqliteSignerSql(db: Database.Database): SqliteSignerSql {
       now,
     );
     insertChange.run(c.change.outpoint, c.change.valueSats, c.txid, now);
-    return true;
   };
 
+  /** The custody binding is written only with a released signature (nothing for lost/unbound). */
   const releaseItem = (item: ReleaseItem, now: string): ReleaseOutcome => {
-    if (item.custody && !bindCustody(item.custody, now)) return 'rebound';
+    const outcome = releaseUnlessRebound(item, now);
+    if (outcome === 'released' && item.custody) writeCustody(item.custody, now);
+    return outcome;
+  };
+
+  const releaseUnlessRebound = (item: ReleaseItem, now: string): ReleaseOutcome => {
+    if (item.custody && !custodyBindable(item.custody)) return 'rebound';
     if (insertProposal.run(item.proposalId, item.messageHash, item.keyId, now).changes !== 1) {
       const bound = selectProposal.get(item.proposalId);
       if (bound?.messageHash !== item.messageHash || bound.keyId !== item.keyId) return 'unbound';

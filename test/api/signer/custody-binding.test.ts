@@ -97,4 +97,59 @@ describe.each([
       await db.store.db.signerSettlement.findUnique({ where: { txid: txid('c') } }),
     ).toBeNull();
   });
+
+  it('binds nothing when the signature is not released (its proposal bound to another message)', async () => {
+    const sql = sqlOf();
+    const d = release({ txid: txid('d'), outpoints: [out('4')] });
+    expect(await sql.release({ audit, items: [item('p4', d)] })).toEqual(['released']);
+    const e = release({ txid: txid('e'), outpoints: [out('5')] });
+    // the proposal p4 is bound to d's message: e under p4 is not released
+    const other = { ...item('p4', e), messageHash: `0x${'f'.repeat(64)}` };
+    expect(await sql.release({ audit, items: [other] })).toEqual(['unbound']);
+    expect(
+      await db.store.db.signerBinding.findUnique({ where: { outpoint: out('5') } }),
+    ).toBeNull();
+    expect(
+      await db.store.db.signerSettlement.findUnique({ where: { txid: txid('e') } }),
+    ).toBeNull();
+  });
+
+  it('two settlements for one output in one batch: the first is bound, the second refused', async () => {
+    const sql = sqlOf();
+    const f = release({ txid: txid('6'), outpoints: [out('7')] });
+    const g = release({ txid: txid('8'), outpoints: [out('7')] });
+    expect(await sql.release({ audit, items: [item('p6', f), item('p8', g)] })).toEqual([
+      'released',
+      'rebound',
+    ]);
+    const bound = await db.store.db.signerBinding.findUnique({ where: { outpoint: out('7') } });
+    expect(bound?.settlementTxid).toBe(txid('6'));
+  });
+});
+
+describe('custody binding on postgresql, two transactions at once', () => {
+  const db = useFreshStore('postgresql');
+
+  it('two settlements for one output released concurrently: exactly one is bound', async () => {
+    const a = prismaSignerSql(db.store.db);
+    const b = prismaSignerSql(db.store.db);
+    const item = (p: string, t: string) => ({
+      proposalId: p,
+      keyId: 'k',
+      messageHash: `0x${p.padEnd(64, '0')}`,
+      custody: release({ txid: txid(t), outpoints: [out('9')] }),
+    });
+    const results = await Promise.allSettled([
+      a.release({ audit, items: [item('q1', '1')] }),
+      b.release({ audit, items: [item('q2', '2')] }),
+    ]);
+    const released = results.filter(
+      (r) => r.status === 'fulfilled' && r.value[0] === 'released',
+    ).length;
+    expect(released).toBe(1);
+    const bindings = await db.store.db.signerBinding.findMany({ where: { outpoint: out('9') } });
+    expect(bindings).toHaveLength(1);
+    const settlements = await db.store.db.signerSettlement.count();
+    expect(settlements).toBe(1);
+  });
 });
