@@ -335,8 +335,8 @@ async function releaseNonce(tx: Sql, r: Release): Promise<boolean> {
  * Inside the releasing transaction: bind every custody output the settlement spends to its
  * first version, record the version and its change; false (nothing written) when one of them is
  * bound to another settlement. Two transactions binding at once on PostgreSQL: the second's
- * insert waits for the first and then inserts nothing, which the count below catches; it throws
- * so its whole transaction rolls back.
+ * insert waits for the first and inserts nothing; reading the bindings again then shows the
+ * first's, and a binding to another settlement throws so the whole transaction rolls back.
  */
 export async function bindCustodySql(tx: Sql, c: CustodyRelease): Promise<boolean> {
   if (!(await custodyBindableSql(tx, c))) return false;
@@ -352,19 +352,21 @@ async function custodyBindableSql(tx: Sql, c: CustodyRelease): Promise<boolean> 
 }
 
 async function writeCustodySql(tx: Sql, c: CustodyRelease): Promise<void> {
-  const bound = await tx.$queryRaw<{ settlementTxid: string }[]>`
-    SELECT "settlementTxid" FROM "SignerBinding" WHERE "outpoint" IN (${Prisma.join(c.outpoints)})`;
-  if (bound.some((b) => b.settlementTxid !== c.originalTxid)) {
-    throw new ConflictError('a custody output was bound to another settlement at the same time');
-  }
   const now = new Date();
-  let inserted = 0;
   for (const outpoint of c.outpoints) {
-    inserted += await tx.$executeRaw`
+    await tx.$executeRaw`
       INSERT INTO "SignerBinding" ("outpoint", "settlementTxid", "createdAt")
       VALUES (${outpoint}, ${c.originalTxid}, ${now}) ON CONFLICT ("outpoint") DO NOTHING`;
   }
-  if (bound.length + inserted !== c.outpoints.length) {
+  // Read again after the inserts: on PostgreSQL an insert that met another transaction's row
+  // waited for it to commit, and this statement sees it. Bound to this settlement (another
+  // request for it, at the same time) is fine; bound to another one rolls everything back.
+  const bound = await tx.$queryRaw<{ settlementTxid: string }[]>`
+    SELECT "settlementTxid" FROM "SignerBinding" WHERE "outpoint" IN (${Prisma.join(c.outpoints)})`;
+  if (
+    bound.length !== c.outpoints.length ||
+    bound.some((b) => b.settlementTxid !== c.originalTxid)
+  ) {
     throw new ConflictError('a custody output was bound to another settlement at the same time');
   }
   await tx.$executeRaw`

@@ -152,4 +152,25 @@ describe('custody binding on postgresql, two transactions at once', () => {
     const settlements = await db.store.db.signerSettlement.count();
     expect(settlements).toBe(1);
   });
+
+  it('two requests for the same settlement at once (two inputs, two proposals): both released', async () => {
+    const a = prismaSignerSql(db.store.db);
+    const b = prismaSignerSql(db.store.db);
+    const same = release({ txid: txid('3'), outpoints: [out('c'), out('d')] });
+    const item = (p: string) => ({
+      proposalId: p,
+      keyId: 'k',
+      messageHash: `0x${p.padEnd(64, '0')}`,
+      custody: same,
+    });
+    const [x, y] = await Promise.all([
+      a.release({ audit, items: [item('r1')] }),
+      b.release({ audit, items: [item('r2')] }),
+    ]);
+    expect([x, y]).toEqual([['released'], ['released']]);
+    const bindings = await db.store.db.signerBinding.findMany({
+      where: { outpoint: { in: [out('c'), out('d')] } },
+    });
+    expect(bindings.map((r) => r.settlementTxid)).toEqual([txid('3'), txid('3')]);
+  });
 });
