@@ -35,6 +35,8 @@ export interface SettlementProposal {
 export interface SignedBinding {
   custodyOutpoint: string;
   settlement: BuiltSettlement;
+  /** Fees of the versions of it already signed (the original's included, when known). */
+  versionFeesSats?: readonly bigint[];
 }
 
 export interface SignerRecords {
@@ -185,6 +187,24 @@ function checkNew(
 }
 
 /**
+ * BIP125 against the newest version signed, not only the original: a "bump" below a bump it
+ * already signed would be a replacement no node relays. A version it signed before is asked for
+ * again (the next input's signature) at its own fee.
+ */
+function bumpMinimum(
+  original: BuiltSettlement,
+  versionFees: readonly bigint[],
+  fee: bigint,
+  policy: CheckPolicy,
+): bigint {
+  if (versionFees.includes(fee)) return fee;
+  const fromOriginal = minimumBumpFee(original, policy.incrementalRelayFeeSatPerVb);
+  const newest = versionFees.reduce((a, b) => (b > a ? b : a), original.feeSats);
+  const fromNewest = fromOriginal - original.feeSats + newest;
+  return fromNewest > fromOriginal ? fromNewest : fromOriginal;
+}
+
+/**
  * The custody output is bound to a settlement this signer signed: only that transaction again
  * or a fee bump of it. The bump is recomputed from the bound settlement and the fee implied by
  * the proposal's change, so any other change (a payout, the commitment, an input) is a mismatch.
@@ -205,7 +225,7 @@ function checkAgainstBinding(
     );
   }
   const fee = original.feeSats + (original.changeSats - change);
-  const minimum = minimumBumpFee(original, policy.incrementalRelayFeeSatPerVb);
+  const minimum = bumpMinimum(original, bound.versionFeesSats ?? [], fee, policy);
   if (fee < minimum) {
     return refuse(
       'second-settlement',

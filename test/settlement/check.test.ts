@@ -272,6 +272,34 @@ describe('checkSettlement', () => {
     );
   });
 
+  it('a "bump" below a bump it already signed is refused (BIP125 against the newest version)', () => {
+    const signed = honest();
+    const bump = (rate: number) => {
+      const b = buildFeeBump(
+        signed,
+        { feeRateSatPerVb: rate, incrementalRelayFeeSatPerVb: 1 },
+        policy.settlement,
+      );
+      if (b.status !== 'built') throw new Error(b.reason);
+      return b;
+    };
+    const high = bump(12);
+    const low = bump(8);
+    const bound = records({
+      binding: {
+        custodyOutpoint: key(current),
+        settlement: signed,
+        versionFeesSats: [signed.feeSats, high.feeSats],
+      },
+    });
+    expect(refusal(checkSettlement(proposal(low), bound, policy)).reason).toMatch(
+      /must pay at least/,
+    );
+    // the version it signed is asked for again (its next input): accepted
+    const again = checkSettlement(proposal(high), bound, policy);
+    expect(again.ok && again.kind).toBe('fee-bump');
+  });
+
   it('a sighash type other than the one it derives (ALL for P2WSH) is refused', () => {
     const p = proposal(honest());
     p.psbt.updateInput(0, { sighashType: 0x83 });

@@ -102,7 +102,11 @@ async function boundRecords(
   // settlement a fee bump replaces, and the binding already limits what is signed for it to that
   // settlement and its bumps (a bump of a mined version can never be mined itself).
   const settlement = rebuildRow(original, policy);
-  const bound: SignedBinding = { custodyOutpoint: outpoint, settlement };
+  const bound: SignedBinding = {
+    custodyOutpoint: outpoint,
+    settlement,
+    versionFeesSats: versions.map((v) => v.feeSats),
+  };
   return {
     originalArgs: original.inputs,
     custodyOutputs: new Map(),
