@@ -23,9 +23,9 @@ import {
 } from '../../../src/api/coordinator/local-signers.ts';
 import type { SettlementDeps } from '../../../src/api/coordinator/settlement/deps.ts';
 import { openSettlement } from '../../../src/api/coordinator/settlement/open.ts';
+import { runSettlementPipeline } from '../../../src/api/coordinator/settlement/pipeline.ts';
 import { proposeNext } from '../../../src/api/coordinator/settlement/propose.ts';
 import { reload } from '../../../src/api/coordinator/settlement/records.ts';
-import { signInputs } from '../../../src/api/coordinator/settlement/sign.ts';
 import { syncSigners } from '../../../src/api/coordinator/settlement/sync.ts';
 import {
   checkBatchChain,
@@ -45,7 +45,6 @@ import {
   buildSettlement,
 } from '../../../src/settlement/build.ts';
 import { buildFeeBump } from '../../../src/settlement/bump.ts';
-import { finalizeSettlement } from '../../../src/settlement/finalize.ts';
 import type { QueuedWithdrawal } from '../../../src/settlement/withdrawals.ts';
 import { parseConfig } from '../../../src/shared/config.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
@@ -477,13 +476,13 @@ export function maliciousCoordinatorSuite(scheme: AttackedScheme): void {
 
   describe('after the honest settlement 2 is signed', () => {
     it('the honest settlement, rebuilt by each signer from its own records, is signed', async () => {
-      await signInputs(
-        deps,
-        (await store.db.settlement.findFirstOrThrow({ where: { status: 'proposed' } })).id,
-        honest,
-      );
-      const final = finalizeSettlement(honest, deps.type);
-      expect(final.txid).toBe(honest.txid);
+      // The coordinator's own pipeline: approve, sign (signers brought in step first), store it
+      // signed, give it to the signers the session did not ask, export it.
+      await runSettlementPipeline(deps);
+      const row = await store.db.settlement.findFirstOrThrow({ where: { txid: honest.txid } });
+      expect(row.status).toBe('exported');
+      const final = Transaction.fromHex(row.rawTx as string);
+      expect(final.getId()).toBe(honest.txid);
       let signedBy = 0;
       for (const s of signers) {
         const rows = await signerDb(s.name, (db) =>
@@ -497,7 +496,8 @@ export function maliciousCoordinatorSuite(scheme: AttackedScheme): void {
           ).toEqual([`${first.txid}:0`]);
         }
       }
-      expect(signedBy).toBeGreaterThanOrEqual(2);
+      // all three: those asked bound it as they signed, the others learned it
+      expect(signedBy).toBe(3);
     });
 
     it('a replayed old settlement is refused', async () => {
