@@ -56,7 +56,6 @@ import { type StepResult, settlementStep } from '../src/api/coordinator/settleme
 import { syncSigners } from '../src/api/coordinator/settlement/sync.ts';
 import { checkBatchChain, nodeGenesis } from '../src/api/coordinator/world-state.ts';
 import { registerOutput } from '../src/api/signer/operator.ts';
-import { type LaunchedSigner, launchSigner } from '../src/api/signer/supervisor.ts';
 import { generateIdentity, type IdentityKey } from '../src/custody/identity.ts';
 import { encodeAccessList } from '../src/execution/access-list-wire.ts';
 import { parseBatch } from '../src/execution/batch.ts';
@@ -78,6 +77,7 @@ import { encodeWithdraw, WEI_PER_SAT } from '../test/execution/bridge/harness.ts
 import { newKey, signTx } from '../test/execution/support/txs.ts';
 import { makeWorkloadFile } from './execution-workloads.ts';
 import { peakRssMb, round } from './measure.ts';
+import { type BenchSigner, startBenchSigner, stopBenchSigners } from './signing-processes.ts';
 
 const TXS = 1_000;
 const VERIFY_RUNS = Number(process.env.BENCH_SETTLEMENT_VERIFY_RUNS ?? 7);
@@ -160,42 +160,21 @@ async function openChainWorld(chain: Chain, name: string): Promise<WorldState> {
 
 // ---------------------------------------------------------------- signer processes
 
-interface VerifyingSigner extends LaunchedSigner {
-  db: string;
-}
+type VerifyingSigner = BenchSigner;
 
-/** A product `custody signer` (the verifying one: no `entry`), its own rollup from `chain`. */
-async function startVerifyingSigner(
+/** A product `custody signer` (the verifying one), its own rollup from `chain`. */
+function startVerifyingSigner(
   chain: Chain,
   name: string,
   coordinator: IdentityKey,
 ): Promise<VerifyingSigner> {
-  const dir = path.join(chain.dir, 'signers', name);
-  const kekDir = path.join(chain.dir, 'keys', name);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  mkdirSync(kekDir, { recursive: true, mode: 0o700 });
-  const kekFile = path.join(kekDir, 'kek.hex');
-  writeFileSync(kekFile, Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex'), {
-    mode: 0o600,
-  });
-  const configFile = path.join(dir, 'signer.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      name,
-      databaseUrl: 'file:./signer.db',
-      coordinatorKeys: [coordinator.publicKey],
+  return startBenchSigner(name, coordinator, {
+    verifying: true,
+    config: {
       rollup: { genesisFile: chain.genesisFile, dataDir: './rollup' },
       bitcoin: { network: NETWORK },
-    }),
-  );
-  const signer = await launchSigner({
-    configFile,
-    env: { ...process.env, SIGNER_KEK_FILE: kekFile, LOG_LEVEL: 'warn' },
-    coordinator,
-    stderr: 'inherit',
+    },
   });
-  return Object.assign(signer, { db: path.join(dir, 'signer.db') });
 }
 
 // ---------------------------------------------------------------- case 1
@@ -250,7 +229,7 @@ export async function verifyCase(): Promise<Record<string, unknown>> {
       });
       viaHttpMs = round(performance.now() - t);
     } finally {
-      await signer.stop();
+      await stopBenchSigners([signer]);
     }
     if (answer.stateRoot !== root) throw new Error(`the signer answered root ${answer.stateRoot}`);
     if (answer.checkedBy !== 'access-list') {
@@ -448,7 +427,7 @@ export async function signedVerifyingCase(): Promise<Record<string, unknown>> {
     );
     return out;
   } finally {
-    await Promise.all(signers.map((s) => s.stop()));
+    await stopBenchSigners(signers);
     await ws.close();
     await store.close();
     rmSync(chain.dir, { recursive: true, force: true });

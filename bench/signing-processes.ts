@@ -8,11 +8,21 @@ import { RAW_SIGNER_ENTRY } from '../test/support/raw-signing.ts';
 
 export interface BenchSigner extends LaunchedSigner {
   dirs: string[];
+  /** its SQLite database file */
+  db: string;
+}
+
+export interface BenchSignerOpts {
+  /** The product's verifying `custody signer` instead of the raw-rounds one. */
+  verifying?: boolean;
+  /** More settings for its config file (rollup, bitcoin, …). */
+  config?: Record<string, unknown>;
 }
 
 export async function startBenchSigner(
   name: string,
   coordinator: IdentityKey,
+  opts: BenchSignerOpts = {},
 ): Promise<BenchSigner> {
   const dir = mkdtempSync(path.join(tmpdir(), `bench-${name}-`));
   const kekDir = mkdtempSync(path.join(tmpdir(), `bench-kek-${name}-`));
@@ -27,17 +37,19 @@ export async function startBenchSigner(
       name,
       databaseUrl: 'file:./signer.db',
       coordinatorKeys: [coordinator.publicKey],
+      ...opts.config,
     }),
   );
   const signer = await launchSigner({
     configFile,
     env: { ...process.env, SIGNER_KEK_FILE: kekFile, LOG_LEVEL: 'warn' },
     coordinator,
-    // These figures are the raw signing rounds (test messages, not settlements): the signer runs
-    // with the tests' in-process verifier; the settlement bench measures verifying signers.
-    entry: RAW_SIGNER_ENTRY,
+    // The signing figures are the raw signing rounds (test messages, not settlements): those
+    // signers run with the tests' in-process verifier; the settlement bench's verifying cases
+    // run the product's.
+    ...(opts.verifying ? {} : { entry: RAW_SIGNER_ENTRY }),
   });
-  return Object.assign(signer, { dirs: [dir, kekDir] });
+  return Object.assign(signer, { dirs: [dir, kekDir], db: path.join(dir, 'signer.db') });
 }
 
 export async function stopBenchSigners(signers: BenchSigner[]): Promise<void> {

@@ -198,10 +198,10 @@ function bumpMinimum(
   policy: CheckPolicy,
 ): bigint {
   if (versionFees.includes(fee)) return fee;
-  const fromOriginal = minimumBumpFee(original, policy.incrementalRelayFeeSatPerVb);
-  const newest = versionFees.reduce((a, b) => (b > a ? b : a), original.feeSats);
-  const fromNewest = fromOriginal - original.feeSats + newest;
-  return fromNewest > fromOriginal ? fromNewest : fromOriginal;
+  let newest = original.feeSats;
+  for (const f of versionFees) if (f > newest) newest = f;
+  // minimumBumpFee is the original's fee plus the incremental relay fee for its size.
+  return minimumBumpFee(original, policy.incrementalRelayFeeSatPerVb) - original.feeSats + newest;
 }
 
 /**

@@ -7,18 +7,17 @@
  * signer's own log; a signer refusing one is reported, never overridden.
  */
 import path from 'node:path';
-import type { ChainOutput } from '../../settlement/backend/types.ts';
+import type { Config } from '../../shared/config.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { openStore } from '../../store/store.ts';
 import { registerCustody, registerOutput } from '../signer/operator.ts';
 import type { Custody } from './custody.ts';
 import { LOCAL_SIGNER_NAMES } from './local-signers.ts';
+import { readRegisteredOutputs } from './settlement/open.ts';
 
 export interface LocalRecordsOpts {
-  dataDir: string;
+  config: Pick<Config, 'dataDir' | 'bitcoinRpcUrl'>;
   custody: Custody;
-  /** Offline backend: the outputs the operator registered with the coordinator. */
-  outputs: readonly ChainOutput[];
   log: Logger;
 }
 
@@ -26,9 +25,12 @@ const ACTOR = 'operator';
 
 export async function registerWithLocalSigners(opts: LocalRecordsOpts): Promise<void> {
   const key = opts.custody.key;
+  // With a node each signer reads custody outputs from it; offline, from its registrations.
+  const { dataDir, bitcoinRpcUrl } = opts.config;
+  const outputs = bitcoinRpcUrl ? [] : readRegisteredOutputs(dataDir);
   for (const name of LOCAL_SIGNER_NAMES) {
     if (!key.signerNames.includes(name)) continue;
-    const dir = path.join(opts.dataDir, 'signers', name);
+    const dir = path.join(dataDir, 'signers', name);
     const store = await openStore({ databaseUrl: `file:${path.join(dir, 'signer.db')}` });
     try {
       if (key.publicKeys !== undefined) {
@@ -38,7 +40,7 @@ export async function registerWithLocalSigners(opts: LocalRecordsOpts): Promise<
           publicKeys: Object.values(key.publicKeys),
         });
       }
-      for (const o of opts.outputs) {
+      for (const o of outputs) {
         await registerOutput(store.db, ACTOR, o).catch((error: unknown) =>
           opts.log.warn(
             { signer: name, outpoint: `${o.txid}:${o.vout}`, error: (error as Error).message },

@@ -14,7 +14,6 @@ import { createCoordinatorApp } from './app.ts';
 import { type Custody, openLocalCustody } from './custody.ts';
 import { registerWithLocalSigners } from './local-signer-records.ts';
 import { loadCoordinatorIdentity, refuseSharedKek, startLocalSigners } from './local-signers.ts';
-import { readRegisteredOutputs } from './settlement/open.ts';
 import { type NodeWorldState, openNodeWorldState } from './world-state.ts';
 
 export interface RunningCoordinator {
@@ -69,12 +68,7 @@ export async function startCoordinator(
       chain: config,
     });
     custody = await openLocalCustody(store.db, config.scheme, signers);
-    await registerWithLocalSigners({
-      dataDir: config.dataDir,
-      custody,
-      outputs: config.bitcoinRpcUrl ? [] : readRegisteredOutputs(config.dataDir),
-      log,
-    });
+    await registerWithLocalSigners({ config, custody, log });
     log.info(
       { scheme: custody.key.scheme, keyId: custody.key.id, descriptor: custody.key.descriptor },
       'custody key ready',

@@ -32,7 +32,7 @@ import {
 } from '../world-state.ts';
 import type { SettlementDeps } from './deps.ts';
 import { acquireSettleLock } from './lock.ts';
-import { custodyTypeOf, openSettlement, readRegisteredOutputs, registerOutput } from './open.ts';
+import { custodyTypeOf, openSettlement, registerOutput } from './open.ts';
 import { runSettlementPipeline, type StepResult } from './pipeline.ts';
 import { knownOutputs, lastFinal, nextUnpaid, withdrawalQueue } from './propose.ts';
 
@@ -95,7 +95,7 @@ export async function runSettle(opts: RunSettleOpts): Promise<SettleSummary> {
     };
     if (opts.registerOutput !== undefined) {
       const o = registerOutput(opts.config.dataDir, opts.registerOutput, type);
-      await registerLocally(opts, custody);
+      await registerWithLocalSigners({ config: opts.config, custody, log: opts.log });
       return {
         custody: about,
         batches: [],
@@ -104,22 +104,12 @@ export async function runSettle(opts: RunSettleOpts): Promise<SettleSummary> {
         registered: { ...o, valueSats: o.valueSats.toString() },
       };
     }
-    await registerLocally(opts, custody);
+    await registerWithLocalSigners({ config: opts.config, custody, log: opts.log });
     const batches = await runBatches(opts, store);
     return { custody: about, batches, ...(await drive(opts, store, custody)) };
   } finally {
     await close();
   }
-}
-
-/** The local signers' operator registrations (local-signer-records.ts). */
-function registerLocally(opts: RunSettleOpts, custody: Custody): Promise<void> {
-  return registerWithLocalSigners({
-    dataDir: opts.config.dataDir,
-    custody,
-    outputs: opts.config.bitcoinRpcUrl ? [] : readRegisteredOutputs(opts.config.dataDir),
-    log: opts.log,
-  });
 }
 
 /**

@@ -31,9 +31,14 @@ export type SyncDeps = Pick<
   'db' | 'custody' | 'log' | 'accessListOf' | 'type' | 'policy'
 >;
 
+function membersOf(deps: SyncDeps): RemoteSigner[] {
+  return deps.custody.signers.filter((s) => deps.custody.key.signerNames.includes(s.name));
+}
+
 export async function syncSigners(deps: SyncDeps, upTo: number): Promise<SyncedSigner[]> {
-  const members = deps.custody.signers.filter((s) => deps.custody.key.signerNames.includes(s.name));
-  const results = await Promise.all(members.map((s) => syncOne(deps, s, upTo)));
+  const members = membersOf(deps);
+  const history = await settlementHistory(deps);
+  const results = await Promise.all(members.map((s) => syncOne(deps, history, s, upTo)));
   const inStep = results.filter((r) => r.problem === undefined).length;
   for (const r of results) {
     if (r.problem !== undefined) {
@@ -51,7 +56,12 @@ export async function syncSigners(deps: SyncDeps, upTo: number): Promise<SyncedS
   return results;
 }
 
-async function syncOne(deps: SyncDeps, signer: RemoteSigner, upTo: number): Promise<SyncedSigner> {
+async function syncOne(
+  deps: SyncDeps,
+  history: SettlementHistory,
+  signer: RemoteSigner,
+  upTo: number,
+): Promise<SyncedSigner> {
   let sent = 0;
   try {
     const head = await signer.client.get<SignerHead>('/v1/rollup/head');
@@ -59,7 +69,7 @@ async function syncOne(deps: SyncDeps, signer: RemoteSigner, upTo: number): Prom
     if (problem !== undefined) return { signer: signer.name, sent, problem };
     let at = head.number;
     // Settlements it did not take part in, each after the batch it commits.
-    for (const missed of await missedSettlements(deps, signer)) {
+    for (const missed of await history.missedBy(signer)) {
       sent += await sendBatches(deps, signer, at, missed.batchNumber);
       at = Math.max(at, missed.batchNumber);
       await signer.client.post('/v1/custody/settlements', missed.body);
@@ -78,11 +88,11 @@ async function syncOne(deps: SyncDeps, signer: RemoteSigner, upTo: number): Prom
  * is offered the settlement again at the next sync.
  */
 export async function shareSigned(deps: SyncDeps): Promise<void> {
-  const members = deps.custody.signers.filter((s) => deps.custody.key.signerNames.includes(s.name));
+  const history = await settlementHistory(deps);
   await Promise.all(
-    members.map(async (signer) => {
+    membersOf(deps).map(async (signer) => {
       try {
-        for (const missed of await missedSettlements(deps, signer)) {
+        for (const missed of await history.missedBy(signer)) {
           await signer.client.post('/v1/custody/settlements', missed.body);
         }
       } catch (error) {
@@ -111,49 +121,72 @@ async function sendBatches(
 
 const SIGNED = ['signed', 'broadcast', 'confirmed', 'exported'];
 
+interface MissedSettlement {
+  batchNumber: number;
+  body: Record<string, unknown>;
+}
+
+interface SettlementHistory {
+  /**
+   * The signed settlements after the newest one the signer knows, oldest first (a FROST
+   * session asks only t signers; the others learn the settlement from its signed transaction,
+   * which they rebuild and whose signatures they check before they record it).
+   */
+  missedBy(signer: RemoteSigner): Promise<MissedSettlement[]>;
+}
+
 /**
- * The signed settlements after the newest one the signer knows, oldest first (a FROST session
- * asks only t signers; the others learn the settlement from its signed transaction, which they
- * rebuild and whose signatures they check before they record it).
+ * The coordinator's settlements read once for all signers of a sync; each one sent is rebuilt
+ * once (for the batch and first-version rate it names), however many signers miss it.
  */
-async function missedSettlements(
-  deps: SyncDeps,
-  signer: RemoteSigner,
-): Promise<{ batchNumber: number; body: Record<string, unknown> }[]> {
-  const known = await signer.client.get<{ originalTxid: string | null }>(
-    '/v1/custody/settlements/latest',
-  );
+async function settlementHistory(deps: SyncDeps): Promise<SettlementHistory> {
   // Every settlement, in flight too (a fee bump being signed has no txid of its own yet).
   const all = await deps.db.settlement.findMany({ orderBy: { createdAt: 'asc' } });
   const originalOf = (r: (typeof all)[number]) =>
     (JSON.parse(r.replacedTxids ?? '[]') as { txid: string }[])[0]?.txid ?? r.txid;
-  // The one it knows is sent again: it may know only a version a fee bump replaced.
-  const from =
-    known.originalTxid === null ? 0 : all.findIndex((r) => originalOf(r) === known.originalTxid);
-  if (from === -1) {
-    throw new ConflictError(
-      `its newest settlement ${known.originalTxid} is not one this coordinator made`,
-    );
-  }
-  const signed = all
-    .slice(from)
-    .filter((r) => SIGNED.includes(r.status) && r.rawTx !== null && r.psbt !== null);
-  return signed.map((r) => {
+  const bodies = new Map<string, MissedSettlement>();
+  const missedOf = (r: (typeof all)[number]): MissedSettlement => {
+    const cached = bodies.get(r.id);
+    if (cached !== undefined) return cached;
     const s = reload(r, deps.type, deps.policy);
-    return {
-      batchNumber: Number(s.commitment.batchNumber),
+    const batchNumber = Number(s.commitment.batchNumber);
+    const missed = {
+      batchNumber,
       body: {
         keyId: deps.custody.key.id,
         settlement: {
           psbt: r.psbt,
-          batchNumber: Number(s.commitment.batchNumber),
+          batchNumber,
           feeRateSatPerVb: s.feeRateSatPerVb,
           inputIndex: 0,
         },
         rawTx: r.rawTx,
       },
     };
-  });
+    bodies.set(r.id, missed);
+    return missed;
+  };
+  return {
+    async missedBy(signer) {
+      const known = await signer.client.get<{ originalTxid: string | null }>(
+        '/v1/custody/settlements/latest',
+      );
+      // The one it knows is sent again: it may know only a version a fee bump replaced.
+      const from =
+        known.originalTxid === null
+          ? 0
+          : all.findIndex((r) => originalOf(r) === known.originalTxid);
+      if (from === -1) {
+        throw new ConflictError(
+          `its newest settlement ${known.originalTxid} is not one this coordinator made`,
+        );
+      }
+      return all
+        .slice(from)
+        .filter((r) => SIGNED.includes(r.status) && r.rawTx !== null && r.psbt !== null)
+        .map(missedOf);
+    },
+  };
 }
 
 /** The signer's head must be a batch the coordinator recorded with that very root. */

@@ -21,7 +21,7 @@ import { bytesToHex } from '../../../shared/hex.ts';
 import { appendAudit } from '../../../store/audit-log.ts';
 import type { Db } from '../../../store/store.ts';
 import { checkBatchChain } from '../../coordinator/world-state.ts';
-import type { BatchSubmission } from './submission.ts';
+import { type BatchSubmission, parseBatchSubmission } from './submission.ts';
 import { rollupView } from './view.ts';
 import type { SignerWorld } from './world.ts';
 
@@ -160,7 +160,8 @@ async function runOwn(
 /** Records the run: verified when the head moved to the claimed root, refused otherwise. */
 async function settle(deps: RollupDeps, sub: BatchSubmission, own: OwnRun): Promise<AcceptedBatch> {
   const ownRoot = bytesToHex(own.result.stateRoot);
-  if (own.result.committed === undefined) {
+  // commitOnlyIfRoot: the head moved exactly when its own root is the claimed one.
+  if (ownRoot !== sub.claimedStateRoot) {
     await deps.db.signerBatch.delete({ where: { number: sub.number } });
     return refuse(
       deps,
@@ -268,7 +269,6 @@ async function refuse(
 export async function recoverReceivedBatch(deps: RollupDeps): Promise<AcceptedBatch | undefined> {
   const row = await deps.db.signerBatch.findFirst({ where: { status: 'received' } });
   if (row === null) return undefined;
-  const { parseBatchSubmission } = await import('./submission.ts');
   const sub = parseBatchSubmission({
     number: row.number,
     batch: { ...JSON.parse(row.env), txs: JSON.parse(row.txs) },
@@ -294,8 +294,5 @@ export async function recoverReceivedBatch(deps: RollupDeps): Promise<AcceptedBa
       `batch ${row.number}: re-executed, it does not arrive at the head ${head}`,
     );
   }
-  return settle(deps, sub, {
-    result: { ...result, committed: { root: head, height: 0 } },
-    checkedBy: 'execution',
-  });
+  return settle(deps, sub, { result, checkedBy: 'execution' });
 }

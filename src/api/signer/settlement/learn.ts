@@ -9,15 +9,13 @@
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { unsignedTransaction } from '../../../settlement/build.ts';
-import { checkSettlement } from '../../../settlement/check.ts';
 import { parsePsbt } from '../../../settlement/psbt.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../../shared/errors.ts';
 import { appendAudit } from '../../../store/audit-log.ts';
 import { bindCustodySql } from '../signer-sql.ts';
 import { custodyTypeForKey, type SignerScheme } from './custody.ts';
-import { gatherRecords } from './records.ts';
 import type { SettlementRef } from './ref.ts';
-import { checkPolicyOf, releaseOf, type SettlementVerifierDeps } from './verifier.ts';
+import { rebuildOwn, releaseOf, type SettlementVerifierDeps } from './verifier.ts';
 
 export interface LearnRequest {
   keyId: string;
@@ -62,23 +60,10 @@ async function learn(deps: SettlementVerifierDeps, req: LearnRequest): Promise<L
   const type = await custodyTypeForKey(deps.db, req.keyId, await schemeOf(deps, req.keyId));
   const psbt = parsePsbt(req.settlement.psbt, deps.network);
   const tx = unsignedTransaction(psbt);
-  const policy = checkPolicyOf(deps, type);
-  const records = await gatherRecords(
-    deps,
-    type,
-    policy.settlement,
-    tx,
-    req.settlement.batchNumber,
-  );
-  if ('code' in records) throw new SettlementNotLearnedError(`${records.code}: ${records.reason}`);
-  const result = checkSettlement(
-    { psbt, feeRateSatPerVb: req.settlement.feeRateSatPerVb },
-    records,
-    policy,
-  );
-  if (!result.ok) throw new SettlementNotLearnedError(`${result.code}: ${result.reason}`);
+  const own = await rebuildOwn(deps, type, psbt, tx, req.settlement);
+  if ('reason' in own) throw new SettlementNotLearnedError(own.reason);
   const signed = signedTransaction(req.rawTx);
-  const s = result.settlement;
+  const s = own.result.settlement;
   if (signed.getId() !== s.txid) {
     throw new SettlementNotLearnedError(
       `mismatch: the signed transaction ${signed.getId()} is not the settlement ${s.txid} this signer rebuilt`,
@@ -90,7 +75,7 @@ async function learn(deps: SettlementVerifierDeps, req: LearnRequest): Promise<L
   }
   const known = (await deps.db.signerSettlement.count({ where: { txid: s.txid } })) > 0;
   if (known) return { txid: s.txid, known: true };
-  const release = releaseOf(result, records, req.settlement.batchNumber, policy);
+  const release = releaseOf(own.result, own.records, req.settlement.batchNumber, own.policy);
   const bound = await deps.db.$transaction((t) => bindCustodySql(t, release));
   if (!bound) {
     throw new SettlementNotLearnedError(

@@ -145,10 +145,11 @@ async function newRecords(
       reason: `batch ${batchNumber} is older than batch ${latest.batchNumber}, which this signer already signed a settlement for`,
     };
   }
+  const nextIndex = latest === null ? 0n : BigInt(latest.nextWithdrawalIndex);
+  const queue = await deps.rollup.withdrawals(nextIndex, batchNumber);
   if (latest !== null && batchNumber === latest.batchNumber) {
     // Committing a batch again is only for withdrawals it left unpaid; else it is a fee for nothing.
-    const unpaid = await deps.rollup.withdrawals(BigInt(latest.nextWithdrawalIndex), batchNumber);
-    if (unpaid.length === 0) {
+    if (queue.length === 0) {
       return {
         code: 'stale-batch',
         reason: `batch ${batchNumber} is committed by settlement ${latest.txid} already and none of its withdrawals waits`,
@@ -173,11 +174,10 @@ async function newRecords(
   const stateRoot = await deps.rollup.batchStateRoot(batchNumber);
   if (stateRoot === null)
     throw new ConflictError(`batch ${batchNumber} has no recorded state root`);
-  const nextIndex = latest === null ? 0n : BigInt(latest.nextWithdrawalIndex);
   return {
     custodyOutputs: new Map(known.map((o) => [outpointOf(o), o])),
     currentCustodyOutpoint: candidates.includes(first) ? first : (candidates[0] as string),
-    withdrawalQueue: await deps.rollup.withdrawals(nextIndex, batchNumber),
+    withdrawalQueue: queue,
     commitment: {
       chainId: deps.rollup.chainId,
       batchNumber: BigInt(batchNumber),

@@ -6,6 +6,7 @@
  * request's digest is the sighash it derived for the input named. An allowed signature carries
  * the binding its release writes (signer-sql.ts).
  */
+import type { Psbt, Transaction } from 'bitcoinjs-lib';
 import { unsignedTransaction } from '../../../settlement/build.ts';
 import { type CheckPolicy, type CheckResult, checkSettlement } from '../../../settlement/check.ts';
 import { equalBytes } from '../../../settlement/custody-types/keys.ts';
@@ -18,6 +19,7 @@ import type { PolicyDecision, PolicyVerifier } from '../policy.ts';
 import type { CustodyRelease } from '../signer-sql.ts';
 import { custodyTypeForKey } from './custody.ts';
 import { gatherRecords, type OwnRecords, type RecordsDeps } from './records.ts';
+import type { SettlementRef } from './ref.ts';
 
 export interface SettlementVerifierDeps extends RecordsDeps {
   network: SettlementNetwork;
@@ -63,22 +65,48 @@ function decideOwn(deps: SettlementVerifierDeps): PolicyVerifier {
         `sighash-type: asks for sighash type ${req.sighashType}; only ${type.sighashType === 0 ? 'DEFAULT' : 'ALL'} is signed`,
       );
     }
-    const policy = checkPolicyOf(deps, type);
-    const records = await gatherRecords(deps, type, policy.settlement, tx, ref.batchNumber);
-    if ('code' in records) return refuse(`${records.code}: ${records.reason}`);
-    const result = checkSettlement({ psbt, feeRateSatPerVb: ref.feeRateSatPerVb }, records, policy);
-    if (!result.ok) return refuse(`${result.code}: ${result.reason}`);
-    const derived = result.sighashes[ref.inputIndex] as Uint8Array;
+    const own = await rebuildOwn(deps, type, psbt, tx, ref);
+    if ('reason' in own) return refuse(own.reason);
+    const derived = own.result.sighashes[ref.inputIndex] as Uint8Array;
     if (!equalBytes(derived, req.message)) {
       return refuse(
-        `message: not the sighash this signer derived for input ${ref.inputIndex} of settlement ${result.settlement.txid}`,
+        `message: not the sighash this signer derived for input ${ref.inputIndex} of settlement ${own.result.settlement.txid}`,
       );
     }
-    return { allow: true, custody: releaseOf(result, records, ref.batchNumber, policy) };
+    return {
+      allow: true,
+      custody: releaseOf(own.result, own.records, ref.batchNumber, own.policy),
+    };
   };
 }
 
-export function checkPolicyOf(
+export interface OwnRebuild {
+  result: Extract<CheckResult, { ok: true }>;
+  records: OwnRecords;
+  policy: CheckPolicy;
+}
+
+/**
+ * The settlement `ref` names, against the signer's own records: gathered, rebuilt and compared
+ * byte for byte (checkSettlement). What a signature and a settlement learned both rest on; the
+ * refusal reason is prefixed with its code.
+ */
+export async function rebuildOwn(
+  deps: SettlementVerifierDeps,
+  type: CheckPolicy['settlement']['custody'],
+  psbt: Psbt,
+  tx: Transaction,
+  ref: Pick<SettlementRef, 'batchNumber' | 'feeRateSatPerVb'>,
+): Promise<OwnRebuild | { reason: string }> {
+  const policy = checkPolicyOf(deps, type);
+  const records = await gatherRecords(deps, type, policy.settlement, tx, ref.batchNumber);
+  if ('code' in records) return { reason: `${records.code}: ${records.reason}` };
+  const result = checkSettlement({ psbt, feeRateSatPerVb: ref.feeRateSatPerVb }, records, policy);
+  if (!result.ok) return { reason: `${result.code}: ${result.reason}` };
+  return { result, records, policy };
+}
+
+function checkPolicyOf(
   deps: SettlementVerifierDeps,
   custody: CheckPolicy['settlement']['custody'],
 ): CheckPolicy {
