@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   register: () => import('./cli/register.ts'),
   settle: () => import('./cli/settle.ts'),
   'decode-commitment': () => import('./cli/decode-commitment.ts'),
+  'api-key': () => import('./cli/api-key.ts'),
 };
 
 /** The modules `argv` needs: the named command's, none for --version, else all of them. */

@@ -7,12 +7,16 @@ export function register(program: Command): void {
   program
     .command('start')
     .alias('serve')
-    .description('run the coordinator (REST API, /healthz, /readyz, /metrics, /openapi.json)')
+    .description(
+      'run the whole stack: the coordinator (REST API, /healthz, /readyz, /metrics, /openapi.json), its local signers and the settlement cron',
+    )
     .action(async () => {
       const config = loadConfig();
       const log = commandLogger(config, 2);
       const running = await startCoordinator(config, log, pkg.version);
-      process.stdout.write(`custody coordinator listening on ${running.url}\n`);
+      process.stdout.write(
+        `custody coordinator on ${running.url} (dashboard ${running.url}/, API ${running.url}/openapi.json)\n`,
+      );
       closeOnSignal(log, () => running.close());
     });
 }

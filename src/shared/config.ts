@@ -27,6 +27,20 @@ export interface Config {
   bootstrapApiKey: string | undefined;
   signerKekFile: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
+  approvals: ApprovalSettings;
+}
+
+/** Who must approve a settlement before the signers are asked (approvals/policy.ts). */
+export interface ApprovalSettings {
+  /** Lower-case Ethereum addresses; empty in development (any one address, quorum 1). */
+  treasurers: string[];
+  treasurerQuorum: number;
+  institutionQuorum: number;
+  /** Payouts in 24 hours above which `extraApprovals` more treasurers are needed. */
+  dailyLimitSats: bigint | undefined;
+  /** Settlements in 24 hours above which `extraApprovals` more treasurers are needed. */
+  velocityLimit: number | undefined;
+  extraApprovals: number;
 }
 
 const integer = (min: number, max: number) =>
@@ -56,6 +70,18 @@ const SETTINGS = {
   BOOTSTRAP_API_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
   SIGNER_KEK_FILE: z.string().min(1, 'must not be empty').optional(),
   LOG_LEVEL: oneOf(LOG_LEVELS).optional(),
+  TREASURERS: z
+    .string()
+    .regex(
+      /^0x[0-9a-fA-F]{40}(,0x[0-9a-fA-F]{40})*$/,
+      'expected comma-separated 0x-hex Ethereum addresses',
+    )
+    .optional(),
+  TREASURER_QUORUM: integer(1, 100).optional(),
+  INSTITUTION_QUORUM: integer(0, 100).optional(),
+  DAILY_LIMIT_SATS: integer(0, Number.MAX_SAFE_INTEGER).optional(),
+  VELOCITY_LIMIT: integer(1, 1_000_000).optional(),
+  EXTRA_APPROVALS: integer(0, 100).optional(),
 } as const;
 
 function isHttpUrl(value: string): boolean {
@@ -81,6 +107,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   if (errors.length > 0) throw new ConfigErrors(errors);
   const v = values as { [K in keyof typeof SETTINGS]: z.output<(typeof SETTINGS)[K]> };
+  const approvals = approvalSettings(v);
   const dataDir = path.resolve(v.DATA_DIR ?? './data');
   const network = v.BITCOIN_NETWORK ?? 'regtest';
   return {
@@ -97,6 +124,39 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     bootstrapApiKey: v.BOOTSTRAP_API_KEY,
     signerKekFile: v.SIGNER_KEK_FILE,
     logLevel: v.LOG_LEVEL ?? 'info',
+    approvals,
+  };
+}
+
+function approvalSettings(v: {
+  TREASURERS?: string | undefined;
+  TREASURER_QUORUM?: number | undefined;
+  INSTITUTION_QUORUM?: number | undefined;
+  DAILY_LIMIT_SATS?: number | undefined;
+  VELOCITY_LIMIT?: number | undefined;
+  EXTRA_APPROVALS?: number | undefined;
+}): ApprovalSettings {
+  const treasurers = [...new Set((v.TREASURERS ?? '').toLowerCase().split(',').filter(Boolean))];
+  // Default: a majority of the treasurers (1 in development, with no treasurer configured).
+  const quorum = v.TREASURER_QUORUM ?? Math.max(1, Math.floor(treasurers.length / 2) + 1);
+  const extra = v.EXTRA_APPROVALS ?? 1;
+  const limited = v.DAILY_LIMIT_SATS !== undefined || v.VELOCITY_LIMIT !== undefined;
+  const most = quorum + (limited ? extra : 0);
+  if (treasurers.length > 0 && most > treasurers.length) {
+    throw new ConfigErrors([
+      new ConfigError(
+        'TREASURER_QUORUM',
+        `up to ${most} approvals (the quorum${limited ? ' plus EXTRA_APPROVALS over a limit' : ''}) cannot come from ${treasurers.length} treasurers`,
+      ),
+    ]);
+  }
+  return {
+    treasurers,
+    treasurerQuorum: treasurers.length === 0 ? 1 : quorum,
+    institutionQuorum: v.INSTITUTION_QUORUM ?? 0,
+    dailyLimitSats: v.DAILY_LIMIT_SATS === undefined ? undefined : BigInt(v.DAILY_LIMIT_SATS),
+    velocityLimit: v.VELOCITY_LIMIT,
+    extraApprovals: extra,
   };
 }
 

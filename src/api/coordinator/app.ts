@@ -1,13 +1,21 @@
 /**
- * The coordinator's HTTP app. For now: the operational endpoints; the /v1 API joins the same
- * route table (and so the same OpenAPI document) as the pipeline is built.
+ * The coordinator's HTTP app: the operational endpoints and, with `rest`, the /v1 API for the
+ * sequencer, institutions, treasurers and admins (one route table, so one OpenAPI document).
  */
 import type { Logger } from '../../shared/logger.ts';
 import { loadMigrations, MIGRATIONS_TABLE, pendingAfter } from '../../store/migrations.ts';
 import type { Store } from '../../store/store.ts';
 import { createHttpApp, type HttpApp } from '../http/app.ts';
 import type { ReadinessCheck } from '../http/health.ts';
+import type { Route } from '../http/routes.ts';
 import type { Custody } from './custody.ts';
+import { adminRoutes } from './rest/admin.ts';
+import { approvalRoutes } from './rest/approvals.ts';
+import { apiAuth } from './rest/auth.ts';
+import { batchRoutes } from './rest/batches.ts';
+import { custodyRoutes } from './rest/custody.ts';
+import type { RestDeps } from './rest/deps.ts';
+import { settlementRoutes } from './rest/settlements.ts';
 import type { NodeWorldState } from './world-state.ts';
 
 export interface CreateCoordinatorAppOpts {
@@ -18,6 +26,8 @@ export interface CreateCoordinatorAppOpts {
   custody?: () => Custody | undefined;
   /** The node's world state (opened before the app is created). */
   worldState?: NodeWorldState;
+  /** The /v1 API. */
+  rest?: RestDeps;
 }
 
 export function createCoordinatorApp(opts: CreateCoordinatorAppOpts): HttpApp {
@@ -29,13 +39,29 @@ export function createCoordinatorApp(opts: CreateCoordinatorAppOpts): HttpApp {
       description:
         'Executes rollup batches, gathers approvals and threshold signatures, and settles state roots on Bitcoin.',
     },
-    routes: [],
+    routes: opts.rest ? restRoutes(opts.rest) : [],
+    ...(opts.rest
+      ? {
+          authFor: apiAuth({ db: opts.store.db, bootstrapKey: opts.rest.config.bootstrapApiKey }),
+          registry: opts.rest.metrics.registry,
+        }
+      : {}),
     checks: [
       ...storeChecks(opts.store),
       ...(opts.worldState ? [worldStateCheck(opts.worldState)] : []),
       ...(opts.custody ? custodyChecks(opts.custody) : []),
     ],
   });
+}
+
+export function restRoutes(deps: RestDeps): Route[] {
+  return [
+    ...batchRoutes(deps),
+    ...settlementRoutes(deps),
+    ...approvalRoutes(deps),
+    ...custodyRoutes(deps),
+    ...adminRoutes(deps),
+  ];
 }
 
 export function storeChecks(store: Store): ReadinessCheck[] {

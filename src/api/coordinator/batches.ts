@@ -13,7 +13,7 @@
  */
 import type { Batch, BatchResult } from '../../execution/types.ts';
 import type { WorldState } from '../../execution/world-state/world-state.ts';
-import { ConflictError, InvalidInputError } from '../../shared/errors.ts';
+import { ConflictError, CustodyError, InvalidInputError } from '../../shared/errors.ts';
 import { bytesToHex, toQuantity } from '../../shared/hex.ts';
 import { ID_PREFIXES, newId } from '../../shared/ids.ts';
 import type { Db } from '../../store/store.ts';
@@ -118,14 +118,134 @@ async function record(
   return { id, number, stateRoot, withdrawals: result.withdrawals.length };
 }
 
+/**
+ * A batch submitted over REST (already checked by batch-intake.ts): stored `received` with no
+ * number; `executeSubmitted` numbers and executes it.
+ */
+export async function storeSubmitted(
+  db: Db,
+  txs: readonly string[],
+  submittedBy: string,
+  idempotencyKey: string | undefined,
+): Promise<{ id: string; status: string }> {
+  const id = newId(ID_PREFIXES.batch);
+  await db.batch.create({
+    data: {
+      id,
+      status: 'received',
+      txs: JSON.stringify(txs),
+      txCount: txs.length,
+      submittedBy,
+      idempotencyKey: idempotencyKey ?? null,
+    },
+  });
+  return { id, status: 'received' };
+}
+
+export interface BatchEnvSettings {
+  chainId: bigint;
+  coinbase: string;
+  gasLimit: bigint;
+  baseFee: bigint;
+}
+
+/**
+ * Submitted batches, oldest first: each gets the next number and its environment (a timestamp
+ * that never goes back, the configured coinbase, gas limit and base fee) and runs on the head. A
+ * batch the executor refuses becomes `rejected` with its reason and gives its number back.
+ * Numbers are only given here, by the one coordinator holding the pipeline lease.
+ */
+export async function executeSubmitted(
+  db: Db,
+  ws: WorldState,
+  runner: BatchRunner,
+  settings: BatchEnvSettings,
+  now: () => number = Date.now,
+): Promise<RecordedBatch[]> {
+  const rows = await db.batch.findMany({
+    where: { status: 'received', number: null },
+    orderBy: { id: 'asc' },
+    take: 100,
+  });
+  const done: RecordedBatch[] = [];
+  for (const row of rows) {
+    const envelope = await numberBatch(db, ws, row.id, settings, now());
+    const batch = runner.parse({ ...envelope.file, txs: JSON.parse(row.txs) });
+    const result = await rejectIfRefused(db, row.id, () => runner.run(batch, ws, true));
+    if (result === undefined) continue;
+    runner.afterCommit?.(row.id);
+    done.push(await record(db, row.id, envelope.number, result, runner));
+  }
+  return done;
+}
+
+/** A submitted batch the executor refuses is kept as `rejected`, its number given back. */
+async function rejectIfRefused(
+  db: Db,
+  id: string,
+  run: () => Promise<BatchResult>,
+): Promise<BatchResult | undefined> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof CustodyError) || error.status >= 500) throw error;
+    await db.batch.update({
+      where: { id },
+      data: { status: 'rejected', reason: error.message, number: null },
+    });
+    return undefined;
+  }
+}
+
+async function numberBatch(
+  db: Db,
+  ws: WorldState,
+  id: string,
+  settings: BatchEnvSettings,
+  nowMs: number,
+): Promise<{ number: number; file: Record<string, unknown> }> {
+  const last = await db.batch.findFirst({
+    where: { number: { not: null } },
+    orderBy: { number: 'desc' },
+  });
+  const number = (last?.number ?? 0) + 1;
+  const lastTimestamp =
+    last?.env == null
+      ? 0n
+      : BigInt((JSON.parse(last.env) as { env: { timestamp: string } }).env.timestamp);
+  const now = BigInt(Math.floor(nowMs / 1000));
+  const timestamp = now > lastTimestamp ? now : lastTimestamp + 1n;
+  const file = {
+    fork: 'cancun',
+    env: {
+      coinbase: settings.coinbase,
+      number: toQuantity(BigInt(number)),
+      timestamp: toQuantity(timestamp),
+      gasLimit: toQuantity(settings.gasLimit),
+      baseFee: toQuantity(settings.baseFee),
+      prevRandao: `0x${'00'.repeat(32)}`,
+      chainId: toQuantity(settings.chainId),
+    },
+    preStateRoot: ws.head().root.toLowerCase(),
+  };
+  // Written before the run: a crash after the world-state commit is finished by
+  // recoverReceivedBatches from exactly this environment.
+  await db.batch.update({
+    where: { id },
+    data: { number, env: JSON.stringify(file), preStateRoot: file.preStateRoot },
+  });
+  return { number, file };
+}
+
 /** Finish batches a crash left `received` (see the module comment), oldest first. */
 export async function recoverReceivedBatches(
   db: Db,
   ws: WorldState,
   runner: BatchRunner,
 ): Promise<RecordedBatch[]> {
+  // Numbered ones only: a submitted batch without a number has not started executing.
   const rows = await db.batch.findMany({
-    where: { status: 'received' },
+    where: { status: 'received', number: { not: null } },
     orderBy: { number: 'asc' },
   });
   const done: RecordedBatch[] = [];
@@ -136,8 +256,12 @@ export async function recoverReceivedBatches(
     const batch = runner.parse({ ...JSON.parse(row.env), txs: JSON.parse(row.txs) });
     const head = ws.head().root.toLowerCase();
     if (head === batch.preStateRoot?.toLowerCase()) {
-      const result = await runUnlessRefused(db, row.id, () => runner.run(batch, ws, true));
-      done.push(await record(db, row.id, row.number, result, runner));
+      const run = () => runner.run(batch, ws, true);
+      const result =
+        row.submittedBy === null
+          ? await runUnlessRefused(db, row.id, run)
+          : await rejectIfRefused(db, row.id, run);
+      if (result !== undefined) done.push(await record(db, row.id, row.number, result, runner));
       continue;
     }
     const result = await runner.run(batch, ws, false);

@@ -41,6 +41,49 @@ export async function openNodeWorldState(
   return { ws, chainId: genesis.chainId };
 }
 
+/** What the coordinator puts in the environment of every batch it numbers (batch-env.ts). */
+export interface BlockSettings {
+  coinbase: string;
+  gasLimit: bigint;
+  baseFee: bigint;
+}
+
+/** A rollup batch is many blocks' worth of transactions: 1,000 token transfers use 52M gas. */
+export const DEFAULT_BATCH_GAS_LIMIT = 1_000_000_000n;
+export const DEFAULT_BASE_FEE = 7n;
+
+/**
+ * The genesis file's own `coinbase`, `gasLimit` and `baseFeePerGas` (geth's field names), else
+ * the zero address, DEFAULT_BATCH_GAS_LIMIT and DEFAULT_BASE_FEE.
+ */
+export function nodeBlockSettings(config: Pick<Config, 'genesisFile'>): BlockSettings {
+  const raw =
+    config.genesisFile === undefined
+      ? {}
+      : (JSON.parse(readFileSync(config.genesisFile, 'utf8')) as Record<string, unknown>);
+  const quantity = (name: string, fallback: bigint): bigint => {
+    const v = raw[name];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(v)) {
+      throw new InvalidInputError(`genesis.${name}: expected a 0x-hex quantity`, {
+        field: `genesis.${name}`,
+      });
+    }
+    return BigInt(v);
+  };
+  const coinbase = raw.coinbase ?? `0x${'00'.repeat(20)}`;
+  if (typeof coinbase !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(coinbase)) {
+    throw new InvalidInputError('genesis.coinbase: expected a 20-byte 0x-hex address', {
+      field: 'genesis.coinbase',
+    });
+  }
+  return {
+    coinbase: coinbase.toLowerCase(),
+    gasLimit: quantity('gasLimit', DEFAULT_BATCH_GAS_LIMIT),
+    baseFee: quantity('baseFeePerGas', DEFAULT_BASE_FEE),
+  };
+}
+
 /** A batch on the node's state must be for the node's chain. */
 export function checkBatchChain(batch: Batch, chainId: bigint): void {
   if (batch.env.chainId !== chainId) {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
+import type { Registry } from 'prom-client';
 import { NotFoundError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { healthRoutes, isProbeAnswer, type ReadinessCheck } from './health.ts';
@@ -21,6 +22,12 @@ export interface CreateHttpAppOpts {
   routes: readonly Route[];
   checks: readonly ReadinessCheck[];
   authenticate?: RequestHandler;
+  /** Instead of `authenticate`: the check for one route (it knows the route's scopes). */
+  authFor?: (route: Route) => RequestHandler;
+  /** The registry /metrics serves, when the app has metrics of its own on it. */
+  registry?: Registry;
+  /** Runs before any route (after the access log): rate limits, for one. */
+  before?: readonly RequestHandler[];
 }
 
 export interface HttpApp {
@@ -35,7 +42,7 @@ export function createHttpApp(opts: CreateHttpAppOpts): HttpApp {
   app.set('etag', false);
   // Strict query parsing: repeated or nested parameters are not silently turned into arrays.
   app.set('query parser', 'simple');
-  const metrics = createHttpMetrics();
+  const metrics = createHttpMetrics('custody_', opts.registry);
   app.use(metrics.middleware);
   app.use(accessLog(opts.log));
 
@@ -45,7 +52,11 @@ export function createHttpApp(opts: CreateHttpAppOpts): HttpApp {
     ...opts.routes,
   ];
   openapi = buildOpenApiDocument(routes, opts.info);
-  mountRoutes(app, routes, opts.authenticate ? { authenticate: opts.authenticate } : {});
+  for (const handler of opts.before ?? []) app.use(handler);
+  mountRoutes(app, routes, {
+    ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
+    ...(opts.authFor ? { authFor: opts.authFor } : {}),
+  });
 
   app.use((req) => {
     throw new NotFoundError(`no route for ${req.method} ${req.path}`);

@@ -10,8 +10,8 @@ export interface HttpMetrics {
   middleware: RequestHandler;
 }
 
-export function createHttpMetrics(prefix = 'custody_'): HttpMetrics {
-  const registry = new Registry();
+/** `registry`: one the app's own metrics are already on (the coordinator's pipeline metrics). */
+export function createHttpMetrics(prefix = 'custody_', registry = new Registry()): HttpMetrics {
   collectDefaultMetrics({ register: registry, prefix });
   const requests = new Counter({
     name: `${prefix}http_requests_total`,

@@ -28,7 +28,12 @@ export interface RouteContext<Q, P, B> {
 
 export type RouteResult =
   | { status: number; json: unknown; headers?: Record<string, string> }
-  | { status: number; text: string; contentType: string; headers?: Record<string, string> };
+  | {
+      status: number;
+      text: string | Uint8Array;
+      contentType: string;
+      headers?: Record<string, string>;
+    };
 
 export interface Route<
   Q extends z.ZodType = z.ZodType,
@@ -43,6 +48,8 @@ export interface Route<
   tags?: string[];
   /** Needs `Authorization: Bearer <key>`. */
   auth?: boolean;
+  /** With `auth`: the caller needs one of these scopes (the app's `authFor` enforces them). */
+  scopes?: readonly string[];
   request?: { query?: Q; params?: P; body?: B; bodyLimitBytes?: number };
   responses: Record<string, RouteResponse>;
   handler(ctx: RouteContext<z.output<Q>, z.output<P>, z.output<B>>): Promise<RouteResult>;
@@ -64,6 +71,8 @@ export function toExpressPath(path: string): string {
 export interface MountRoutesOpts {
   /** Runs before the handler of every route with `auth: true`. */
   authenticate?: RequestHandler;
+  /** Instead of `authenticate`: the check for one route (it knows the route's scopes). */
+  authFor?: (route: Route) => RequestHandler;
 }
 
 export function mountRoutes(app: Express, routes: readonly Route[], opts: MountRoutesOpts = {}) {
@@ -73,7 +82,8 @@ export function mountRoutes(app: Express, routes: readonly Route[], opts: MountR
     const expressPath = toExpressPath(path);
     for (const route of list) {
       const chain: RequestHandler[] = [];
-      if (route.auth && opts.authenticate) chain.push(opts.authenticate);
+      if (route.auth && opts.authFor) chain.push(opts.authFor(route));
+      else if (route.auth && opts.authenticate) chain.push(opts.authenticate);
       if (route.request?.body) chain.push(...jsonBody(route.request.bodyLimitBytes));
       chain.push(handle(route));
       app[route.method](expressPath, ...chain);
@@ -105,7 +115,10 @@ function handle(route: Route): RequestHandler {
     const result = await route.handler({ query, params, body, req, res });
     for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
     if ('json' in result) res.status(result.status).json(result.json);
-    else res.status(result.status).type(result.contentType).send(result.text);
+    else {
+      const body = typeof result.text === 'string' ? result.text : Buffer.from(result.text);
+      res.status(result.status).type(result.contentType).send(body);
+    }
   };
 }
 

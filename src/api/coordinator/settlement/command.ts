@@ -8,7 +8,6 @@ import { mkdirSync } from 'node:fs';
 import { address } from 'bitcoinjs-lib';
 import { hex } from '../../../settlement/custody-types/keys.ts';
 import { settlementNetwork } from '../../../settlement/networks.ts';
-import { reserves } from '../../../settlement/reserves.ts';
 import type { Config } from '../../../shared/config.ts';
 import { ConflictError } from '../../../shared/errors.ts';
 import type { Logger } from '../../../shared/logger.ts';
@@ -21,6 +20,7 @@ import {
   type RecordedBatch,
   recoverReceivedBatches,
 } from '../batches.ts';
+import { pipelineLease } from '../cron/lease.ts';
 import { type Custody, openLocalCustody } from '../custody.ts';
 import { registerWithLocalSigners } from '../local-signer-records.ts';
 import { loadCoordinatorIdentity, refuseSharedKek, startLocalSigners } from '../local-signers.ts';
@@ -30,11 +30,10 @@ import {
   nodeGenesis,
   openNodeWorldState,
 } from '../world-state.ts';
-import type { SettlementDeps } from './deps.ts';
 import { acquireSettleLock } from './lock.ts';
 import { custodyTypeOf, openSettlement, registerOutput } from './open.ts';
 import { runSettlementPipeline, type StepResult } from './pipeline.ts';
-import { knownOutputs, lastFinal, nextUnpaid, withdrawalQueue } from './propose.ts';
+import { reservesNow } from './propose.ts';
 
 export interface RunSettleOpts {
   config: Config;
@@ -69,13 +68,21 @@ export async function runSettle(opts: RunSettleOpts): Promise<SettleSummary> {
     throw error;
   }
   let signers: LaunchedSigner[] = [];
+  // The database's pipeline lease too: a `custody start` driving it must not be raced.
+  const lease = pipelineLease(store.target, opts.log);
   const close = async () => {
     await Promise.all(signers.map((s) => s.stop()));
+    await lease.release();
     await store.close();
     lock.release();
   };
   opts.onSignal(close);
   try {
+    if (!(await lease.hold())) {
+      throw new ConflictError(
+        "another process (a custody start?) drives this database's settlement pipeline",
+      );
+    }
     signers = await startLocalSigners({
       dataDir: opts.config.dataDir,
       coordinator: loadCoordinatorIdentity(opts.config.dataDir),
@@ -234,17 +241,4 @@ function summary(
         : (JSON.parse(row.replacedTxids) as { txid: string }[]).map((v) => v.txid),
     exported: row.exported === null ? null : JSON.parse(row.exported),
   };
-}
-
-/**
- * The confirmed custody balance against the withdrawals no final (confirmed or exported)
- * settlement has paid: an in-flight settlement's payouts still count as owed.
- */
-async function reservesNow(deps: SettlementDeps): Promise<Record<string, unknown>> {
-  const final = await lastFinal(deps);
-  const from = final === null ? 0n : nextUnpaid(final);
-  const r = reserves(await knownOutputs(deps), await withdrawalQueue(deps, from));
-  return Object.fromEntries(
-    Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v]),
-  );
 }

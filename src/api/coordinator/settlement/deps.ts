@@ -4,6 +4,7 @@ import type { SettlementPolicy } from '../../../settlement/build.ts';
 import type { CustodyType } from '../../../settlement/custody-types/types.ts';
 import type { Logger } from '../../../shared/logger.ts';
 import type { Db } from '../../../store/store.ts';
+import type { ApprovalPolicy } from '../approvals/policy.ts';
 import type { Custody } from '../custody.ts';
 
 export interface SettlementDeps {
@@ -22,8 +23,10 @@ export interface SettlementDeps {
   registeredOutputs?: () => Promise<ChainOutput[]>;
   /** The access list kept for an executed batch (access-lists.ts), sent to the signers. */
   accessListOf?: (batchNumber: number) => unknown;
-  /** Who approves a proposal until the approvals policy lands; recorded in the audit log. */
+  /** Who approves a proposal when no approvals policy is given (`custody settle`). */
   approver: string;
+  /** The approvals policy (`custody start`; `custody settle` with approvers configured). */
+  approvals?: ApprovalPolicy;
   log: Logger;
   /** Called after each persisted transition; fault-injection tests stop the process here. */
   afterTransition?: (settlementId: string, status: string) => Promise<void> | void;

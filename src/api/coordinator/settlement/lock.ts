@@ -72,7 +72,14 @@ function takeOver(file: string, deadPid: number): void {
 }
 
 export function acquireSettleLock(dataDir: string): SettleLock {
-  const file = path.join(dataDir, 'settle.lock');
+  return acquireFileLock(
+    path.join(dataDir, 'settle.lock'),
+    (owner) => `another custody settle (pid ${owner}) is running on ${dataDir}`,
+  );
+}
+
+/** `file` created holding our pid, or a ConflictError saying who holds it. */
+export function acquireFileLock(file: string, heldBy: (pid: number) => string): SettleLock {
   for (let attempt = 0; attempt < 5; attempt++) {
     if (create(file)) {
       return {
@@ -84,7 +91,7 @@ export function acquireSettleLock(dataDir: string): SettleLock {
     const owner = readOwner(file);
     if (owner === null) continue; // it vanished between the two calls: try again
     if (alive(owner)) {
-      throw new ConflictError(`another custody settle (pid ${owner}) is running on ${dataDir}`);
+      throw new ConflictError(heldBy(owner));
     }
     takeOver(file, owner);
   }

@@ -108,15 +108,54 @@ async function setStatus(
 }
 
 async function approve(deps: SettlementDeps, row: Settlement): Promise<StepResult> {
-  await setStatus(deps, row, 'approved');
-  await appendAudit(deps.db, {
-    actor: deps.approver,
-    action: 'settlement.approved',
-    subject: row.id,
-    data: {
+  const policy = deps.approvals;
+  if (policy === undefined) {
+    return approved(deps, row, deps.approver, {
       note: 'approved by the operator running the pipeline (no approvals policy configured)',
-    },
-  });
+    });
+  }
+  if (policy.autoApprove) {
+    deps.log.warn(
+      { settlementId: row.id },
+      'AUTO_APPROVE=1: settlement approved without approvers (development only)',
+    );
+    return approved(deps, row, 'AUTO_APPROVE', { note: 'AUTO_APPROVE=1 (development only)' });
+  }
+  const tally = await policy.tally(row.id);
+  if (tally.satisfied) {
+    return approved(deps, row, 'approvals-policy', {
+      treasurers: tally.approvedBy.treasurers,
+      institutions: tally.approvedBy.institutions,
+      required: tally.required,
+      overLimit: tally.overLimit,
+    });
+  }
+  if (tally.blocked !== null) {
+    await setStatus(deps, row, 'failed', { reason: tally.blocked });
+    await appendAudit(deps.db, {
+      actor: 'approvals-policy',
+      action: 'settlement.rejected',
+      subject: row.id,
+      data: { rejectedBy: tally.rejectedBy },
+    });
+    return transitioned(deps, row.id, 'failed', tally.blocked);
+  }
+  return {
+    progressed: false,
+    settlementId: row.id,
+    status: 'proposed',
+    detail: `waiting for approvals: ${tally.approvedBy.treasurers.length} of ${tally.required.treasurers} treasurers, ${tally.approvedBy.institutions.length} of ${tally.required.institutions} institutions`,
+  };
+}
+
+async function approved(
+  deps: SettlementDeps,
+  row: Settlement,
+  actor: string,
+  data: Record<string, unknown>,
+): Promise<StepResult> {
+  await setStatus(deps, row, 'approved');
+  await appendAudit(deps.db, { actor, action: 'settlement.approved', subject: row.id, data });
   return transitioned(deps, row.id, 'approved');
 }
 

@@ -14,6 +14,7 @@ import {
 import { commitmentFromScript } from '../../../settlement/commitment.ts';
 import { hex } from '../../../settlement/custody-types/keys.ts';
 import { chooseFeeRate } from '../../../settlement/fees.ts';
+import { reserves } from '../../../settlement/reserves.ts';
 import { type StoredInputs, storeHead, storeInputs } from '../../../settlement/stored.ts';
 import { type BridgeWithdrawal, queueFromStored } from '../../../settlement/withdrawals.ts';
 import { ConflictError } from '../../../shared/errors.ts';
@@ -256,4 +257,17 @@ async function hold(deps: SettlementDeps, reason: string): Promise<ProposeOutcom
   });
   deps.log.warn({ settlementId: id, reason }, 'settlement held');
   return { kind: 'held', settlementId: id, reason };
+}
+
+/**
+ * The confirmed custody balance against the withdrawals no final (confirmed or exported)
+ * settlement has paid: an in-flight settlement's payouts still count as owed.
+ */
+export async function reservesNow(deps: SettlementDeps): Promise<Record<string, unknown>> {
+  const final = await lastFinal(deps);
+  const from = final === null ? 0n : nextUnpaid(final);
+  const r = reserves(await knownOutputs(deps), await withdrawalQueue(deps, from));
+  return Object.fromEntries(
+    Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v]),
+  );
 }

@@ -68,6 +68,13 @@ export type AuditHead = Prisma.AuditHeadModel
  */
 export type CustodyKey = Prisma.CustodyKeyModel
 /**
+ * Model IdempotencyRecord
+ * A POST's answer kept for its Idempotency-Key: the same key and body get the same answer, the
+ * same key with another body a 409. The id is a hash of the caller's API key id, the route and
+ * the client's key, so one caller's keys never collide with another's.
+ */
+export type IdempotencyRecord = Prisma.IdempotencyRecordModel
+/**
  * Model SignerIdentity
  * The signer's long-term identity key (one row, id 1).
  */

@@ -399,6 +399,7 @@ export const ModelName = {
   AuditEntry: 'AuditEntry',
   AuditHead: 'AuditHead',
   CustodyKey: 'CustodyKey',
+  IdempotencyRecord: 'IdempotencyRecord',
   SignerIdentity: 'SignerIdentity',
   SignerKey: 'SignerKey',
   SignerCeremony: 'SignerCeremony',
@@ -425,7 +426,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "batch" | "settlement" | "approval" | "signingSession" | "signer" | "apiKey" | "auditEntry" | "auditHead" | "custodyKey" | "signerIdentity" | "signerKey" | "signerCeremony" | "signerNonce" | "signerProposal" | "signerRequest" | "signerBatch" | "signerCustodyOutput" | "signerCustody" | "signerBinding" | "signerSettlement"
+    modelProps: "batch" | "settlement" | "approval" | "signingSession" | "signer" | "apiKey" | "auditEntry" | "auditHead" | "custodyKey" | "idempotencyRecord" | "signerIdentity" | "signerKey" | "signerCeremony" | "signerNonce" | "signerProposal" | "signerRequest" | "signerBatch" | "signerCustodyOutput" | "signerCustody" | "signerBinding" | "signerSettlement"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1092,6 +1093,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.CustodyKeyCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.CustodyKeyCountAggregateOutputType> | number
+        }
+      }
+    }
+    IdempotencyRecord: {
+      payload: Prisma.$IdempotencyRecordPayload<ExtArgs>
+      fields: Prisma.IdempotencyRecordFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.IdempotencyRecordFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$IdempotencyRecordPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.IdempotencyRecordFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$IdempotencyRecordPayload>
+        }
+        findFirst: {
+          args: Prisma.IdempotencyRecordFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$IdempotencyRecordPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.IdempotencyRecordFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$IdempotencyRecordPayload>
+        }
+        findMany: {
+          args: Prisma.IdempotencyRecordFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$IdempotencyRecordPayload>[]
+        }
+        create: {
+          args: Prisma.IdempotencyRecordCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$IdempotencyRecordPayload>
+        }
+        createMany: {
+          args: Prisma.IdempotencyRecordCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.IdempotencyRecordCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$IdempotencyRecordPayload>[]
+        }
+        delete: {
+          args: Prisma.IdempotencyRecordDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$IdempotencyRecordPayload>
+        }
+        update: {
+          args: Prisma.IdempotencyRecordUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$IdempotencyRecordPayload>
+        }
+        deleteMany: {
+          args: Prisma.IdempotencyRecordDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.IdempotencyRecordUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.IdempotencyRecordUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$IdempotencyRecordPayload>[]
+        }
+        upsert: {
+          args: Prisma.IdempotencyRecordUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$IdempotencyRecordPayload>
+        }
+        aggregate: {
+          args: Prisma.IdempotencyRecordAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateIdempotencyRecord>
+        }
+        groupBy: {
+          args: Prisma.IdempotencyRecordGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.IdempotencyRecordGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.IdempotencyRecordCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.IdempotencyRecordCountAggregateOutputType> | number
         }
       }
     }
@@ -1962,6 +2037,7 @@ export const BatchScalarFieldEnum = {
   withdrawals: 'withdrawals',
   withdrawalsRoot: 'withdrawalsRoot',
   settlementId: 'settlementId',
+  submittedBy: 'submittedBy',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
 } as const
@@ -2003,6 +2079,8 @@ export const ApprovalScalarFieldEnum = {
   role: 'role',
   decision: 'decision',
   comment: 'comment',
+  signature: 'signature',
+  message: 'message',
   createdAt: 'createdAt'
 } as const
 
@@ -2045,6 +2123,7 @@ export const ApiKeyScalarFieldEnum = {
   name: 'name',
   keyHash: 'keyHash',
   scopes: 'scopes',
+  rateLimitPerMinute: 'rateLimitPerMinute',
   createdAt: 'createdAt',
   revokedAt: 'revokedAt'
 } as const
@@ -2089,6 +2168,17 @@ export const CustodyKeyScalarFieldEnum = {
 } as const
 
 export type CustodyKeyScalarFieldEnum = (typeof CustodyKeyScalarFieldEnum)[keyof typeof CustodyKeyScalarFieldEnum]
+
+
+export const IdempotencyRecordScalarFieldEnum = {
+  id: 'id',
+  requestHash: 'requestHash',
+  status: 'status',
+  response: 'response',
+  createdAt: 'createdAt'
+} as const
+
+export type IdempotencyRecordScalarFieldEnum = (typeof IdempotencyRecordScalarFieldEnum)[keyof typeof IdempotencyRecordScalarFieldEnum]
 
 
 export const SignerIdentityScalarFieldEnum = {
@@ -2384,6 +2474,7 @@ export type GlobalOmitConfig = {
   auditEntry?: Prisma.AuditEntryOmit
   auditHead?: Prisma.AuditHeadOmit
   custodyKey?: Prisma.CustodyKeyOmit
+  idempotencyRecord?: Prisma.IdempotencyRecordOmit
   signerIdentity?: Prisma.SignerIdentityOmit
   signerKey?: Prisma.SignerKeyOmit
   signerCeremony?: Prisma.SignerCeremonyOmit

@@ -58,6 +58,7 @@ export const ModelName = {
   AuditEntry: 'AuditEntry',
   AuditHead: 'AuditHead',
   CustodyKey: 'CustodyKey',
+  IdempotencyRecord: 'IdempotencyRecord',
   SignerIdentity: 'SignerIdentity',
   SignerKey: 'SignerKey',
   SignerCeremony: 'SignerCeremony',
@@ -101,6 +102,7 @@ export const BatchScalarFieldEnum = {
   withdrawals: 'withdrawals',
   withdrawalsRoot: 'withdrawalsRoot',
   settlementId: 'settlementId',
+  submittedBy: 'submittedBy',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
 } as const
@@ -142,6 +144,8 @@ export const ApprovalScalarFieldEnum = {
   role: 'role',
   decision: 'decision',
   comment: 'comment',
+  signature: 'signature',
+  message: 'message',
   createdAt: 'createdAt'
 } as const
 
@@ -184,6 +188,7 @@ export const ApiKeyScalarFieldEnum = {
   name: 'name',
   keyHash: 'keyHash',
   scopes: 'scopes',
+  rateLimitPerMinute: 'rateLimitPerMinute',
   createdAt: 'createdAt',
   revokedAt: 'revokedAt'
 } as const
@@ -228,6 +233,17 @@ export const CustodyKeyScalarFieldEnum = {
 } as const
 
 export type CustodyKeyScalarFieldEnum = (typeof CustodyKeyScalarFieldEnum)[keyof typeof CustodyKeyScalarFieldEnum]
+
+
+export const IdempotencyRecordScalarFieldEnum = {
+  id: 'id',
+  requestHash: 'requestHash',
+  status: 'status',
+  response: 'response',
+  createdAt: 'createdAt'
+} as const
+
+export type IdempotencyRecordScalarFieldEnum = (typeof IdempotencyRecordScalarFieldEnum)[keyof typeof IdempotencyRecordScalarFieldEnum]
 
 
 export const SignerIdentityScalarFieldEnum = {

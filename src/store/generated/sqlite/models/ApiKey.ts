@@ -20,8 +20,18 @@ export type ApiKeyModel = runtime.Types.Result.DefaultSelection<Prisma.$ApiKeyPa
 
 export type AggregateApiKey = {
   _count: ApiKeyCountAggregateOutputType | null
+  _avg: ApiKeyAvgAggregateOutputType | null
+  _sum: ApiKeySumAggregateOutputType | null
   _min: ApiKeyMinAggregateOutputType | null
   _max: ApiKeyMaxAggregateOutputType | null
+}
+
+export type ApiKeyAvgAggregateOutputType = {
+  rateLimitPerMinute: number | null
+}
+
+export type ApiKeySumAggregateOutputType = {
+  rateLimitPerMinute: number | null
 }
 
 export type ApiKeyMinAggregateOutputType = {
@@ -29,6 +39,7 @@ export type ApiKeyMinAggregateOutputType = {
   name: string | null
   keyHash: string | null
   scopes: string | null
+  rateLimitPerMinute: number | null
   createdAt: Date | null
   revokedAt: Date | null
 }
@@ -38,6 +49,7 @@ export type ApiKeyMaxAggregateOutputType = {
   name: string | null
   keyHash: string | null
   scopes: string | null
+  rateLimitPerMinute: number | null
   createdAt: Date | null
   revokedAt: Date | null
 }
@@ -47,17 +59,27 @@ export type ApiKeyCountAggregateOutputType = {
   name: number
   keyHash: number
   scopes: number
+  rateLimitPerMinute: number
   createdAt: number
   revokedAt: number
   _all: number
 }
 
 
+export type ApiKeyAvgAggregateInputType = {
+  rateLimitPerMinute?: true
+}
+
+export type ApiKeySumAggregateInputType = {
+  rateLimitPerMinute?: true
+}
+
 export type ApiKeyMinAggregateInputType = {
   id?: true
   name?: true
   keyHash?: true
   scopes?: true
+  rateLimitPerMinute?: true
   createdAt?: true
   revokedAt?: true
 }
@@ -67,6 +89,7 @@ export type ApiKeyMaxAggregateInputType = {
   name?: true
   keyHash?: true
   scopes?: true
+  rateLimitPerMinute?: true
   createdAt?: true
   revokedAt?: true
 }
@@ -76,6 +99,7 @@ export type ApiKeyCountAggregateInputType = {
   name?: true
   keyHash?: true
   scopes?: true
+  rateLimitPerMinute?: true
   createdAt?: true
   revokedAt?: true
   _all?: true
@@ -119,6 +143,18 @@ export type ApiKeyAggregateArgs<ExtArgs extends runtime.Types.Extensions.Interna
   /**
    * {@link https://www.prisma.io/docs/concepts/components/prisma-client/aggregations Aggregation Docs}
    * 
+   * Select which fields to average
+  **/
+  _avg?: ApiKeyAvgAggregateInputType
+  /**
+   * {@link https://www.prisma.io/docs/concepts/components/prisma-client/aggregations Aggregation Docs}
+   * 
+   * Select which fields to sum
+  **/
+  _sum?: ApiKeySumAggregateInputType
+  /**
+   * {@link https://www.prisma.io/docs/concepts/components/prisma-client/aggregations Aggregation Docs}
+   * 
    * Select which fields to find the minimum value
   **/
   _min?: ApiKeyMinAggregateInputType
@@ -149,6 +185,8 @@ export type ApiKeyGroupByArgs<ExtArgs extends runtime.Types.Extensions.InternalA
   take?: number
   skip?: number
   _count?: ApiKeyCountAggregateInputType | true
+  _avg?: ApiKeyAvgAggregateInputType
+  _sum?: ApiKeySumAggregateInputType
   _min?: ApiKeyMinAggregateInputType
   _max?: ApiKeyMaxAggregateInputType
 }
@@ -158,9 +196,12 @@ export type ApiKeyGroupByOutputType = {
   name: string
   keyHash: string
   scopes: string
+  rateLimitPerMinute: number
   createdAt: Date
   revokedAt: Date | null
   _count: ApiKeyCountAggregateOutputType | null
+  _avg: ApiKeyAvgAggregateOutputType | null
+  _sum: ApiKeySumAggregateOutputType | null
   _min: ApiKeyMinAggregateOutputType | null
   _max: ApiKeyMaxAggregateOutputType | null
 }
@@ -188,6 +229,7 @@ export type ApiKeyWhereInput = {
   name?: Prisma.StringFilter<"ApiKey"> | string
   keyHash?: Prisma.StringFilter<"ApiKey"> | string
   scopes?: Prisma.StringFilter<"ApiKey"> | string
+  rateLimitPerMinute?: Prisma.IntFilter<"ApiKey"> | number
   createdAt?: Prisma.DateTimeFilter<"ApiKey"> | Date | string
   revokedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
 }
@@ -197,6 +239,7 @@ export type ApiKeyOrderByWithRelationInput = {
   name?: Prisma.SortOrder
   keyHash?: Prisma.SortOrder
   scopes?: Prisma.SortOrder
+  rateLimitPerMinute?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   revokedAt?: Prisma.SortOrderInput | Prisma.SortOrder
 }
@@ -209,6 +252,7 @@ export type ApiKeyWhereUniqueInput = Prisma.AtLeast<{
   NOT?: Prisma.ApiKeyWhereInput | Prisma.ApiKeyWhereInput[]
   name?: Prisma.StringFilter<"ApiKey"> | string
   scopes?: Prisma.StringFilter<"ApiKey"> | string
+  rateLimitPerMinute?: Prisma.IntFilter<"ApiKey"> | number
   createdAt?: Prisma.DateTimeFilter<"ApiKey"> | Date | string
   revokedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
 }, "id" | "keyHash">
@@ -218,11 +262,14 @@ export type ApiKeyOrderByWithAggregationInput = {
   name?: Prisma.SortOrder
   keyHash?: Prisma.SortOrder
   scopes?: Prisma.SortOrder
+  rateLimitPerMinute?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   revokedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.ApiKeyCountOrderByAggregateInput
+  _avg?: Prisma.ApiKeyAvgOrderByAggregateInput
   _max?: Prisma.ApiKeyMaxOrderByAggregateInput
   _min?: Prisma.ApiKeyMinOrderByAggregateInput
+  _sum?: Prisma.ApiKeySumOrderByAggregateInput
 }
 
 export type ApiKeyScalarWhereWithAggregatesInput = {
@@ -233,6 +280,7 @@ export type ApiKeyScalarWhereWithAggregatesInput = {
   name?: Prisma.StringWithAggregatesFilter<"ApiKey"> | string
   keyHash?: Prisma.StringWithAggregatesFilter<"ApiKey"> | string
   scopes?: Prisma.StringWithAggregatesFilter<"ApiKey"> | string
+  rateLimitPerMinute?: Prisma.IntWithAggregatesFilter<"ApiKey"> | number
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"ApiKey"> | Date | string
   revokedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"ApiKey"> | Date | string | null
 }
@@ -242,6 +290,7 @@ export type ApiKeyCreateInput = {
   name: string
   keyHash: string
   scopes: string
+  rateLimitPerMinute?: number
   createdAt?: Date | string
   revokedAt?: Date | string | null
 }
@@ -251,6 +300,7 @@ export type ApiKeyUncheckedCreateInput = {
   name: string
   keyHash: string
   scopes: string
+  rateLimitPerMinute?: number
   createdAt?: Date | string
   revokedAt?: Date | string | null
 }
@@ -260,6 +310,7 @@ export type ApiKeyUpdateInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   keyHash?: Prisma.StringFieldUpdateOperationsInput | string
   scopes?: Prisma.StringFieldUpdateOperationsInput | string
+  rateLimitPerMinute?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
@@ -269,6 +320,7 @@ export type ApiKeyUncheckedUpdateInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   keyHash?: Prisma.StringFieldUpdateOperationsInput | string
   scopes?: Prisma.StringFieldUpdateOperationsInput | string
+  rateLimitPerMinute?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
@@ -278,6 +330,7 @@ export type ApiKeyCreateManyInput = {
   name: string
   keyHash: string
   scopes: string
+  rateLimitPerMinute?: number
   createdAt?: Date | string
   revokedAt?: Date | string | null
 }
@@ -287,6 +340,7 @@ export type ApiKeyUpdateManyMutationInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   keyHash?: Prisma.StringFieldUpdateOperationsInput | string
   scopes?: Prisma.StringFieldUpdateOperationsInput | string
+  rateLimitPerMinute?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
@@ -296,6 +350,7 @@ export type ApiKeyUncheckedUpdateManyInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   keyHash?: Prisma.StringFieldUpdateOperationsInput | string
   scopes?: Prisma.StringFieldUpdateOperationsInput | string
+  rateLimitPerMinute?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
@@ -305,8 +360,13 @@ export type ApiKeyCountOrderByAggregateInput = {
   name?: Prisma.SortOrder
   keyHash?: Prisma.SortOrder
   scopes?: Prisma.SortOrder
+  rateLimitPerMinute?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   revokedAt?: Prisma.SortOrder
+}
+
+export type ApiKeyAvgOrderByAggregateInput = {
+  rateLimitPerMinute?: Prisma.SortOrder
 }
 
 export type ApiKeyMaxOrderByAggregateInput = {
@@ -314,6 +374,7 @@ export type ApiKeyMaxOrderByAggregateInput = {
   name?: Prisma.SortOrder
   keyHash?: Prisma.SortOrder
   scopes?: Prisma.SortOrder
+  rateLimitPerMinute?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   revokedAt?: Prisma.SortOrder
 }
@@ -323,8 +384,13 @@ export type ApiKeyMinOrderByAggregateInput = {
   name?: Prisma.SortOrder
   keyHash?: Prisma.SortOrder
   scopes?: Prisma.SortOrder
+  rateLimitPerMinute?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   revokedAt?: Prisma.SortOrder
+}
+
+export type ApiKeySumOrderByAggregateInput = {
+  rateLimitPerMinute?: Prisma.SortOrder
 }
 
 
@@ -334,6 +400,7 @@ export type ApiKeySelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   name?: boolean
   keyHash?: boolean
   scopes?: boolean
+  rateLimitPerMinute?: boolean
   createdAt?: boolean
   revokedAt?: boolean
 }, ExtArgs["result"]["apiKey"]>
@@ -343,6 +410,7 @@ export type ApiKeySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   name?: boolean
   keyHash?: boolean
   scopes?: boolean
+  rateLimitPerMinute?: boolean
   createdAt?: boolean
   revokedAt?: boolean
 }, ExtArgs["result"]["apiKey"]>
@@ -352,6 +420,7 @@ export type ApiKeySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   name?: boolean
   keyHash?: boolean
   scopes?: boolean
+  rateLimitPerMinute?: boolean
   createdAt?: boolean
   revokedAt?: boolean
 }, ExtArgs["result"]["apiKey"]>
@@ -361,11 +430,12 @@ export type ApiKeySelectScalar = {
   name?: boolean
   keyHash?: boolean
   scopes?: boolean
+  rateLimitPerMinute?: boolean
   createdAt?: boolean
   revokedAt?: boolean
 }
 
-export type ApiKeyOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "name" | "keyHash" | "scopes" | "createdAt" | "revokedAt", ExtArgs["result"]["apiKey"]>
+export type ApiKeyOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "name" | "keyHash" | "scopes" | "rateLimitPerMinute" | "createdAt" | "revokedAt", ExtArgs["result"]["apiKey"]>
 
 export type $ApiKeyPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "ApiKey"
@@ -381,6 +451,10 @@ export type $ApiKeyPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
      * JSON array of scopes.
      */
     scopes: string
+    /**
+     * Requests a minute this key may make (a per-key rate limit).
+     */
+    rateLimitPerMinute: number
     createdAt: Date
     revokedAt: Date | null
   }, ExtArgs["result"]["apiKey"]>
@@ -810,6 +884,7 @@ export interface ApiKeyFieldRefs {
   readonly name: Prisma.FieldRef<"ApiKey", 'String'>
   readonly keyHash: Prisma.FieldRef<"ApiKey", 'String'>
   readonly scopes: Prisma.FieldRef<"ApiKey", 'String'>
+  readonly rateLimitPerMinute: Prisma.FieldRef<"ApiKey", 'Int'>
   readonly createdAt: Prisma.FieldRef<"ApiKey", 'DateTime'>
   readonly revokedAt: Prisma.FieldRef<"ApiKey", 'DateTime'>
 }

@@ -31,6 +31,8 @@ export type ApprovalMinAggregateOutputType = {
   role: string | null
   decision: string | null
   comment: string | null
+  signature: string | null
+  message: string | null
   createdAt: Date | null
 }
 
@@ -41,6 +43,8 @@ export type ApprovalMaxAggregateOutputType = {
   role: string | null
   decision: string | null
   comment: string | null
+  signature: string | null
+  message: string | null
   createdAt: Date | null
 }
 
@@ -51,6 +55,8 @@ export type ApprovalCountAggregateOutputType = {
   role: number
   decision: number
   comment: number
+  signature: number
+  message: number
   createdAt: number
   _all: number
 }
@@ -63,6 +69,8 @@ export type ApprovalMinAggregateInputType = {
   role?: true
   decision?: true
   comment?: true
+  signature?: true
+  message?: true
   createdAt?: true
 }
 
@@ -73,6 +81,8 @@ export type ApprovalMaxAggregateInputType = {
   role?: true
   decision?: true
   comment?: true
+  signature?: true
+  message?: true
   createdAt?: true
 }
 
@@ -83,6 +93,8 @@ export type ApprovalCountAggregateInputType = {
   role?: true
   decision?: true
   comment?: true
+  signature?: true
+  message?: true
   createdAt?: true
   _all?: true
 }
@@ -166,6 +178,8 @@ export type ApprovalGroupByOutputType = {
   role: string
   decision: string
   comment: string | null
+  signature: string | null
+  message: string | null
   createdAt: Date
   _count: ApprovalCountAggregateOutputType | null
   _min: ApprovalMinAggregateOutputType | null
@@ -197,6 +211,8 @@ export type ApprovalWhereInput = {
   role?: Prisma.StringFilter<"Approval"> | string
   decision?: Prisma.StringFilter<"Approval"> | string
   comment?: Prisma.StringNullableFilter<"Approval"> | string | null
+  signature?: Prisma.StringNullableFilter<"Approval"> | string | null
+  message?: Prisma.StringNullableFilter<"Approval"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Approval"> | Date | string
   settlement?: Prisma.XOR<Prisma.SettlementScalarRelationFilter, Prisma.SettlementWhereInput>
 }
@@ -208,6 +224,8 @@ export type ApprovalOrderByWithRelationInput = {
   role?: Prisma.SortOrder
   decision?: Prisma.SortOrder
   comment?: Prisma.SortOrderInput | Prisma.SortOrder
+  signature?: Prisma.SortOrderInput | Prisma.SortOrder
+  message?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   settlement?: Prisma.SettlementOrderByWithRelationInput
 }
@@ -223,6 +241,8 @@ export type ApprovalWhereUniqueInput = Prisma.AtLeast<{
   role?: Prisma.StringFilter<"Approval"> | string
   decision?: Prisma.StringFilter<"Approval"> | string
   comment?: Prisma.StringNullableFilter<"Approval"> | string | null
+  signature?: Prisma.StringNullableFilter<"Approval"> | string | null
+  message?: Prisma.StringNullableFilter<"Approval"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Approval"> | Date | string
   settlement?: Prisma.XOR<Prisma.SettlementScalarRelationFilter, Prisma.SettlementWhereInput>
 }, "id" | "settlementId_approver">
@@ -234,6 +254,8 @@ export type ApprovalOrderByWithAggregationInput = {
   role?: Prisma.SortOrder
   decision?: Prisma.SortOrder
   comment?: Prisma.SortOrderInput | Prisma.SortOrder
+  signature?: Prisma.SortOrderInput | Prisma.SortOrder
+  message?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   _count?: Prisma.ApprovalCountOrderByAggregateInput
   _max?: Prisma.ApprovalMaxOrderByAggregateInput
@@ -250,6 +272,8 @@ export type ApprovalScalarWhereWithAggregatesInput = {
   role?: Prisma.StringWithAggregatesFilter<"Approval"> | string
   decision?: Prisma.StringWithAggregatesFilter<"Approval"> | string
   comment?: Prisma.StringNullableWithAggregatesFilter<"Approval"> | string | null
+  signature?: Prisma.StringNullableWithAggregatesFilter<"Approval"> | string | null
+  message?: Prisma.StringNullableWithAggregatesFilter<"Approval"> | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Approval"> | Date | string
 }
 
@@ -259,6 +283,8 @@ export type ApprovalCreateInput = {
   role: string
   decision: string
   comment?: string | null
+  signature?: string | null
+  message?: string | null
   createdAt?: Date | string
   settlement: Prisma.SettlementCreateNestedOneWithoutApprovalsInput
 }
@@ -270,6 +296,8 @@ export type ApprovalUncheckedCreateInput = {
   role: string
   decision: string
   comment?: string | null
+  signature?: string | null
+  message?: string | null
   createdAt?: Date | string
 }
 
@@ -279,6 +307,8 @@ export type ApprovalUpdateInput = {
   role?: Prisma.StringFieldUpdateOperationsInput | string
   decision?: Prisma.StringFieldUpdateOperationsInput | string
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  signature?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   settlement?: Prisma.SettlementUpdateOneRequiredWithoutApprovalsNestedInput
 }
@@ -290,6 +320,8 @@ export type ApprovalUncheckedUpdateInput = {
   role?: Prisma.StringFieldUpdateOperationsInput | string
   decision?: Prisma.StringFieldUpdateOperationsInput | string
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  signature?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -300,6 +332,8 @@ export type ApprovalCreateManyInput = {
   role: string
   decision: string
   comment?: string | null
+  signature?: string | null
+  message?: string | null
   createdAt?: Date | string
 }
 
@@ -309,6 +343,8 @@ export type ApprovalUpdateManyMutationInput = {
   role?: Prisma.StringFieldUpdateOperationsInput | string
   decision?: Prisma.StringFieldUpdateOperationsInput | string
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  signature?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -319,6 +355,8 @@ export type ApprovalUncheckedUpdateManyInput = {
   role?: Prisma.StringFieldUpdateOperationsInput | string
   decision?: Prisma.StringFieldUpdateOperationsInput | string
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  signature?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -344,6 +382,8 @@ export type ApprovalCountOrderByAggregateInput = {
   role?: Prisma.SortOrder
   decision?: Prisma.SortOrder
   comment?: Prisma.SortOrder
+  signature?: Prisma.SortOrder
+  message?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -354,6 +394,8 @@ export type ApprovalMaxOrderByAggregateInput = {
   role?: Prisma.SortOrder
   decision?: Prisma.SortOrder
   comment?: Prisma.SortOrder
+  signature?: Prisma.SortOrder
+  message?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -364,6 +406,8 @@ export type ApprovalMinOrderByAggregateInput = {
   role?: Prisma.SortOrder
   decision?: Prisma.SortOrder
   comment?: Prisma.SortOrder
+  signature?: Prisma.SortOrder
+  message?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -415,6 +459,8 @@ export type ApprovalCreateWithoutSettlementInput = {
   role: string
   decision: string
   comment?: string | null
+  signature?: string | null
+  message?: string | null
   createdAt?: Date | string
 }
 
@@ -424,6 +470,8 @@ export type ApprovalUncheckedCreateWithoutSettlementInput = {
   role: string
   decision: string
   comment?: string | null
+  signature?: string | null
+  message?: string | null
   createdAt?: Date | string
 }
 
@@ -462,6 +510,8 @@ export type ApprovalScalarWhereInput = {
   role?: Prisma.StringFilter<"Approval"> | string
   decision?: Prisma.StringFilter<"Approval"> | string
   comment?: Prisma.StringNullableFilter<"Approval"> | string | null
+  signature?: Prisma.StringNullableFilter<"Approval"> | string | null
+  message?: Prisma.StringNullableFilter<"Approval"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Approval"> | Date | string
 }
 
@@ -471,6 +521,8 @@ export type ApprovalCreateManySettlementInput = {
   role: string
   decision: string
   comment?: string | null
+  signature?: string | null
+  message?: string | null
   createdAt?: Date | string
 }
 
@@ -480,6 +532,8 @@ export type ApprovalUpdateWithoutSettlementInput = {
   role?: Prisma.StringFieldUpdateOperationsInput | string
   decision?: Prisma.StringFieldUpdateOperationsInput | string
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  signature?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -489,6 +543,8 @@ export type ApprovalUncheckedUpdateWithoutSettlementInput = {
   role?: Prisma.StringFieldUpdateOperationsInput | string
   decision?: Prisma.StringFieldUpdateOperationsInput | string
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  signature?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -498,6 +554,8 @@ export type ApprovalUncheckedUpdateManyWithoutSettlementInput = {
   role?: Prisma.StringFieldUpdateOperationsInput | string
   decision?: Prisma.StringFieldUpdateOperationsInput | string
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  signature?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -510,6 +568,8 @@ export type ApprovalSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   role?: boolean
   decision?: boolean
   comment?: boolean
+  signature?: boolean
+  message?: boolean
   createdAt?: boolean
   settlement?: boolean | Prisma.SettlementDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["approval"]>
@@ -521,6 +581,8 @@ export type ApprovalSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   role?: boolean
   decision?: boolean
   comment?: boolean
+  signature?: boolean
+  message?: boolean
   createdAt?: boolean
   settlement?: boolean | Prisma.SettlementDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["approval"]>
@@ -532,6 +594,8 @@ export type ApprovalSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   role?: boolean
   decision?: boolean
   comment?: boolean
+  signature?: boolean
+  message?: boolean
   createdAt?: boolean
   settlement?: boolean | Prisma.SettlementDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["approval"]>
@@ -543,10 +607,12 @@ export type ApprovalSelectScalar = {
   role?: boolean
   decision?: boolean
   comment?: boolean
+  signature?: boolean
+  message?: boolean
   createdAt?: boolean
 }
 
-export type ApprovalOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "settlementId" | "approver" | "role" | "decision" | "comment" | "createdAt", ExtArgs["result"]["approval"]>
+export type ApprovalOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "settlementId" | "approver" | "role" | "decision" | "comment" | "signature" | "message" | "createdAt", ExtArgs["result"]["approval"]>
 export type ApprovalInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   settlement?: boolean | Prisma.SettlementDefaultArgs<ExtArgs>
 }
@@ -572,6 +638,16 @@ export type $ApprovalPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
     role: string
     decision: string
     comment: string | null
+    /**
+     * Treasurers: the EIP-712 signature (0x-hex) over `message`, checked again by every signer
+     * and by `custody audit verify`.
+     */
+    signature: string | null
+    /**
+     * Treasurers: the EIP-712 message signed (canonical JSON of the settlement's inputs,
+     * payouts and commitment).
+     */
+    message: string | null
     createdAt: Date
   }, ExtArgs["result"]["approval"]>
   composites: {}
@@ -1003,6 +1079,8 @@ export interface ApprovalFieldRefs {
   readonly role: Prisma.FieldRef<"Approval", 'String'>
   readonly decision: Prisma.FieldRef<"Approval", 'String'>
   readonly comment: Prisma.FieldRef<"Approval", 'String'>
+  readonly signature: Prisma.FieldRef<"Approval", 'String'>
+  readonly message: Prisma.FieldRef<"Approval", 'String'>
   readonly createdAt: Prisma.FieldRef<"Approval", 'DateTime'>
 }
     

@@ -53,6 +53,7 @@ export type BatchMinAggregateOutputType = {
   withdrawals: string | null
   withdrawalsRoot: string | null
   settlementId: string | null
+  submittedBy: string | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -74,6 +75,7 @@ export type BatchMaxAggregateOutputType = {
   withdrawals: string | null
   withdrawalsRoot: string | null
   settlementId: string | null
+  submittedBy: string | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -95,6 +97,7 @@ export type BatchCountAggregateOutputType = {
   withdrawals: number
   withdrawalsRoot: number
   settlementId: number
+  submittedBy: number
   createdAt: number
   updatedAt: number
   _all: number
@@ -128,6 +131,7 @@ export type BatchMinAggregateInputType = {
   withdrawals?: true
   withdrawalsRoot?: true
   settlementId?: true
+  submittedBy?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -149,6 +153,7 @@ export type BatchMaxAggregateInputType = {
   withdrawals?: true
   withdrawalsRoot?: true
   settlementId?: true
+  submittedBy?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -170,6 +175,7 @@ export type BatchCountAggregateInputType = {
   withdrawals?: true
   withdrawalsRoot?: true
   settlementId?: true
+  submittedBy?: true
   createdAt?: true
   updatedAt?: true
   _all?: true
@@ -278,6 +284,7 @@ export type BatchGroupByOutputType = {
   withdrawals: string | null
   withdrawalsRoot: string | null
   settlementId: string | null
+  submittedBy: string | null
   createdAt: Date
   updatedAt: Date
   _count: BatchCountAggregateOutputType | null
@@ -322,6 +329,7 @@ export type BatchWhereInput = {
   withdrawals?: Prisma.StringNullableFilter<"Batch"> | string | null
   withdrawalsRoot?: Prisma.StringNullableFilter<"Batch"> | string | null
   settlementId?: Prisma.StringNullableFilter<"Batch"> | string | null
+  submittedBy?: Prisma.StringNullableFilter<"Batch"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Batch"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Batch"> | Date | string
   settlement?: Prisma.XOR<Prisma.SettlementNullableScalarRelationFilter, Prisma.SettlementWhereInput> | null
@@ -344,6 +352,7 @@ export type BatchOrderByWithRelationInput = {
   withdrawals?: Prisma.SortOrderInput | Prisma.SortOrder
   withdrawalsRoot?: Prisma.SortOrderInput | Prisma.SortOrder
   settlementId?: Prisma.SortOrderInput | Prisma.SortOrder
+  submittedBy?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   settlement?: Prisma.SettlementOrderByWithRelationInput
@@ -369,6 +378,7 @@ export type BatchWhereUniqueInput = Prisma.AtLeast<{
   withdrawals?: Prisma.StringNullableFilter<"Batch"> | string | null
   withdrawalsRoot?: Prisma.StringNullableFilter<"Batch"> | string | null
   settlementId?: Prisma.StringNullableFilter<"Batch"> | string | null
+  submittedBy?: Prisma.StringNullableFilter<"Batch"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Batch"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Batch"> | Date | string
   settlement?: Prisma.XOR<Prisma.SettlementNullableScalarRelationFilter, Prisma.SettlementWhereInput> | null
@@ -391,6 +401,7 @@ export type BatchOrderByWithAggregationInput = {
   withdrawals?: Prisma.SortOrderInput | Prisma.SortOrder
   withdrawalsRoot?: Prisma.SortOrderInput | Prisma.SortOrder
   settlementId?: Prisma.SortOrderInput | Prisma.SortOrder
+  submittedBy?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.BatchCountOrderByAggregateInput
@@ -420,6 +431,7 @@ export type BatchScalarWhereWithAggregatesInput = {
   withdrawals?: Prisma.StringNullableWithAggregatesFilter<"Batch"> | string | null
   withdrawalsRoot?: Prisma.StringNullableWithAggregatesFilter<"Batch"> | string | null
   settlementId?: Prisma.StringNullableWithAggregatesFilter<"Batch"> | string | null
+  submittedBy?: Prisma.StringNullableWithAggregatesFilter<"Batch"> | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Batch"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Batch"> | Date | string
 }
@@ -440,6 +452,7 @@ export type BatchCreateInput = {
   gasUsed?: string | null
   withdrawals?: string | null
   withdrawalsRoot?: string | null
+  submittedBy?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   settlement?: Prisma.SettlementCreateNestedOneWithoutBatchesInput
@@ -462,6 +475,7 @@ export type BatchUncheckedCreateInput = {
   withdrawals?: string | null
   withdrawalsRoot?: string | null
   settlementId?: string | null
+  submittedBy?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -482,6 +496,7 @@ export type BatchUpdateInput = {
   gasUsed?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawals?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawalsRoot?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  submittedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   settlement?: Prisma.SettlementUpdateOneWithoutBatchesNestedInput
@@ -504,6 +519,7 @@ export type BatchUncheckedUpdateInput = {
   withdrawals?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawalsRoot?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   settlementId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  submittedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -525,6 +541,7 @@ export type BatchCreateManyInput = {
   withdrawals?: string | null
   withdrawalsRoot?: string | null
   settlementId?: string | null
+  submittedBy?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -545,6 +562,7 @@ export type BatchUpdateManyMutationInput = {
   gasUsed?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawals?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawalsRoot?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  submittedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -566,6 +584,7 @@ export type BatchUncheckedUpdateManyInput = {
   withdrawals?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawalsRoot?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   settlementId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  submittedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -587,6 +606,7 @@ export type BatchCountOrderByAggregateInput = {
   withdrawals?: Prisma.SortOrder
   withdrawalsRoot?: Prisma.SortOrder
   settlementId?: Prisma.SortOrder
+  submittedBy?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -613,6 +633,7 @@ export type BatchMaxOrderByAggregateInput = {
   withdrawals?: Prisma.SortOrder
   withdrawalsRoot?: Prisma.SortOrder
   settlementId?: Prisma.SortOrder
+  submittedBy?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -634,6 +655,7 @@ export type BatchMinOrderByAggregateInput = {
   withdrawals?: Prisma.SortOrder
   withdrawalsRoot?: Prisma.SortOrder
   settlementId?: Prisma.SortOrder
+  submittedBy?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -739,6 +761,7 @@ export type BatchCreateWithoutSettlementInput = {
   gasUsed?: string | null
   withdrawals?: string | null
   withdrawalsRoot?: string | null
+  submittedBy?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -759,6 +782,7 @@ export type BatchUncheckedCreateWithoutSettlementInput = {
   gasUsed?: string | null
   withdrawals?: string | null
   withdrawalsRoot?: string | null
+  submittedBy?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -808,6 +832,7 @@ export type BatchScalarWhereInput = {
   withdrawals?: Prisma.StringNullableFilter<"Batch"> | string | null
   withdrawalsRoot?: Prisma.StringNullableFilter<"Batch"> | string | null
   settlementId?: Prisma.StringNullableFilter<"Batch"> | string | null
+  submittedBy?: Prisma.StringNullableFilter<"Batch"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Batch"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Batch"> | Date | string
 }
@@ -828,6 +853,7 @@ export type BatchCreateManySettlementInput = {
   gasUsed?: string | null
   withdrawals?: string | null
   withdrawalsRoot?: string | null
+  submittedBy?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -848,6 +874,7 @@ export type BatchUpdateWithoutSettlementInput = {
   gasUsed?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawals?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawalsRoot?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  submittedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -868,6 +895,7 @@ export type BatchUncheckedUpdateWithoutSettlementInput = {
   gasUsed?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawals?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawalsRoot?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  submittedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -888,6 +916,7 @@ export type BatchUncheckedUpdateManyWithoutSettlementInput = {
   gasUsed?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawals?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawalsRoot?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  submittedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -911,6 +940,7 @@ export type BatchSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   withdrawals?: boolean
   withdrawalsRoot?: boolean
   settlementId?: boolean
+  submittedBy?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   settlement?: boolean | Prisma.Batch$settlementArgs<ExtArgs>
@@ -933,6 +963,7 @@ export type BatchSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   withdrawals?: boolean
   withdrawalsRoot?: boolean
   settlementId?: boolean
+  submittedBy?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   settlement?: boolean | Prisma.Batch$settlementArgs<ExtArgs>
@@ -955,6 +986,7 @@ export type BatchSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   withdrawals?: boolean
   withdrawalsRoot?: boolean
   settlementId?: boolean
+  submittedBy?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   settlement?: boolean | Prisma.Batch$settlementArgs<ExtArgs>
@@ -977,11 +1009,12 @@ export type BatchSelectScalar = {
   withdrawals?: boolean
   withdrawalsRoot?: boolean
   settlementId?: boolean
+  submittedBy?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type BatchOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "number" | "status" | "reason" | "txs" | "txCount" | "idempotencyKey" | "requestHash" | "env" | "preStateRoot" | "stateRoot" | "receiptsRoot" | "gasUsed" | "withdrawals" | "withdrawalsRoot" | "settlementId" | "createdAt" | "updatedAt", ExtArgs["result"]["batch"]>
+export type BatchOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "number" | "status" | "reason" | "txs" | "txCount" | "idempotencyKey" | "requestHash" | "env" | "preStateRoot" | "stateRoot" | "receiptsRoot" | "gasUsed" | "withdrawals" | "withdrawalsRoot" | "settlementId" | "submittedBy" | "createdAt" | "updatedAt", ExtArgs["result"]["batch"]>
 export type BatchInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   settlement?: boolean | Prisma.Batch$settlementArgs<ExtArgs>
 }
@@ -1017,6 +1050,10 @@ export type $BatchPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
     withdrawals: string | null
     withdrawalsRoot: string | null
     settlementId: string | null
+    /**
+     * The API key that submitted it over REST (null for batch files run by `custody settle`).
+     */
+    submittedBy: string | null
     createdAt: Date
     updatedAt: Date
   }, ExtArgs["result"]["batch"]>
@@ -1459,6 +1496,7 @@ export interface BatchFieldRefs {
   readonly withdrawals: Prisma.FieldRef<"Batch", 'String'>
   readonly withdrawalsRoot: Prisma.FieldRef<"Batch", 'String'>
   readonly settlementId: Prisma.FieldRef<"Batch", 'String'>
+  readonly submittedBy: Prisma.FieldRef<"Batch", 'String'>
   readonly createdAt: Prisma.FieldRef<"Batch", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Batch", 'DateTime'>
 }

@@ -1,0 +1,177 @@
+/**
+ * `GET /v1/custody` (the custody address, its descriptor, its outputs, balance and reserves
+ * against the bridge's liabilities) and `GET /v1/signers` (each signer's own answer: does it
+ * hold its part of the custody key, how far its own rollup is).
+ */
+import { address } from 'bitcoinjs-lib';
+import { z } from 'zod';
+import { hex } from '../../../settlement/custody-types/keys.ts';
+import { settlementNetwork } from '../../../settlement/networks.ts';
+import { CustodyError } from '../../../shared/errors.ts';
+import { defineRoute, type Route } from '../../http/routes.ts';
+import type { Custody } from '../custody.ts';
+import type { SettlementDeps } from '../settlement/deps.ts';
+import { knownOutputs, reservesNow } from '../settlement/propose.ts';
+import type { RestDeps } from './deps.ts';
+import { problems } from './problems.ts';
+
+export class NotReadyError extends CustodyError {
+  constructor(detail: string) {
+    super('not-ready', 503, 'Not ready', detail);
+  }
+}
+
+const CustodyView = z
+  .object({
+    scheme: z.string(),
+    address: z.string(),
+    scriptPubKey: z.string(),
+    descriptor: z.string(),
+    threshold: z.number().int(),
+    signers: z.array(z.string()),
+    utxos: z.array(
+      z.object({
+        txid: z.string(),
+        vout: z.number().int(),
+        valueSats: z.string(),
+        confirmations: z.number().int(),
+      }),
+    ),
+    balanceSats: z.string(),
+    reserves: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'Custody' });
+
+const SignerStatus = z
+  .object({
+    name: z.string(),
+    identityKey: z.string(),
+    reachable: z.boolean(),
+    holdsKey: z.boolean(),
+    rollupHeight: z.number().int().nullable(),
+    rollupRoot: z.string().nullable(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'SignerStatus' });
+
+export function custodyRoutes(deps: RestDeps): Route[] {
+  return [custodyRoute(deps), signersRoute(deps)];
+}
+
+function ready(deps: RestDeps): { custody: Custody; settlement: SettlementDeps } {
+  const custody = deps.custody();
+  const settlement = deps.settlement();
+  if (custody === undefined || settlement === undefined) {
+    throw new NotReadyError('the signers are starting and the custody key is not established yet');
+  }
+  return { custody, settlement };
+}
+
+function custodyRoute(deps: RestDeps): Route {
+  return defineRoute({
+    method: 'get',
+    path: '/v1/custody',
+    operationId: 'getCustody',
+    summary: 'The custody address, descriptor, outputs, balance and reserves',
+    tags: ['custody'],
+    auth: true,
+    responses: {
+      '200': { description: 'The custody', schema: CustodyView },
+      ...problems(401, 403, 429, 503),
+    },
+    handler: async () => {
+      const { custody, settlement } = ready(deps);
+      const network = settlementNetwork(deps.config.network);
+      const utxos = await knownOutputs(settlement);
+      return {
+        status: 200,
+        json: {
+          scheme: custody.key.scheme,
+          address: address.fromOutputScript(settlement.type.scriptPubKey, network.bitcoinjs),
+          scriptPubKey: hex(settlement.type.scriptPubKey),
+          descriptor: custody.key.descriptor,
+          threshold: custody.key.threshold,
+          signers: custody.key.signerNames,
+          utxos: utxos.map((u) => ({
+            txid: u.txid,
+            vout: u.vout,
+            valueSats: u.valueSats.toString(),
+            confirmations: u.confirmations,
+          })),
+          balanceSats: utxos.reduce((s, u) => s + u.valueSats, 0n).toString(),
+          reserves: await reservesNow(settlement),
+        },
+      };
+    },
+  });
+}
+
+const SIGNER_TIMEOUT_MS = 3000;
+
+function signersRoute(deps: RestDeps): Route {
+  return defineRoute({
+    method: 'get',
+    path: '/v1/signers',
+    operationId: 'listSigners',
+    summary: "Each signer's status, from its own signed answers",
+    tags: ['custody'],
+    auth: true,
+    responses: {
+      '200': {
+        description: 'The signers',
+        schema: z.object({ items: z.array(SignerStatus) }).meta({ id: 'Signers' }),
+      },
+      ...problems(401, 403, 429, 503),
+    },
+    handler: async () => {
+      const { custody } = ready(deps);
+      const items = await Promise.all(custody.signers.map((s) => signerStatus(custody, s)));
+      return { status: 200, json: { items } };
+    },
+  });
+}
+
+async function signerStatus(
+  custody: Custody,
+  s: Custody['signers'][number],
+): Promise<z.infer<typeof SignerStatus>> {
+  const base = { name: s.name, identityKey: s.client.identityKey };
+  try {
+    const [key, head] = await withTimeout(
+      Promise.all([
+        s.client.get<{ keyId: string }>(`/v1/keys/${encodeURIComponent(custody.key.id)}`),
+        s.client.get<{ height: number; root: string }>('/v1/rollup/head'),
+      ]),
+    );
+    return {
+      ...base,
+      reachable: true,
+      holdsKey: key.keyId === custody.key.id,
+      rollupHeight: head.height,
+      rollupRoot: head.root,
+      error: null,
+    };
+  } catch (error) {
+    return {
+      ...base,
+      reachable: false,
+      holdsKey: false,
+      rollupHeight: null,
+      rollupRoot: null,
+      error: (error as Error).message,
+    };
+  }
+}
+
+function withTimeout<T>(p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer in ${SIGNER_TIMEOUT_MS} ms`)),
+        SIGNER_TIMEOUT_MS,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

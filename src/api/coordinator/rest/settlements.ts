@@ -1,0 +1,177 @@
+/**
+ * `GET /v1/settlements`, `GET /v1/settlements/{id}` and its PSBT. Settlement status: proposed →
+ * approved → signing → signed → broadcast → confirmed, or exported (offline backend), failed
+ * with a reason, held (the custody cannot pay it yet). `txid` and `rawTx` appear once the
+ * transaction is broadcast (or exported), not before.
+ */
+import { z } from 'zod';
+import { approvalMessage } from '../../../settlement/approval-message.ts';
+import { unsignedTransaction } from '../../../settlement/build.ts';
+import { settlementNetwork } from '../../../settlement/networks.ts';
+import { parsePsbt } from '../../../settlement/psbt.ts';
+import type { StoredInputs } from '../../../settlement/stored.ts';
+import { ConflictError } from '../../../shared/errors.ts';
+import { ID_PREFIXES, idPattern } from '../../../shared/ids.ts';
+import type { Db } from '../../../store/store.ts';
+import { defineRoute, type Route } from '../../http/routes.ts';
+import type { RestDeps } from './deps.ts';
+import { pageArgs, pageQuery, pageSchema, toPage } from './pagination.ts';
+import { notFound, problems } from './problems.ts';
+
+export const SettlementId = z
+  .string()
+  .regex(idPattern(ID_PREFIXES.settlement), 'expected a settlement id (stl_ and 26 characters)');
+
+/** Statuses in which the transaction is public: it was handed to the node or the operator. */
+const PUBLISHED = new Set(['broadcast', 'confirmed', 'exported']);
+
+const Output = z.object({ txid: z.string(), vout: z.number().int(), valueSats: z.string() });
+const Payout = z.object({ scriptPubKey: z.string(), valueSats: z.string() });
+
+export const SettlementView = z
+  .object({
+    id: z.string(),
+    status: z.string(),
+    reason: z.string().nullable(),
+    batchIds: z.array(z.string()),
+    batchNumber: z.number().int().nullable(),
+    inputs: z.array(Output),
+    payouts: z.array(Payout),
+    commitment: z.string().nullable(),
+    feeSats: z.string().nullable(),
+    feeRate: z.string().nullable(),
+    txid: z.string().nullable(),
+    rawTx: z.string().nullable(),
+    confirmations: z.number().int(),
+    blockHash: z.string().nullable(),
+    blockHeight: z.number().int().nullable(),
+    replacedTxids: z.array(z.string()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Settlement' });
+
+type SettlementRow = NonNullable<Awaited<ReturnType<Db['settlement']['findUnique']>>> & {
+  batches: { id: string }[];
+};
+
+export function settlementView(
+  row: SettlementRow,
+  network: ReturnType<typeof settlementNetwork>,
+): z.infer<typeof SettlementView> {
+  const published = PUBLISHED.has(row.status);
+  const content =
+    row.psbt === null ? null : approvalMessage(unsignedTransaction(parsePsbt(row.psbt, network)));
+  return {
+    id: row.id,
+    status: row.status,
+    reason: row.reason,
+    batchIds: row.batches.map((b) => b.id),
+    batchNumber: row.batchNumber,
+    inputs: spentOutputs(row.inputs),
+    payouts: (content?.payouts ?? []).map((p) => ({
+      scriptPubKey: p.scriptPubKey,
+      valueSats: p.valueSats.toString(),
+    })),
+    commitment: content?.commitment ?? null,
+    feeSats: row.feeSats?.toString() ?? null,
+    feeRate: row.feeRate,
+    txid: published ? row.txid : null,
+    rawTx: published ? row.rawTx : null,
+    confirmations: row.confirmations,
+    blockHash: row.blockHash,
+    blockHeight: row.blockHeight,
+    replacedTxids:
+      row.replacedTxids === null
+        ? []
+        : (JSON.parse(row.replacedTxids) as { txid: string }[]).map((v) => v.txid),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function spentOutputs(inputs: string | null): z.infer<typeof Output>[] {
+  if (inputs === null) return [];
+  const { custodyOutputs } = JSON.parse(inputs) as StoredInputs;
+  return [custodyOutputs.current, ...custodyOutputs.topUps].map((o) => ({
+    txid: o.txid,
+    vout: o.vout,
+    valueSats: o.valueSats,
+  }));
+}
+
+const withBatches = { batches: { select: { id: true }, orderBy: { number: 'asc' as const } } };
+
+export async function findSettlement(db: Db, id: string): Promise<SettlementRow> {
+  const row = await db.settlement.findUnique({ where: { id }, include: withBatches });
+  if (row === null) throw notFound('settlement', id);
+  return row;
+}
+
+export function settlementRoutes(deps: RestDeps): Route[] {
+  const network = settlementNetwork(deps.config.network);
+  const params = z.object({ id: SettlementId });
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/settlements',
+      operationId: 'listSettlements',
+      summary: 'Settlements, newest first',
+      tags: ['settlements'],
+      auth: true,
+      request: { query: pageQuery(ID_PREFIXES.settlement) },
+      responses: {
+        '200': { description: 'One page', schema: pageSchema(SettlementView, 'SettlementPage') },
+        ...problems(400, 401, 403, 429),
+      },
+      handler: async ({ query }) => {
+        const rows = await deps.db.settlement.findMany({
+          ...pageArgs(query),
+          include: withBatches,
+        });
+        return { status: 200, json: toPage(rows, query, (r) => settlementView(r, network)) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/settlements/{id}',
+      operationId: 'getSettlement',
+      summary: 'One settlement',
+      tags: ['settlements'],
+      auth: true,
+      request: { params },
+      responses: {
+        '200': { description: 'The settlement', schema: SettlementView },
+        ...problems(400, 401, 403, 404, 429),
+      },
+      handler: async ({ params: p }) => ({
+        status: 200,
+        json: settlementView(await findSettlement(deps.db, p.id), network),
+      }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/settlements/{id}/psbt',
+      operationId: 'getSettlementPsbt',
+      summary: 'The settlement as a BIP174 PSBT (binary), with the signatures gathered so far',
+      tags: ['settlements'],
+      auth: true,
+      scopes: ['institution', 'treasurer'],
+      request: { params },
+      responses: {
+        '200': { description: 'The PSBT file', contentType: 'application/octet-stream' },
+        ...problems(400, 401, 403, 404, 409, 429),
+      },
+      handler: async ({ params: p }) => {
+        const row = await findSettlement(deps.db, p.id);
+        if (row.psbt === null) throw new ConflictError(`settlement ${p.id} has no transaction yet`);
+        return {
+          status: 200,
+          text: Buffer.from(row.psbt, 'base64'),
+          contentType: 'application/octet-stream',
+          headers: { 'Content-Disposition': `attachment; filename="${row.id}.psbt"` },
+        };
+      },
+    }),
+  ];
+}
