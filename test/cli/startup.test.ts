@@ -155,7 +155,7 @@ describe('custody start', () => {
       let out = '';
       child.stdout!.on('data', (d) => {
         out += d;
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        const m = /custody coordinator on (http:\/\/127\.0\.0\.1:\d+) /.exec(out);
         if (m) resolve(m[1]!);
       });
       child.on('exit', (code) => reject(new Error(`exited with ${code}`)));

@@ -29,7 +29,10 @@ export interface LocalSignersOpts {
    * network (and node, when there is one) as the coordinator's. Each keeps its own copy of the
    * rollup in its own directory and verifies every batch itself.
    */
-  chain: Pick<Config, 'genesisFile' | 'network' | 'bitcoinRpcUrl'>;
+  chain: Pick<Config, 'genesisFile' | 'network' | 'bitcoinRpcUrl'> & {
+    /** The configured treasurers: each local signer re-checks their approvals itself. */
+    approvals?: Config['approvals'];
+  };
 }
 
 /**
@@ -75,7 +78,8 @@ export async function startLocalSigners(opts: LocalSignersOpts): Promise<Launche
 }
 
 function localSignerConfig(name: string, opts: LocalSignersOpts): Record<string, unknown> {
-  const { genesisFile, network, bitcoinRpcUrl } = opts.chain;
+  const { genesisFile, network, bitcoinRpcUrl, approvals } = opts.chain;
+  const treasurers = approvals?.treasurers ?? [];
   return {
     name,
     databaseUrl: 'file:./signer.db',
@@ -85,6 +89,10 @@ function localSignerConfig(name: string, opts: LocalSignersOpts): Record<string,
       dataDir: './rollup',
     },
     bitcoin: { network, ...(bitcoinRpcUrl === undefined ? {} : { rpcUrl: bitcoinRpcUrl }) },
+    // Development (no treasurer configured) has nobody a signer could check approvals against.
+    ...(treasurers.length === 0
+      ? {}
+      : { approvals: { treasurers, quorum: approvals?.treasurerQuorum ?? 1 } }),
   };
 }
 

@@ -58,6 +58,18 @@ const FileSchema = z.object({
     })
     .strict()
     .prefault({}),
+  /**
+   * The treasurers whose EIP-712 approvals this signer requires before it signs a settlement
+   * (their Ethereum addresses and how many of them); none: it requires no approvals.
+   */
+  approvals: z
+    .object({
+      treasurers: z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/)).min(1),
+      quorum: z.number().int().min(1),
+    })
+    .strict()
+    .refine((a) => a.quorum <= a.treasurers.length, 'quorum: more than the treasurers listed')
+    .optional(),
   /** The limits this signer signs under (its own, whatever the coordinator's are). */
   policy: z
     .object({
@@ -90,6 +102,7 @@ export interface SignerConfig {
     dataDir: string;
   };
   bitcoin: { network: NetworkName; rpcUrl: string | undefined };
+  approvals: { treasurers: string[]; quorum: number } | undefined;
   policy: SignerPolicyConfig;
 }
 
@@ -133,6 +146,13 @@ export function loadSignerConfig(
       dataDir: path.resolve(baseDir, cfg.rollup.dataDir),
     },
     bitcoin: { network: cfg.bitcoin.network, rpcUrl: cfg.bitcoin.rpcUrl },
+    approvals:
+      cfg.approvals === undefined
+        ? undefined
+        : {
+            treasurers: cfg.approvals.treasurers.map((t) => t.toLowerCase()),
+            quorum: cfg.approvals.quorum,
+          },
     policy: cfg.policy,
   };
 }

@@ -62,6 +62,7 @@ export async function startSigner(
       backend: signerBackend(config),
       network: settlementNetwork(config.bitcoin.network),
       policy: config.policy,
+      ...(config.approvals === undefined ? {} : { approvals: config.approvals }),
     };
     const policy = (opts.verifierInProcess ?? settlementVerifier)(deps);
     const ctx: SignerContext = {

@@ -25,6 +25,7 @@ export async function signEachInput(
   id: string,
   settlement: BuiltSettlement,
 ): Promise<void> {
+  const approvals = await treasurerApprovals(deps, id);
   for (let i = 0; i < settlement.inputs.length; i++) {
     if (deps.type.signaturesIn(settlement.psbt, i).length >= deps.type.threshold) continue;
     const sighash = deps.type.sighash(settlement.unsignedTx, i, settlement.prevouts);
@@ -36,6 +37,7 @@ export async function signEachInput(
       batchNumber: Number(settlement.commitment.batchNumber),
       feeRateSatPerVb: settlement.feeRateSatPerVb,
       inputIndex: i,
+      ...(approvals.length === 0 ? {} : { approvals }),
     });
     const sigs = toInputSignatures(deps, signed.signature);
     for (const s of sigs) {
@@ -48,6 +50,18 @@ export async function signEachInput(
     deps.type.addSignatures(settlement.psbt, i, sigs);
     await deps.db.settlement.update({ where: { id }, data: { psbt: settlement.psbt.toBase64() } });
   }
+}
+
+/** The treasurers' signed approvals, forwarded: each signer checks the quorum itself. */
+async function treasurerApprovals(
+  deps: SettlementDeps,
+  id: string,
+): Promise<{ address: string; signature: string }[]> {
+  const rows = await deps.db.approval.findMany({
+    where: { settlementId: id, role: 'treasurer', decision: 'approve', signature: { not: null } },
+    orderBy: { createdAt: 'asc' },
+  });
+  return rows.map((r) => ({ address: r.approver, signature: r.signature as string }));
 }
 
 /** FROST: one BIP340 signature by the output key. Multi-sig: signer name → signature. */

@@ -15,7 +15,11 @@ export interface SettlementRef {
   feeRateSatPerVb: number;
   /** The input this signature is for. */
   inputIndex: number;
+  /** Treasurers' EIP-712 approvals of the settlement; a signer with treasurers checks them. */
+  approvals?: { address: string; signature: string }[];
 }
+
+const MAX_APPROVALS = 100;
 
 /** A settlement PSBT of 20 top-ups and 2,000 withdrawals is under 200 kB of base64. */
 export const MAX_PSBT_CHARS = 1_000_000;
@@ -44,5 +48,28 @@ export function parseSettlementRef(value: unknown, field: string): SettlementRef
     batchNumber: expectInteger(o.batchNumber, `${field}.batchNumber`, 1, 2 ** 31 - 1),
     feeRateSatPerVb: rate,
     inputIndex: expectInteger(o.inputIndex, `${field}.inputIndex`, 0, 10_000),
+    ...(o.approvals === undefined
+      ? {}
+      : { approvals: parseApprovals(o.approvals, `${field}.approvals`) }),
   };
+}
+
+function parseApprovals(value: unknown, field: string): { address: string; signature: string }[] {
+  if (!Array.isArray(value) || value.length > MAX_APPROVALS) {
+    throw new InvalidInputError(`${field}: expected at most ${MAX_APPROVALS} approvals`, { field });
+  }
+  return value.map((v, i) => {
+    const a = expectObject(v, `${field}.${i}`);
+    if (typeof a.address !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(a.address)) {
+      throw new InvalidInputError(`${field}.${i}.address: expected a 0x-hex address`, {
+        field: `${field}.${i}.address`,
+      });
+    }
+    if (typeof a.signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(a.signature)) {
+      throw new InvalidInputError(`${field}.${i}.signature: expected a 65-byte 0x-hex signature`, {
+        field: `${field}.${i}.signature`,
+      });
+    }
+    return { address: a.address.toLowerCase(), signature: a.signature };
+  });
 }

@@ -7,6 +7,8 @@
  * the binding its release writes (signer-sql.ts).
  */
 import type { Psbt, Transaction } from 'bitcoinjs-lib';
+import { approvalSigner } from '../../../custody/approval.ts';
+import { approvalMessage } from '../../../settlement/approval-message.ts';
 import { unsignedTransaction } from '../../../settlement/build.ts';
 import { type CheckPolicy, type CheckResult, checkSettlement } from '../../../settlement/check.ts';
 import { equalBytes } from '../../../settlement/custody-types/keys.ts';
@@ -24,6 +26,8 @@ import type { SettlementRef } from './ref.ts';
 export interface SettlementVerifierDeps extends RecordsDeps {
   network: SettlementNetwork;
   policy: SignerPolicyConfig;
+  /** The treasurers whose approvals this signer requires (its own config); none: no check. */
+  approvals?: { treasurers: string[]; quorum: number };
 }
 
 const refuse = (reason: string): PolicyDecision => ({ allow: false, reason });
@@ -73,11 +77,41 @@ function decideOwn(deps: SettlementVerifierDeps): PolicyVerifier {
         `message: not the sighash this signer derived for input ${ref.inputIndex} of settlement ${own.result.settlement.txid}`,
       );
     }
+    const quorum = await approvalQuorum(deps, tx, ref);
+    if (quorum !== null) return refuse(quorum);
     return {
       allow: true,
       custody: releaseOf(own.result, own.records, ref.batchNumber, own.policy),
     };
   };
+}
+
+/**
+ * The treasurers' quorum, counted by this signer from signatures it recovers over what the
+ * settlement it just rebuilt spends, pays and commits: a coordinator cannot claim approvals,
+ * only forward them. Null when the quorum is met (or this signer requires none).
+ */
+async function approvalQuorum(
+  deps: SettlementVerifierDeps,
+  tx: Transaction,
+  ref: SettlementRef,
+): Promise<string | null> {
+  const required = deps.approvals;
+  if (required === undefined) return null;
+  const content = approvalMessage(tx);
+  const approvedBy = new Set<string>();
+  for (const [i, a] of (ref.approvals ?? []).entries()) {
+    const signer = await approvalSigner(
+      deps.rollup.chainId,
+      'approve',
+      content,
+      a.signature,
+      `settlement.approvals.${i}.signature`,
+    ).catch(() => null);
+    if (signer === a.address && required.treasurers.includes(signer)) approvedBy.add(signer);
+  }
+  if (approvedBy.size >= required.quorum) return null;
+  return `approvals: ${approvedBy.size} of the ${required.quorum} treasurer approvals this signer requires verify over this settlement's inputs, payouts and commitment`;
 }
 
 export interface OwnRebuild {
