@@ -50,7 +50,11 @@ export async function startRest(env: Record<string, string> = {}): Promise<Start
     LOG_LEVEL: 'warn',
     ...env,
   });
-  const running = await startCoordinator(config, createLogger({ level: (process.env.TEST_LOG as 'silent') ?? 'silent' }), 't');
+  const running = await startCoordinator(
+    config,
+    createLogger({ level: (process.env.TEST_LOG as 'silent') ?? 'silent' }),
+    't',
+  );
   const s: Started = {
     running,
     config,

@@ -9,6 +9,7 @@ import { registerWithLocalSigners } from '../../../../src/api/coordinator/local-
 import { custodyTypeOf, registerOutput } from '../../../../src/api/coordinator/settlement/open.ts';
 import { ID_PREFIXES, newId } from '../../../../src/shared/ids.ts';
 import { createLogger } from '../../../../src/shared/logger.ts';
+import { runCli } from '../../../support/cli.ts';
 import { type Started, startRest, until } from './support.ts';
 
 const PAYEE = `0014${'cd'.repeat(20)}`;
@@ -97,6 +98,7 @@ describe('a treasurer quorum of 2', () => {
         role: 'treasurer',
         decision: 'approve',
         signature: await bob.signTypedData(item.typedData.approve),
+        message: JSON.stringify(item.typedData.approve),
       },
     });
     s.running.kick();
@@ -106,5 +108,18 @@ describe('a treasurer quorum of 2', () => {
       90_000,
     );
     expect(exported.body.txid).toMatch(/^[0-9a-f]{64}$/);
+
+    // `custody audit verify` checks every recorded approval signature again.
+    const env = { DATABASE_URL: s.config.databaseUrl };
+    const good = await runCli(['audit', 'verify'], env);
+    expect(good.code, good.stderr).toBe(0);
+    expect(JSON.parse(good.stdout).approvals).toMatchObject({ checked: 2, problems: [] });
+    await db.approval.updateMany({
+      where: { approver: bob.address.toLowerCase() },
+      data: { approver: mallory.address.toLowerCase() },
+    });
+    const bad = await runCli(['audit', 'verify'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/1 recorded approval\(s\) failed verification: apr_\w+ \(/);
   });
 });
