@@ -48,8 +48,9 @@ const SignerStatus = z
     identityKey: z.string(),
     reachable: z.boolean(),
     holdsKey: z.boolean(),
-    rollupHeight: z.number().int().nullable(),
-    rollupRoot: z.string().nullable(),
+    /** The newest batch the signer verified in its own rollup, and its post-state root. */
+    rollupBatchNumber: z.number().int().nullable(),
+    rollupStateRoot: z.string().nullable(),
     error: z.string().nullable(),
   })
   .meta({ id: 'SignerStatus' });
@@ -140,15 +141,15 @@ async function signerStatus(
     const [key, head] = await withTimeout(
       Promise.all([
         s.client.get<{ keyId: string }>(`/v1/keys/${encodeURIComponent(custody.key.id)}`),
-        s.client.get<{ height: number; root: string }>('/v1/rollup/head'),
+        s.client.get<{ number: number; stateRoot: string }>('/v1/rollup/head'),
       ]),
     );
     return {
       ...base,
       reachable: true,
       holdsKey: key.keyId === custody.key.id,
-      rollupHeight: head.height,
-      rollupRoot: head.root,
+      rollupBatchNumber: head.number,
+      rollupStateRoot: head.stateRoot,
       error: null,
     };
   } catch (error) {
@@ -156,8 +157,8 @@ async function signerStatus(
       ...base,
       reachable: false,
       holdsKey: false,
-      rollupHeight: null,
-      rollupRoot: null,
+      rollupBatchNumber: null,
+      rollupStateRoot: null,
       error: (error as Error).message,
     };
   }
