@@ -7,11 +7,15 @@ import { address } from 'bitcoinjs-lib';
 import { z } from 'zod';
 import { hex } from '../../../settlement/custody-types/keys.ts';
 import { settlementNetwork } from '../../../settlement/networks.ts';
-import { CustodyError } from '../../../shared/errors.ts';
+import { ConflictError, CustodyError } from '../../../shared/errors.ts';
+import { appendAudit } from '../../../store/audit-log.ts';
 import { defineRoute, type Route } from '../../http/routes.ts';
 import type { Custody } from '../custody.ts';
+import { registerWithLocalSigners } from '../local-signer-records.ts';
 import type { SettlementDeps } from '../settlement/deps.ts';
+import { registerOutput } from '../settlement/open.ts';
 import { knownOutputs, reservesNow } from '../settlement/propose.ts';
+import { callerOf } from './auth.ts';
 import type { RestDeps } from './deps.ts';
 import { problems } from './problems.ts';
 
@@ -56,7 +60,59 @@ const SignerStatus = z
   .meta({ id: 'SignerStatus' });
 
 export function custodyRoutes(deps: RestDeps): Route[] {
-  return [custodyRoute(deps), signersRoute(deps)];
+  return [custodyRoute(deps), signersRoute(deps), registerOutputRoute(deps)];
+}
+
+const OutputBody = z
+  .object({
+    txid: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits'),
+    vout: z.number().int().min(0).max(0xffff_ffff),
+    valueSats: z.string().regex(/^[1-9][0-9]{0,15}$/, 'expected satoshis as a decimal string'),
+  })
+  .strict();
+
+/**
+ * The offline backend has no chain view: the operator registers each custody output it saw
+ * confirmed (as `custody settle --register-output` does), here while `custody start` runs. The
+ * local signers get the registration too (each checks it against its own records).
+ */
+function registerOutputRoute(deps: RestDeps): Route {
+  return defineRoute({
+    method: 'post',
+    path: '/v1/custody/outputs',
+    operationId: 'registerCustodyOutput',
+    summary: 'Offline backend: register a custody output the operator saw confirmed',
+    tags: ['custody'],
+    auth: true,
+    scopes: ['admin'],
+    request: { body: OutputBody },
+    responses: {
+      '201': { description: 'Registered', schema: OutputBody },
+      ...problems(400, 401, 403, 409, 413, 415, 429, 503),
+    },
+    handler: async ({ body, res }) => {
+      const { custody, settlement } = ready(deps);
+      if (settlement.backend.kind !== 'offline') {
+        throw new ConflictError(
+          'a Bitcoin node is configured (BITCOIN_RPC_URL): custody outputs come from its UTXO set',
+        );
+      }
+      registerOutput(
+        deps.config.dataDir,
+        `${body.txid}:${body.vout}:${body.valueSats}`,
+        settlement.type,
+      );
+      await registerWithLocalSigners({ config: deps.config, custody, log: deps.log });
+      await appendAudit(deps.db, {
+        actor: callerOf(res).keyId,
+        action: 'custody.output-registered',
+        subject: `${body.txid}:${body.vout}`,
+        data: { valueSats: body.valueSats },
+      });
+      deps.kick();
+      return { status: 201, json: body };
+    },
+  });
 }
 
 function ready(deps: RestDeps): { custody: Custody; settlement: SettlementDeps } {

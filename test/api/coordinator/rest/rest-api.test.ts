@@ -6,9 +6,6 @@
  */
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerWithLocalSigners } from '../../../../src/api/coordinator/local-signer-records.ts';
-import { custodyTypeOf, registerOutput } from '../../../../src/api/coordinator/settlement/open.ts';
-import { createLogger } from '../../../../src/shared/logger.ts';
 import { signTx } from '../../../execution/support/txs.ts';
 import { BOOTSTRAP, type Started, startRest, until } from './support.ts';
 
@@ -215,14 +212,18 @@ describe('a settlement through approvals', () => {
   it('waits for a treasurer, takes an EIP-712 approval, and exports the signed settlement', {
     timeout: 120_000,
   }, async () => {
-    const custody = s.running.custody;
-    const type = custodyTypeOf(custody);
-    registerOutput(s.config.dataDir, `${'11'.repeat(32)}:0:5000000`, type);
-    await registerWithLocalSigners({
-      config: s.config,
-      custody,
-      log: createLogger({ level: 'silent' }),
+    const registered = await s.call('POST', '/v1/custody/outputs', {
+      body: { txid: '11'.repeat(32), vout: 0, valueSats: '5000000' },
     });
+    expect(registered.status).toBe(201);
+    const custodyNow = await s.call('GET', '/v1/custody');
+    // The output is the custody's until a settlement spends it (the cron may already have).
+    expect(custodyNow.body.scheme).toBe('frost');
+    expect(custodyNow.body.descriptor).toMatch(/^tr\(.+\)#[a-z0-9]{8}$/);
+    const again = await s.call('POST', '/v1/custody/outputs', {
+      body: { txid: 'zz', vout: 0, valueSats: '1' },
+    });
+    expect(again.status).toBe(400);
     s.running.kick();
     const pending = await until(
       () => s.call('GET', '/v1/approvals'),
