@@ -219,7 +219,7 @@ describe('a settlement through approvals', () => {
     const custodyNow = await s.call('GET', '/v1/custody');
     // The output is the custody's until a settlement spends it (the cron may already have).
     expect(custodyNow.body.scheme).toBe('frost');
-    expect(custodyNow.body.descriptor).toMatch(/^tr\(.+\)#[a-z0-9]{8}$/);
+    expect(custodyNow.body.descriptor).toMatch(/^(raw)?tr\(.+\)#[a-z0-9]{8}$/);
     const again = await s.call('POST', '/v1/custody/outputs', {
       body: { txid: 'zz', vout: 0, valueSats: '1' },
     });
