@@ -10,9 +10,23 @@ export function register(program: Command): void {
     .description(
       'run the whole stack: the coordinator (REST API, /healthz, /readyz, /metrics, /openapi.json), its local signers and the settlement cron',
     )
-    .action(async () => {
+    .option(
+      '--demo',
+      'also submit generated batches with withdrawals every few seconds; with bitcoind or litecoind on the PATH (and no BITCOIN_RPC_URL), run a private regtest node under DATA_DIR, fund the custody address and settle live',
+    )
+    .action(async (opts: { demo?: boolean }) => {
       const config = loadConfig();
       const log = commandLogger(config, 2);
+      if (opts.demo) {
+        const { startDemo } = await import('../api/coordinator/demo/index.ts');
+        const demo = await startDemo(config, log, pkg.version);
+        const url = demo.running.url;
+        process.stdout.write(
+          `custody coordinator on ${url} (dashboard ${url}/, API ${url}/openapi.json); ${demo.summary}\n`,
+        );
+        closeOnSignal(log, () => demo.close());
+        return;
+      }
       const running = await startCoordinator(config, log, pkg.version);
       process.stdout.write(
         `custody coordinator on ${running.url} (dashboard ${running.url}/, API ${running.url}/openapi.json)\n`,
