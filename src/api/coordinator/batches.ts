@@ -237,6 +237,53 @@ async function numberBatch(
   return { number, file };
 }
 
+const EXECUTED = ['executed', 'settling', 'settled'];
+
+/**
+ * Brings this node's world state up to the batches the database recorded, by executing the ones
+ * it lacks from their stored transactions and environment, each checked against its recorded
+ * state root before it is committed. Several coordinators can share one database, each with its
+ * own world state: the one that takes the pipeline lease catches up first, so it never numbers
+ * or executes a batch on a state that is not the database's newest. A world state that does
+ * not match the database's record (another chain, or a divergence) stops it with a ConflictError.
+ */
+export async function catchUp(db: Db, ws: WorldState, runner: BatchRunner): Promise<number> {
+  const head = ws.head();
+  const atHead = await db.batch.findFirst({
+    where: { number: head.height, status: { in: EXECUTED } },
+  });
+  if (
+    head.height > 0 &&
+    atHead?.stateRoot != null &&
+    atHead.stateRoot !== head.root.toLowerCase()
+  ) {
+    throw new ConflictError(
+      `this node's world state at batch ${head.height} has root ${head.root}, the database recorded ${atHead.stateRoot}`,
+    );
+  }
+  const missing = await db.batch.findMany({
+    where: { number: { gt: head.height }, status: { in: EXECUTED } },
+    orderBy: { number: 'asc' },
+  });
+  let done = 0;
+  for (const row of missing) {
+    if (row.number !== head.height + done + 1 || row.env === null || row.stateRoot === null) {
+      throw new ConflictError(`batch ${row.number} (${row.id}) cannot be replayed in order`);
+    }
+    const batch = runner.parse({ ...JSON.parse(row.env), txs: JSON.parse(row.txs) });
+    // Checked before it is committed: a replay must arrive at the recorded root or not at all.
+    const dry = await runner.run(batch, ws, false);
+    if (bytesToHex(dry.stateRoot) !== row.stateRoot) {
+      throw new ConflictError(
+        `batch ${row.number} (${row.id}) replays to ${bytesToHex(dry.stateRoot)}, not the recorded ${row.stateRoot}`,
+      );
+    }
+    await runner.run(batch, ws, true);
+    done++;
+  }
+  return done;
+}
+
 /** Finish batches a crash left `received` (see the module comment), oldest first. */
 export async function recoverReceivedBatches(
   db: Db,

@@ -22,7 +22,7 @@ import type { LaunchedSigner } from '../signer/supervisor.ts';
 import { saveAccessList } from './access-lists.ts';
 import { createCoordinatorApp } from './app.ts';
 import { approvalPolicy } from './approvals/policy.ts';
-import { type BatchRunner, executeSubmitted, recoverReceivedBatches } from './batches.ts';
+import { type BatchRunner, catchUp, executeSubmitted, recoverReceivedBatches } from './batches.ts';
 import { pipelineLease } from './cron/lease.ts';
 import { type CronSteps, type SettlementCron, startSettlementCron } from './cron/settle-cron.ts';
 import { type Custody, openLocalCustody } from './custody.ts';
@@ -177,12 +177,14 @@ function cronSteps(
   };
   return {
     async execute() {
+      // Another coordinator may have driven this database while this one stood by.
+      const caughtUp = await catchUp(store.db, ws.ws, runner);
       const recovered = await recoverReceivedBatches(store.db, ws.ws, runner);
       const executed = await executeSubmitted(store.db, ws.ws, runner, {
         chainId: ws.chainId,
         ...rest.block,
       });
-      return recovered.length + executed.length;
+      return caughtUp + recovered.length + executed.length;
     },
     async settle() {
       const steps = await runSettlementPipeline(settlement);
