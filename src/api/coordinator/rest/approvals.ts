@@ -210,18 +210,26 @@ async function record(
   if (existing !== null) {
     throw new ConflictError(`${who.approver} already decided (${existing.decision}) on ${id}`);
   }
-  await deps.db.approval.create({
-    data: {
-      id: newId(ID_PREFIXES.approval),
-      settlementId: id,
-      approver: who.approver,
-      role: who.role,
-      decision: body.decision,
-      comment: body.reason ?? null,
-      signature: body.signature ?? null,
-      message: who.message,
-    },
-  });
+  try {
+    await deps.db.approval.create({
+      data: {
+        id: newId(ID_PREFIXES.approval),
+        settlementId: id,
+        approver: who.approver,
+        role: who.role,
+        decision: body.decision,
+        comment: body.reason ?? null,
+        signature: body.signature ?? null,
+        message: who.message,
+      },
+    });
+  } catch (error) {
+    // Two decisions of one approver racing: the second loses to the unique index.
+    if ((error as { code?: string }).code === 'P2002') {
+      throw new ConflictError(`${who.approver} already decided on ${id}`);
+    }
+    throw error;
+  }
   await appendAudit(deps.db, {
     actor: caller.keyId,
     action: `approval.${body.decision}`,

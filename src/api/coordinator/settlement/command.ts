@@ -14,6 +14,7 @@ import type { Logger } from '../../../shared/logger.ts';
 import { openStore, type Store } from '../../../store/store.ts';
 import type { LaunchedSigner } from '../../signer/supervisor.ts';
 import { saveAccessList } from '../access-lists.ts';
+import { approvalPolicy } from '../approvals/policy.ts';
 import {
   type BatchRunner,
   executeAndRecord,
@@ -30,6 +31,7 @@ import {
   nodeGenesis,
   openNodeWorldState,
 } from '../world-state.ts';
+import type { SettlementDeps } from './deps.ts';
 import { acquireSettleLock } from './lock.ts';
 import { custodyTypeOf, openSettlement, registerOutput } from './open.ts';
 import { runSettlementPipeline, type StepResult } from './pipeline.ts';
@@ -170,7 +172,7 @@ async function drive(
   store: Store,
   custody: Custody,
 ): Promise<Omit<SettleSummary, 'batches' | 'custody'>> {
-  const deps = openSettlement({
+  const deps: SettlementDeps = openSettlement({
     config: opts.config,
     db: store.db,
     custody,
@@ -187,6 +189,16 @@ async function drive(
       }
     },
   });
+  // Approvers configured: the operator's command does not stand in for them.
+  const a = opts.config.approvals;
+  if (opts.config.autoApprove || a.treasurers.length > 0 || a.institutionQuorum > 0) {
+    deps.approvals = approvalPolicy({
+      db: store.db,
+      settings: a,
+      autoApprove: opts.config.autoApprove,
+      network: settlementNetwork(opts.config.network),
+    });
+  }
   const deadline = Date.now() + opts.timeoutMs;
   const steps: StepResult[] = [];
   for (;;) {
