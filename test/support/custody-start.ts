@@ -66,6 +66,10 @@ export async function startCustody(
   };
 }
 
+/** A JSON answer: every route's shape; each test checks the fields it reads. */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type JsonAnswer = any;
+
 /** A client of a running coordinator's REST API with one bearer key. */
 export function restClient(url: string, token: string) {
   return async (
@@ -73,7 +77,7 @@ export function restClient(url: string, token: string) {
     route: string,
     body?: unknown,
     headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: any }> => {
+  ): Promise<{ status: number; body: JsonAnswer }> => {
     const res = await fetch(`${url}${route}`, {
       method,
       headers: {

@@ -5,7 +5,7 @@
  * checked against its recorded root) and numbers the next batches after the last one. No batch
  * is numbered or executed twice.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -32,6 +32,7 @@ import { createLogger } from '../../../src/shared/logger.ts';
 import { openStore, type Store } from '../../../src/store/store.ts';
 import { newKey, signTx } from '../../execution/support/txs.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/databases.ts';
+import { fundedGenesis } from '../../support/genesis.ts';
 
 const log = createLogger({ level: 'silent' });
 const key = newKey();
@@ -47,14 +48,7 @@ const nodes: Node[] = [];
 beforeAll(async () => {
   database = await createTestDatabase('postgresql');
   tmp = mkdtempSync(path.join(tmpdir(), 'two-coordinators-'));
-  const genesis = path.join(tmp, 'genesis.json');
-  writeFileSync(
-    genesis,
-    JSON.stringify({
-      config: { chainId: 4242 },
-      alloc: { [key.address]: { balance: `0x${(10n ** 24n).toString(16)}` } },
-    }),
-  );
+  const genesis = fundedGenesis(tmp, key.address);
   for (const name of ['a', 'b']) {
     const config = parseConfig({
       DATA_DIR: path.join(tmp, name),
@@ -81,7 +75,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function runner(n: Node): BatchRunner {
+function runner(): BatchRunner {
   return {
     parse: (input) => parseBatch(input),
     run: (batch, ws, commit) => runParallel(batch, { worldState: ws, commit }),
@@ -91,7 +85,7 @@ function runner(n: Node): BatchRunner {
 /** What a cron tick of node `n` does with batches, if it holds the lease. */
 async function tick(n: Node): Promise<boolean> {
   if (!(await n.lease.hold())) return false;
-  const r = runner(n);
+  const r = runner();
   await catchUp(n.store.db, n.world.ws, r);
   await recoverReceivedBatches(n.store.db, n.world.ws, r);
   await executeSubmitted(n.store.db, n.world.ws, r, {
@@ -161,7 +155,7 @@ describe('two coordinators on one PostgreSQL database', () => {
     const last = await db.batch.findFirstOrThrow({ orderBy: { number: 'desc' } });
     const recorded = last.stateRoot!;
     await db.batch.update({ where: { id: last.id }, data: { stateRoot: `0x${'ee'.repeat(32)}` } });
-    await expect(catchUp(db, b.world.ws, runner(b))).rejects.toThrow(/the database recorded 0xee/);
+    await expect(catchUp(db, b.world.ws, runner())).rejects.toThrow(/the database recorded 0xee/);
     await db.batch.update({ where: { id: last.id }, data: { stateRoot: recorded } });
   });
 });

@@ -11,10 +11,12 @@ import { createVM, type RunTxResult, runTx, type VM } from '@ethereumjs/vm';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bridgeAlloc } from '../../../src/execution/bridge/alloc.ts';
 import { BRIDGE_ADDRESS } from '../../../src/execution/bridge/artifact.ts';
+import { encodeWithdraw, WEI_PER_SAT } from '../../../src/execution/bridge/withdraw-call.ts';
 import { applyGenesisAlloc } from '../../../src/execution/world-state/genesis.ts';
 import type { NetworkName } from '../../../src/shared/networks.ts';
 
-export const WEI_PER_SAT = 10n ** 10n;
+export { WEI_PER_SAT };
+
 const CHAIN_ID = 4242n;
 
 function selector(signature: string): Uint8Array {
@@ -25,17 +27,7 @@ function word(n: bigint | number): Uint8Array {
   return hexToBytes(`0x${BigInt(n).toString(16).padStart(64, '0')}`);
 }
 
-/** ABI encoding of withdraw(bytes): selector, offset 0x20, length, data right-padded. */
-export function encodeWithdraw(script: Uint8Array): Uint8Array {
-  const padded = new Uint8Array(Math.ceil(script.length / 32) * 32);
-  padded.set(script);
-  return Uint8Array.from([
-    ...selector('withdraw(bytes)'),
-    ...word(0x20),
-    ...word(script.length),
-    ...padded,
-  ]);
-}
+export { encodeWithdraw };
 
 /** The 4-byte selector of a custom error, to match revert data against. */
 export function errorSelector(signature: string): string {

@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFeeMarket1559Tx } from '@ethereumjs/tx';
 import { bytesToHex, createAddressFromString, privateToAddress } from '@ethereumjs/util';
-import { keccak_256 } from '@noble/hashes/sha3.js';
 import { BRIDGE_ADDRESS } from '../../../execution/bridge/artifact.ts';
+import { encodeWithdraw, WEI_PER_SAT } from '../../../execution/bridge/withdraw-call.ts';
 import { makeCommon } from '../../../execution/crypto.ts';
 import type { Logger } from '../../../shared/logger.ts';
 import type { Db } from '../../../store/store.ts';
@@ -17,7 +17,6 @@ import { checkSubmittedTxs } from '../batch-intake.ts';
 import { storeSubmitted } from '../batches.ts';
 import type { NodeWorldState } from '../world-state.ts';
 
-export const WEI_PER_SAT = 10n ** 10n;
 const DEMO_CHAIN_ID = 4242;
 
 export interface DemoAccount {
@@ -50,26 +49,6 @@ export function demoGenesis(dataDir: string, account: DemoAccount): string {
     );
   }
   return file;
-}
-
-function selector(signature: string): Uint8Array {
-  return keccak_256(new TextEncoder().encode(signature)).subarray(0, 4);
-}
-
-function word(n: number): Uint8Array {
-  return Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex'));
-}
-
-/** ABI encoding of the bridge's withdraw(bytes scriptPubKey). */
-export function encodeWithdraw(script: Uint8Array): Uint8Array {
-  const padded = new Uint8Array(Math.ceil(script.length / 32) * 32);
-  padded.set(script);
-  return Uint8Array.from([
-    ...selector('withdraw(bytes)'),
-    ...word(0x20),
-    ...word(script.length),
-    ...padded,
-  ]);
 }
 
 export interface DemoTrafficOpts {

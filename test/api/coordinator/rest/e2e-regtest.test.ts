@@ -5,7 +5,7 @@
  * verifying the batch in its own rollup), broadcast, mined, `confirmed`; then a second batch
  * whose settlement spends the first one's custody output. For FROST, P2WSH and tapscript.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Transaction } from 'bitcoinjs-lib';
@@ -15,6 +15,7 @@ import { BRIDGE_ADDRESS } from '../../../../src/execution/bridge/artifact.ts';
 import { encodeWithdraw, WEI_PER_SAT } from '../../../execution/bridge/harness.ts';
 import { newKey, signTx } from '../../../execution/support/txs.ts';
 import { restClient, startCustody } from '../../../support/custody-start.ts';
+import { fundedGenesis } from '../../../support/genesis.ts';
 import { type Litecoind, startLitecoind } from '../../../support/litecoind.ts';
 
 const BOOTSTRAP = 'e2e-bootstrap-key-0123456789abcdef';
@@ -55,14 +56,7 @@ describe.each(['frost', 'multisig-p2wsh', 'multisig-tapscript'])(
       dirs.push(dir);
       const key = newKey();
       const treasurer = privateKeyToAccount(generatePrivateKey());
-      const genesis = path.join(dir, 'genesis.json');
-      writeFileSync(
-        genesis,
-        JSON.stringify({
-          config: { chainId: 4242 },
-          alloc: { [key.address]: { balance: `0x${(10n ** 24n).toString(16)}` } },
-        }),
-      );
+      const genesis = fundedGenesis(dir, key.address);
       const proc = await startCustody({
         DATA_DIR: path.join(dir, 'data'),
         PORT: '0',

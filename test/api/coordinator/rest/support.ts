@@ -1,5 +1,5 @@
 /** An in-process `custody start` with a funded rollup account, and a small REST client for it. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -11,6 +11,8 @@ import { type Config, parseConfig } from '../../../../src/shared/config.ts';
 import { createLogger } from '../../../../src/shared/logger.ts';
 import { encodeWithdraw, WEI_PER_SAT } from '../../../execution/bridge/harness.ts';
 import { type Key, newKey, signTx } from '../../../execution/support/txs.ts';
+import type { JsonAnswer } from '../../../support/custody-start.ts';
+import { fundedGenesis } from '../../../support/genesis.ts';
 
 export const BOOTSTRAP = 'bootstrap-key-for-tests-0123456789';
 
@@ -24,7 +26,7 @@ export interface Started {
     method: string,
     route: string,
     opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
-  ): Promise<{ status: number; body: any; headers: Headers }>;
+  ): Promise<{ status: number; body: JsonAnswer; headers: Headers }>;
   /** Signed withdrawals to the bridge, one per payout. */
   withdrawals(payouts: { scriptPubKey: string; sats: bigint }[]): string[];
   close(): Promise<void>;
@@ -33,14 +35,7 @@ export interface Started {
 export async function startRest(env: Record<string, string> = {}): Promise<Started> {
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-rest-'));
   const key = newKey();
-  const genesis = path.join(dir, 'genesis.json');
-  writeFileSync(
-    genesis,
-    JSON.stringify({
-      config: { chainId: 4242 },
-      alloc: { [key.address]: { balance: `0x${(10n ** 24n).toString(16)}` } },
-    }),
-  );
+  const genesis = fundedGenesis(dir, key.address);
   const config = parseConfig({
     DATA_DIR: path.join(dir, 'data'),
     PORT: '0',

@@ -10,6 +10,7 @@ import { openStore } from '../../../../src/store/store.ts';
 import { encodeWithdraw, WEI_PER_SAT } from '../../../execution/bridge/harness.ts';
 import { batchFile, type Key, newKey, signTx } from '../../../execution/support/txs.ts';
 import { runCli } from '../../../support/cli.ts';
+import { fundedGenesis } from '../../../support/genesis.ts';
 import type { Litecoind } from '../../../support/litecoind.ts';
 
 export interface SettleOut {
@@ -56,14 +57,7 @@ export interface Coordinator {
 export function coordinator(scheme: string, node: Litecoind | null): Coordinator {
   const dir = mkdtempSync(path.join(tmpdir(), `custody-settle-${scheme}-`));
   const key = newKey();
-  const genesis = path.join(dir, 'genesis.json');
-  writeFileSync(
-    genesis,
-    JSON.stringify({
-      config: { chainId: 4242 },
-      alloc: { [key.address]: { balance: `0x${(10n ** 24n).toString(16)}` } },
-    }),
-  );
+  const genesis = fundedGenesis(dir, key.address);
   const env: Record<string, string> = {
     DATA_DIR: path.join(dir, 'data'),
     CUSTODY_SCHEME: scheme,
