@@ -47,6 +47,8 @@ export interface RunningCoordinator {
   worldState: NodeWorldState;
   /** Runs a cron tick now (tests; a submission or an approval does the same). */
   kick(): void;
+  /** The settlement pipeline's dependencies (custody type, policy, backend). */
+  settlement: SettlementDeps;
   close(): Promise<void>;
 }
 
@@ -151,7 +153,15 @@ export async function startCoordinator(
       metrics,
       log,
     });
-    return { url, store, custody: c, worldState: ws, kick: () => cron?.kick(), close };
+    return {
+      url,
+      store,
+      custody: c,
+      worldState: ws,
+      kick: () => cron?.kick(),
+      settlement,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -7,7 +7,7 @@ import { address } from 'bitcoinjs-lib';
 import { z } from 'zod';
 import { hex } from '../../../settlement/custody-types/keys.ts';
 import { settlementNetwork } from '../../../settlement/networks.ts';
-import { ConflictError, CustodyError } from '../../../shared/errors.ts';
+import { ConflictError } from '../../../shared/errors.ts';
 import { appendAudit } from '../../../store/audit-log.ts';
 import { defineRoute, type Route } from '../../http/routes.ts';
 import type { Custody } from '../custody.ts';
@@ -17,13 +17,7 @@ import { registerOutput } from '../settlement/open.ts';
 import { knownOutputs, reservesNow } from '../settlement/propose.ts';
 import { callerOf } from './auth.ts';
 import type { RestDeps } from './deps.ts';
-import { problems } from './problems.ts';
-
-export class NotReadyError extends CustodyError {
-  constructor(detail: string) {
-    super('not-ready', 503, 'Not ready', detail);
-  }
-}
+import { NotReadyError, problems } from './problems.ts';
 
 const CustodyView = z
   .object({

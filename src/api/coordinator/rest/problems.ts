@@ -1,5 +1,5 @@
 /** The problem+json answers a route declares in /openapi.json, and the 404 every lookup shares. */
-import { NotFoundError } from '../../../shared/errors.ts';
+import { CustodyError, NotFoundError } from '../../../shared/errors.ts';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema } from '../../http/problem.ts';
 import type { RouteResponse } from '../../http/routes.ts';
 
@@ -31,4 +31,11 @@ export function problems(...statuses: number[]): Record<string, RouteResponse> {
 
 export function notFound(kind: string, id: string): NotFoundError {
   return new NotFoundError(`no ${kind} ${id}`);
+}
+
+/** A route that needs the custody while its signers are still starting. */
+export class NotReadyError extends CustodyError {
+  constructor(detail: string) {
+    super('not-ready', 503, 'Not ready', detail);
+  }
 }

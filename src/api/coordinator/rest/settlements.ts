@@ -8,15 +8,18 @@ import { z } from 'zod';
 import { approvalMessage } from '../../../settlement/approval-message.ts';
 import { unsignedTransaction } from '../../../settlement/build.ts';
 import { settlementNetwork } from '../../../settlement/networks.ts';
-import { parsePsbt } from '../../../settlement/psbt.ts';
+import { importSignatures, parsePsbt } from '../../../settlement/psbt.ts';
 import type { StoredInputs } from '../../../settlement/stored.ts';
 import { ConflictError } from '../../../shared/errors.ts';
 import { ID_PREFIXES, idPattern } from '../../../shared/ids.ts';
+import { appendAudit } from '../../../store/audit-log.ts';
 import type { Db } from '../../../store/store.ts';
 import { defineRoute, type Route } from '../../http/routes.ts';
+import { reload } from '../settlement/records.ts';
+import { callerOf } from './auth.ts';
 import type { RestDeps } from './deps.ts';
 import { pageArgs, pageQuery, pageSchema, toPage } from './pagination.ts';
-import { notFound, problems } from './problems.ts';
+import { NotReadyError, notFound, problems } from './problems.ts';
 
 export const SettlementId = z
   .string()
@@ -173,5 +176,75 @@ export function settlementRoutes(deps: RestDeps): Route[] {
         };
       },
     }),
+    uploadSignatures(deps, params),
   ];
+}
+
+const SIGNABLE = new Set(['approved', 'signing']);
+const MAX_PSBT_BYTES = 2 * 1024 * 1024;
+
+/**
+ * An institution co-signing a multi-sig settlement with its own wallet or HSM uploads the PSBT
+ * with its partial signatures. Merged only when the unsigned transaction is exactly the
+ * settlement's (rebuilt from its records) and every added signature is by a custody key and
+ * verifies against the sighash computed here; inputs that then hold enough signatures are not
+ * asked of the signers again. Only once the settlement is approved: a signature never
+ * replaces an approval.
+ */
+function uploadSignatures(deps: RestDeps, params: z.ZodType): Route {
+  return defineRoute({
+    method: 'post',
+    path: '/v1/settlements/{id}/signatures',
+    operationId: 'uploadSettlementSignatures',
+    summary: 'Multi-sig: upload the PSBT with partial signatures from a co-signer',
+    tags: ['settlements'],
+    auth: true,
+    scopes: ['institution'],
+    request: {
+      params,
+      body: z.object({ psbt: z.string().min(1).max(MAX_PSBT_BYTES) }).strict(),
+      bodyLimitBytes: MAX_PSBT_BYTES * 2,
+    },
+    responses: {
+      '200': {
+        description: 'Merged',
+        schema: z
+          .object({
+            added: z.array(z.object({ input: z.number().int(), publicKey: z.string() })),
+            signatureCounts: z.array(z.number().int()),
+          })
+          .meta({ id: 'SignaturesMerged' }),
+      },
+      ...problems(400, 401, 403, 404, 409, 413, 415, 429, 503),
+    },
+    handler: async ({ params: p, body, res }) => {
+      const { id } = p as { id: string };
+      const settlement = deps.settlement();
+      if (settlement === undefined) throw new NotReadyError('the custody is starting');
+      if (settlement.custody.key.groupKey !== undefined) {
+        throw new ConflictError('a FROST custody takes no partial signatures: its key is one key');
+      }
+      const row = await findSettlement(deps.db, id);
+      if (!SIGNABLE.has(row.status)) {
+        throw new ConflictError(
+          `settlement ${id} is ${row.status}; signatures are taken once it is approved`,
+        );
+      }
+      const built = reload(row, settlement.type, settlement.policy);
+      const result = importSignatures(
+        built,
+        parsePsbt(body.psbt, settlement.policy.network),
+        settlement.type,
+      );
+      await deps.db.settlement.update({ where: { id }, data: { psbt: built.psbt.toBase64() } });
+      await appendAudit(deps.db, {
+        actor: callerOf(res).keyId,
+        action: 'settlement.signatures-uploaded',
+        subject: id,
+        data: { added: result.added },
+      });
+      deps.kick();
+      return { status: 200, json: result };
+    },
+  });
 }

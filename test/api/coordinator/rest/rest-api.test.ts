@@ -190,6 +190,8 @@ describe('reads', () => {
       '/v1/settlements/{id}',
       '/v1/settlements/{id}/psbt',
       '/v1/settlements/{id}/approvals',
+      '/v1/settlements/{id}/signatures',
+      '/v1/custody/outputs',
       '/v1/approvals',
       '/v1/custody',
       '/v1/signers',
