@@ -68,7 +68,8 @@ describe.each(['frost', 'multisig-p2wsh', 'multisig-tapscript'])(
         SETTLE_INTERVAL_MS: '1000',
         BOOTSTRAP_API_KEY: BOOTSTRAP,
         TREASURERS: treasurer.address,
-        LOG_LEVEL: 'warn',
+        // Every request is in the access log at info: the keys must not be.
+        LOG_LEVEL: 'info',
       });
       try {
         const api = restClient(proc.url, BOOTSTRAP);
@@ -140,6 +141,14 @@ describe.each(['frost', 'multisig-p2wsh', 'multisig-tapscript'])(
 
         const signers = await api('GET', '/v1/signers');
         for (const s of signers.body.items) expect(s.rollupBatchNumber).toBe(2);
+
+        const made = await api('POST', '/v1/api-keys', { name: 'reader', scopes: ['institution'] });
+        const token = made.body.token as string;
+        expect((await restClient(proc.url, token)('GET', '/v1/batches')).status).toBe(200);
+        const wrong = `${token.slice(0, -4)}AAAA`;
+        expect((await restClient(proc.url, wrong)('GET', '/v1/batches')).status).toBe(401);
+        expect(proc.stderr()).toMatch(/"url":"\/v1\/batches"/);
+        for (const secret of [BOOTSTRAP, token, wrong]) expect(proc.stderr()).not.toContain(secret);
       } finally {
         expect(await proc.stop()).toBe(0);
       }
