@@ -22,14 +22,14 @@ export function register(program: Command): void {
         const demo = await startDemo(config, log, pkg.version);
         const url = demo.running.url;
         process.stdout.write(
-          `custody coordinator on ${url} (dashboard ${url}/, API ${url}/openapi.json); ${demo.summary}\n`,
+          `custody coordinator on ${url} (API ${url}/openapi.json); ${demo.summary}\n`,
         );
         closeOnSignal(log, () => demo.close());
         return;
       }
       const running = await startCoordinator(config, log, pkg.version);
       process.stdout.write(
-        `custody coordinator on ${running.url} (dashboard ${running.url}/, API ${running.url}/openapi.json)\n`,
+        `custody coordinator on ${running.url} (API ${running.url}/openapi.json)\n`,
       );
       closeOnSignal(log, () => running.close());
     });
