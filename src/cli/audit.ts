@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { verifyApprovals } from '../api/coordinator/approvals/verify.ts';
+import { nodeGenesis } from '../api/coordinator/world-state.ts';
 import { settlementNetwork } from '../settlement/networks.ts';
 import { verifyAuditLog } from '../store/audit-log.ts';
 import { openStore } from '../store/store.ts';
@@ -21,7 +22,11 @@ export function register(program: Command): void {
           store.db,
           opts.expectHead ? { expectHead: opts.expectHead } : {},
         );
-        const approvals = await verifyApprovals(store.db, settlementNetwork(config.network));
+        const approvals = await verifyApprovals(store.db, {
+          network: settlementNetwork(config.network),
+          chainId: nodeGenesis(config).chainId,
+          treasurers: config.approvals.treasurers,
+        });
         process.stdout.write(`${JSON.stringify({ ...result, approvals })}\n`);
         if (!result.ok) {
           process.stderr.write(

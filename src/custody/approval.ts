@@ -14,6 +14,11 @@ export const APPROVAL_DECISIONS = ['approve', 'reject'] as const;
 export type ApprovalDecision = (typeof APPROVAL_DECISIONS)[number];
 
 export interface ApprovalContent {
+  /**
+   * The coordinator's id of the settlement: an approval of one settlement cannot be replayed on
+   * another that spends, pays and commits the same (one proposed again after a rejection).
+   */
+  settlementId: string;
   inputs: { txid: string; vout: number }[];
   payouts: { scriptPubKey: string; valueSats: bigint }[];
   commitment: string;
@@ -29,6 +34,7 @@ export const APPROVAL_TYPES = {
     { name: 'valueSats', type: 'uint64' },
   ],
   SettlementApproval: [
+    { name: 'settlementId', type: 'string' },
     { name: 'decision', type: 'string' },
     { name: 'inputs', type: 'Input[]' },
     { name: 'payouts', type: 'Payout[]' },
@@ -51,6 +57,7 @@ export function approvalTypedData(
     types: APPROVAL_TYPES,
     primaryType: 'SettlementApproval' as const,
     message: {
+      settlementId: content.settlementId,
       decision,
       inputs: content.inputs.map((i) => ({ txid: i.txid as Hex, vout: i.vout })),
       payouts: content.payouts.map((p) => ({

@@ -170,8 +170,9 @@ export async function executeSubmitted(
   const done: RecordedBatch[] = [];
   for (const row of rows) {
     const envelope = await numberBatch(db, ws, row.id, settings, now());
-    const batch = runner.parse({ ...envelope.file, txs: JSON.parse(row.txs) });
-    const result = await rejectIfRefused(db, row.id, () => runner.run(batch, ws, true));
+    const result = await rejectIfRefused(db, row.id, () =>
+      runner.run(runner.parse({ ...envelope.file, txs: JSON.parse(row.txs) }), ws, true),
+    );
     if (result === undefined) continue;
     runner.afterCommit?.(row.id);
     done.push(await record(db, row.id, envelope.number, result, runner));
@@ -259,6 +260,15 @@ export async function catchUp(db: Db, ws: WorldState, runner: BatchRunner): Prom
   ) {
     throw new ConflictError(
       `this node's world state at batch ${head.height} has root ${head.root}, the database recorded ${atHead.stateRoot}`,
+    );
+  }
+  const newest = await db.batch.findFirst({
+    where: { number: { not: null }, status: { in: EXECUTED } },
+    orderBy: { number: 'desc' },
+  });
+  if (head.height > (newest?.number ?? 0)) {
+    throw new ConflictError(
+      `this node's world state is at batch ${head.height}, past the database's newest (${newest?.number ?? 0})`,
     );
   }
   const missing = await db.batch.findMany({

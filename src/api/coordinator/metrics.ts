@@ -71,7 +71,7 @@ export function createPipelineMetrics(db: Db): PipelineMetrics {
     }),
     stepSeconds: new Histogram({
       name: `${PREFIX}pipeline_step_seconds`,
-      help: 'Time per pipeline step (execute, settle) in one cron tick',
+      help: 'Time per pipeline step: execute (the batches of a tick), and each settlement transition by the status it reached (wait: nothing to do yet)',
       labelNames: ['step'],
       buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
       registers,

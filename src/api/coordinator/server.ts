@@ -15,7 +15,7 @@ import {
 } from '../../execution/parallel/pool.ts';
 import { settlementNetwork } from '../../settlement/networks.ts';
 import type { Config } from '../../shared/config.ts';
-import { CustodyError } from '../../shared/errors.ts';
+import { ConfigError, CustodyError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { openStore, type Store } from '../../store/store.ts';
 import type { LaunchedSigner } from '../signer/supervisor.ts';
@@ -28,11 +28,11 @@ import { type CronSteps, type SettlementCron, startSettlementCron } from './cron
 import { type Custody, openLocalCustody } from './custody.ts';
 import { registerWithLocalSigners } from './local-signer-records.ts';
 import { loadCoordinatorIdentity, refuseSharedKek, startLocalSigners } from './local-signers.ts';
-import { createPipelineMetrics } from './metrics.ts';
+import { createPipelineMetrics, type PipelineMetrics } from './metrics.ts';
 import type { RestDeps } from './rest/deps.ts';
 import type { SettlementDeps } from './settlement/deps.ts';
 import { openSettlement } from './settlement/open.ts';
-import { runSettlementPipeline } from './settlement/pipeline.ts';
+import { type StepResult, settlementStep } from './settlement/pipeline.ts';
 import {
   checkBatchChain,
   type NodeWorldState,
@@ -88,6 +88,7 @@ export async function startCoordinator(
       settings: config.approvals,
       autoApprove: config.autoApprove,
       network: settlementNetwork(config.network),
+      chainId: ws.chainId,
     });
     warnDevelopmentSettings(config, log);
     const rest: RestDeps = {
@@ -196,14 +197,51 @@ function cronSteps(
       });
       return caughtUp + recovered.length + executed.length;
     },
-    async settle() {
-      const steps = await runSettlementPipeline(settlement);
-      return steps.some((s) => s.progressed);
+    async settle(stillHeld) {
+      let progressed = false;
+      for (let i = 0; i < MAX_STEPS_PER_TICK && (await stillHeld()); i++) {
+        const step = await timedStep(rest.metrics, () => settlementStep(settlement));
+        if (!step.progressed) break;
+        progressed = true;
+      }
+      return progressed;
     },
   };
 }
 
+/**
+ * The development approval modes stop start-up on Bitcoin mainnet, and AUTO_APPROVE cannot
+ * stand in for treasurers someone configured; elsewhere each is warned about.
+ */
+const MAX_STEPS_PER_TICK = 50;
+
+/** One pipeline transition, timed under the status it reached (proposed, signed, …). */
+async function timedStep(
+  metrics: PipelineMetrics,
+  run: () => Promise<StepResult>,
+): Promise<StepResult> {
+  const started = process.hrtime.bigint();
+  const step = await run();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  metrics.stepSeconds.observe({ step: step.progressed ? step.status : 'wait' }, seconds);
+  return step;
+}
+
 function warnDevelopmentSettings(config: Config, log: Logger): void {
+  if (config.autoApprove && config.approvals.treasurers.length > 0) {
+    throw new ConfigError('AUTO_APPROVE', 'cannot be 1 while TREASURERS are configured: unset one');
+  }
+  if (
+    config.network === 'bitcoin' &&
+    (config.autoApprove || config.approvals.treasurers.length === 0)
+  ) {
+    throw new ConfigError(
+      config.autoApprove ? 'AUTO_APPROVE' : 'TREASURERS',
+      config.autoApprove
+        ? 'AUTO_APPROVE=1 is for development networks only, not BITCOIN_NETWORK=bitcoin'
+        : 'required on BITCOIN_NETWORK=bitcoin: the treasurers whose approvals gate signing',
+    );
+  }
   if (config.autoApprove) {
     log.warn('AUTO_APPROVE=1: every settlement is approved without approvers (development only)');
   } else if (config.approvals.treasurers.length === 0) {

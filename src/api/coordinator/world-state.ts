@@ -77,9 +77,16 @@ export function nodeBlockSettings(config: Pick<Config, 'genesisFile'>): BlockSet
       field: 'genesis.coinbase',
     });
   }
+  const gasLimit = quantity('gasLimit', DEFAULT_BATCH_GAS_LIMIT);
+  // What a batch file's env.gasLimit may be (batch.ts): else every batch would be refused.
+  if (gasLimit < 5000n || gasLimit >= 1n << 64n) {
+    throw new InvalidInputError('genesis.gasLimit: expected at least 5000 and below 2^64', {
+      field: 'genesis.gasLimit',
+    });
+  }
   return {
     coinbase: coinbase.toLowerCase(),
-    gasLimit: quantity('gasLimit', DEFAULT_BATCH_GAS_LIMIT),
+    gasLimit,
     baseFee: quantity('baseFeePerGas', DEFAULT_BASE_FEE),
   };
 }

@@ -13,7 +13,11 @@
  * A settlement whose rejections leave too few treasurers (or institutions) to reach the quorum
  * fails with the rejections as its reason.
  */
-import type { ApprovalContent } from '../../../custody/approval.ts';
+import {
+  type ApprovalContent,
+  type ApprovalDecision,
+  approvalSigner,
+} from '../../../custody/approval.ts';
 import { approvalMessage } from '../../../settlement/approval-message.ts';
 import { unsignedTransaction } from '../../../settlement/build.ts';
 import type { SettlementNetwork } from '../../../settlement/networks.ts';
@@ -52,25 +56,50 @@ export function approvalPolicy(opts: {
   settings: ApprovalSettings;
   autoApprove: boolean;
   network: SettlementNetwork;
+  /** The rollup's chain id, the EIP-712 domain's. */
+  chainId: bigint;
   now?: () => number;
 }): ApprovalPolicy {
   const { db, settings } = opts;
   const now = opts.now ?? Date.now;
   const development = settings.treasurers.length === 0;
   const content = async (id: string) => settlementContent(db, id, opts.network);
+  const isTreasurer = (address: string) =>
+    development || settings.treasurers.includes(address.toLowerCase());
+  const treasurerSigned = async (
+    r: { approver: string; decision: string; signature: string | null },
+    c: ApprovalContent,
+  ): Promise<boolean> => {
+    if (r.signature === null || !isTreasurer(r.approver)) return false;
+    const signer = await approvalSigner(
+      opts.chainId,
+      r.decision as ApprovalDecision,
+      c,
+      r.signature,
+    ).catch(() => null);
+    return signer === r.approver;
+  };
   return {
     settings,
     autoApprove: opts.autoApprove,
     development,
     content,
-    isTreasurer: (address) => development || settings.treasurers.includes(address.toLowerCase()),
+    isTreasurer,
     async tally(id) {
       const overLimit = await limitsCrossed(db, id, settings, opts.network, now(), content);
       const required = {
         treasurers: settings.treasurerQuorum + (overLimit.length > 0 ? settings.extraApprovals : 0),
         institutions: settings.institutionQuorum,
       };
-      const rows = await db.approval.findMany({ where: { settlementId: id } });
+      const all = await db.approval.findMany({ where: { settlementId: id } });
+      // A treasurer's row counts only when its signature verifies now, over this settlement,
+      // by a treasurer configured now: the rows are the database's word, the signature is not.
+      const c = all.some((r) => r.role === 'treasurer') ? await content(id) : undefined;
+      const rows: typeof all = [];
+      for (const r of all) {
+        if (r.role !== 'treasurer') rows.push(r);
+        else if (await treasurerSigned(r, c as ApprovalContent)) rows.push(r);
+      }
       const pick = (role: string, decision: string) =>
         rows.filter((r) => r.role === role && r.decision === decision).map((r) => r.approver);
       const approvedBy = {
@@ -123,7 +152,10 @@ export async function settlementContent(
 ): Promise<ApprovalContent> {
   const row = await db.settlement.findUnique({ where: { id }, select: { psbt: true } });
   if (row?.psbt == null) throw new ConflictError(`settlement ${id} has no transaction to approve`);
-  return approvalMessage(unsignedTransaction(parsePsbt(row.psbt, network)));
+  return {
+    settlementId: id,
+    ...approvalMessage(unsignedTransaction(parsePsbt(row.psbt, network))),
+  };
 }
 
 /** The limits this settlement takes over, counted with every settlement approved in 24 hours. */
@@ -161,6 +193,6 @@ async function limitsCrossed(
   return out;
 }
 
-function paid(c: ApprovalContent): bigint {
+function paid(c: Pick<ApprovalContent, 'payouts'>): bigint {
   return c.payouts.reduce((sum, p) => sum + p.valueSats, 0n);
 }

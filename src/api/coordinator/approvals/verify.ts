@@ -23,6 +23,7 @@ export interface ApprovalProblem {
 interface RecordedTypedData {
   domain: { chainId: number };
   message: {
+    settlementId: string;
     decision: ApprovalDecision;
     inputs: { txid: string; vout: number }[];
     payouts: { scriptPubKey: string; valueSats: string }[];
@@ -30,14 +31,24 @@ interface RecordedTypedData {
   };
 }
 
+export interface VerifyApprovalsOpts {
+  network: SettlementNetwork;
+  /** The rollup's chain id (the EIP-712 domain's), from this node's genesis. */
+  chainId: bigint;
+  /** The configured treasurers; empty in development (any address). */
+  treasurers: readonly string[];
+}
+
 export async function verifyApprovals(
   db: Db,
-  network: SettlementNetwork,
+  opts: VerifyApprovalsOpts,
 ): Promise<{ checked: number; problems: ApprovalProblem[] }> {
-  const rows = await db.approval.findMany({ where: { role: 'treasurer' }, orderBy: { id: 'asc' } });
+  const rows = await db.approval.findMany({ orderBy: { id: 'asc' } });
   const problems: ApprovalProblem[] = [];
   for (const r of rows) {
-    const problem = await check(db, network, r);
+    const problem = await checkRow(db, opts, r).catch(
+      (error: unknown) => `unreadable: ${(error as Error).message}`,
+    );
     if (problem !== null) {
       problems.push({
         approvalId: r.id,
@@ -50,10 +61,23 @@ export async function verifyApprovals(
   return { checked: rows.length, problems };
 }
 
-async function check(
+type ApprovalRow = Awaited<ReturnType<Db['approval']['findMany']>>[number];
+
+async function checkRow(db: Db, opts: VerifyApprovalsOpts, r: ApprovalRow): Promise<string | null> {
+  if (r.role === 'institution') {
+    return r.signature === null ? null : 'an institution decision carries a signature';
+  }
+  if (r.role !== 'treasurer') return `unknown role ${JSON.stringify(r.role)}`;
+  if (opts.treasurers.length > 0 && !opts.treasurers.includes(r.approver)) {
+    return `${r.approver} is not a configured treasurer`;
+  }
+  return checkTreasurer(db, opts, r);
+}
+
+async function checkTreasurer(
   db: Db,
-  network: SettlementNetwork,
-  r: Awaited<ReturnType<Db['approval']['findMany']>>[number],
+  { network, chainId }: VerifyApprovalsOpts,
+  r: ApprovalRow,
 ): Promise<string | null> {
   if (r.signature === null || r.message === null) return 'no signature or typed data recorded';
   let recorded: RecordedTypedData;
@@ -62,8 +86,14 @@ async function check(
   } catch {
     return 'the recorded typed data is not JSON';
   }
-  if (recorded.message.decision !== r.decision) return 'the typed data names another decision';
+  if (recorded.message?.decision !== r.decision) return 'the typed data names another decision';
+  if (BigInt(recorded.domain?.chainId ?? -1) !== chainId) {
+    return `the typed data is for chain ${recorded.domain?.chainId}, not this rollup's ${chainId}`;
+  }
+  if (recorded.message.settlementId !== r.settlementId)
+    return 'the typed data names another settlement';
   const content: ApprovalContent = {
+    settlementId: r.settlementId,
     inputs: recorded.message.inputs,
     payouts: recorded.message.payouts.map((p) => ({ ...p, valueSats: BigInt(p.valueSats) })),
     commitment: recorded.message.commitment,
@@ -72,7 +102,7 @@ async function check(
   if (own === null) return 'its settlement has no transaction';
   if (!sameContent(own, content)) return "the typed data is not its settlement's content";
   const signer = await approvalSigner(
-    BigInt(recorded.domain.chainId),
+    chainId,
     r.decision as ApprovalDecision,
     content,
     r.signature,

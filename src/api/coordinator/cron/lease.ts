@@ -64,7 +64,13 @@ function advisoryLease(url: string, log: Logger): PipelineLease {
     async hold() {
       try {
         if (client === undefined) {
-          const c = new pg.Client({ connectionString: url });
+          // Keepalive and timeouts: a network partition must fail the check, not hang the cron.
+          const c = new pg.Client({
+            connectionString: url,
+            keepAlive: true,
+            connectionTimeoutMillis: 5000,
+            query_timeout: 5000,
+          });
           c.on('error', drop);
           await c.connect();
           client = c;

@@ -16,8 +16,11 @@ import type { PipelineLease } from './lease.ts';
 export interface CronSteps {
   /** Execute what waits; resolves to the number of batches recorded. */
   execute(): Promise<number>;
-  /** Run the settlement pipeline until it waits; resolves true when it changed something. */
-  settle(): Promise<boolean>;
+  /**
+   * Run the settlement pipeline until it waits; resolves true when it changed something.
+   * `stillHeld` is asked before each transition: a lease lost mid-tick stops the tick.
+   */
+  settle(stillHeld: () => Promise<boolean>): Promise<boolean>;
 }
 
 export interface SettlementCronOpts {
@@ -47,7 +50,7 @@ export function startSettlementCron(opts: SettlementCronOpts): SettlementCron {
       return false;
     }
     const executed = await timed(opts.metrics, 'execute', () => steps.execute());
-    const settled = await timed(opts.metrics, 'settle', () => steps.settle());
+    const settled = await steps.settle(() => opts.lease.hold());
     opts.metrics.ticks.inc({ outcome: 'drove' });
     return executed > 0 || settled;
   };

@@ -10,7 +10,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { address } from 'bitcoinjs-lib';
 import { settlementNetwork } from '../../../settlement/networks.ts';
-import type { Config } from '../../../shared/config.ts';
+import { type Config, isRegtest } from '../../../shared/config.ts';
+import { ConfigError } from '../../../shared/errors.ts';
 import type { Logger } from '../../../shared/logger.ts';
 import { type RunningCoordinator, startCoordinator } from '../server.ts';
 import { custodyTypeOf } from '../settlement/open.ts';
@@ -41,6 +42,12 @@ export async function startDemo(base: Config, log: Logger, version: string): Pro
       config.network = node.network;
       config.confirmations = 1;
     }
+  }
+  if (!isRegtest(config.network)) {
+    throw new ConfigError(
+      'BITCOIN_NETWORK',
+      `--demo runs on regtest networks only, not ${config.network}`,
+    );
   }
   if (!config.autoApprove && config.approvals.treasurers.length === 0) config.autoApprove = true;
   let running: RunningCoordinator;

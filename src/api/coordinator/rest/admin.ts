@@ -11,6 +11,7 @@ import type { RestDeps } from './deps.ts';
 import { IDEMPOTENCY_HEADER, idempotent } from './idempotency.ts';
 import { DEFAULT_PAGE, pageArgs, pageQuery, pageSchema, toPage } from './pagination.ts';
 import { notFound, problems } from './problems.ts';
+import { plainText } from './text.ts';
 
 const AuditEntry = z
   .object({
@@ -36,6 +37,7 @@ const AuditQuery = z
       .string()
       .regex(/^[1-9][0-9]{0,9}$/, 'expected the `next` of a previous page')
       .transform(Number)
+      .refine((n) => n <= 2_147_483_647, 'expected the `next` of a previous page')
       .optional(),
   })
   .strict();
@@ -57,7 +59,7 @@ const CreatedKey = ApiKeyView.omit({ revokedAt: true })
 
 const CreateKeyBody = z
   .object({
-    name: z.string().min(1).max(100),
+    name: plainText(100),
     scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
     rateLimitPerMinute: z.number().int().min(1).max(1_000_000).optional(),
   })

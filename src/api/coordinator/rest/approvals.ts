@@ -18,12 +18,13 @@ import { ConflictError, ForbiddenError, InvalidInputError } from '../../../share
 import { ID_PREFIXES, newId } from '../../../shared/ids.ts';
 import { appendAudit } from '../../../store/audit-log.ts';
 import { defineRoute, type Route } from '../../http/routes.ts';
-import { type Caller, requireScope } from './api-keys.ts';
+import { BOOTSTRAP_KEY_ID, type Caller, requireScope } from './api-keys.ts';
 import { callerOf } from './auth.ts';
 import type { RestDeps } from './deps.ts';
 import { IDEMPOTENCY_HEADER, idempotent } from './idempotency.ts';
 import { problems } from './problems.ts';
 import { findSettlement, SettlementId } from './settlements.ts';
+import { plainText } from './text.ts';
 
 const Tally = z.object({
   required: z.object({ treasurers: z.number().int(), institutions: z.number().int() }),
@@ -61,7 +62,7 @@ const Pending = z
 const DecisionBody = z
   .object({
     decision: z.enum(APPROVAL_DECISIONS),
-    reason: z.string().min(1).max(500).optional(),
+    reason: plainText(500).optional(),
     signature: z
       .string()
       .regex(/^0x[0-9a-fA-F]{130}$/, 'expected a 65-byte 0x-hex EIP-712 signature')
@@ -256,7 +257,13 @@ async function approver(
         field: 'signature',
       });
     }
-    requireScope(caller, ['institution']);
+    // An institution is a key made for it: admin implies every scope, but an admin (or the
+    // bootstrap key) is not an institution, and must not count toward INSTITUTION_QUORUM.
+    if (caller.keyId === BOOTSTRAP_KEY_ID || !caller.scopes.includes('institution')) {
+      throw new ForbiddenError(
+        'an institution decision needs an API key with the institution scope',
+      );
+    }
     return { approver: caller.keyId, role: 'institution', message: null };
   }
   requireScope(caller, ['treasurer']);

@@ -95,6 +95,11 @@ function submit(deps: RestDeps): Route {
     },
     handler: async ({ body, req, res }) => {
       const caller = callerOf(res);
+      // Checked before the Idempotency-Key is claimed: a refused batch writes nothing at all.
+      const checked = checkSubmittedTxs(body.txs, {
+        chainId: deps.chainId,
+        gasLimit: deps.block.gasLimit,
+      });
       return idempotent(
         {
           db: deps.db,
@@ -105,10 +110,6 @@ function submit(deps: RestDeps): Route {
           recover: (key) => recoverSubmission(deps.db, key),
         },
         async (key) => {
-          const checked = checkSubmittedTxs(body.txs, {
-            chainId: deps.chainId,
-            gasLimit: deps.block.gasLimit,
-          });
           const stored = await storeSubmitted(deps.db, checked.txs, caller.keyId, key);
           deps.metrics.batchesSubmitted.inc();
           deps.metrics.transactionsSubmitted.inc(checked.txs.length);

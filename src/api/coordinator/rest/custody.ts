@@ -9,7 +9,7 @@ import { hex } from '../../../settlement/custody-types/keys.ts';
 import { settlementNetwork } from '../../../settlement/networks.ts';
 import { ConflictError } from '../../../shared/errors.ts';
 import { appendAudit } from '../../../store/audit-log.ts';
-import { defineRoute, type Route } from '../../http/routes.ts';
+import { defineRoute, type Route, type RouteResult } from '../../http/routes.ts';
 import type { Custody } from '../custody.ts';
 import { registerWithLocalSigners } from '../local-signer-records.ts';
 import type { SettlementDeps } from '../settlement/deps.ts';
@@ -17,6 +17,7 @@ import { registerOutput } from '../settlement/open.ts';
 import { knownOutputs, reservesNow } from '../settlement/propose.ts';
 import { callerOf } from './auth.ts';
 import type { RestDeps } from './deps.ts';
+import { IDEMPOTENCY_HEADER, idempotent } from './idempotency.ts';
 import { NotReadyError, problems } from './problems.ts';
 
 const CustodyView = z
@@ -84,29 +85,45 @@ function registerOutputRoute(deps: RestDeps): Route {
       '201': { description: 'Registered', schema: OutputBody },
       ...problems(400, 401, 403, 409, 413, 415, 429, 503),
     },
-    handler: async ({ body, res }) => {
-      const { custody, settlement } = ready(deps);
-      if (settlement.backend.kind !== 'offline') {
-        throw new ConflictError(
-          'a Bitcoin node is configured (BITCOIN_RPC_URL): custody outputs come from its UTXO set',
-        );
-      }
-      registerOutput(
-        deps.config.dataDir,
-        `${body.txid}:${body.vout}:${body.valueSats}`,
-        settlement.type,
-      );
-      await registerWithLocalSigners({ config: deps.config, custody, log: deps.log });
-      await appendAudit(deps.db, {
-        actor: callerOf(res).keyId,
-        action: 'custody.output-registered',
-        subject: `${body.txid}:${body.vout}`,
-        data: { valueSats: body.valueSats },
-      });
-      deps.kick();
-      return { status: 201, json: body };
-    },
+    handler: async ({ body, req, res }) =>
+      idempotent(
+        {
+          db: deps.db,
+          caller: callerOf(res),
+          route: 'POST /v1/custody/outputs',
+          header: req.headers[IDEMPOTENCY_HEADER],
+          body,
+        },
+        () => register(deps, body, callerOf(res).keyId),
+      ),
   });
+}
+
+async function register(
+  deps: RestDeps,
+  body: z.infer<typeof OutputBody>,
+  actor: string,
+): Promise<RouteResult> {
+  const { custody, settlement } = ready(deps);
+  if (settlement.backend.kind !== 'offline') {
+    throw new ConflictError(
+      'a Bitcoin node is configured (BITCOIN_RPC_URL): custody outputs come from its UTXO set',
+    );
+  }
+  registerOutput(
+    deps.config.dataDir,
+    `${body.txid}:${body.vout}:${body.valueSats}`,
+    settlement.type,
+  );
+  await registerWithLocalSigners({ config: deps.config, custody, log: deps.log });
+  await appendAudit(deps.db, {
+    actor,
+    action: 'custody.output-registered',
+    subject: `${body.txid}:${body.vout}`,
+    data: { valueSats: body.valueSats },
+  });
+  deps.kick();
+  return { status: 201, json: body };
 }
 
 function ready(deps: RestDeps): { custody: Custody; settlement: SettlementDeps } {

@@ -14,10 +14,11 @@ import { ConflictError } from '../../../shared/errors.ts';
 import { ID_PREFIXES, idPattern } from '../../../shared/ids.ts';
 import { appendAudit } from '../../../store/audit-log.ts';
 import type { Db } from '../../../store/store.ts';
-import { defineRoute, type Route } from '../../http/routes.ts';
+import { defineRoute, type Route, type RouteResult } from '../../http/routes.ts';
 import { reload } from '../settlement/records.ts';
 import { callerOf } from './auth.ts';
 import type { RestDeps } from './deps.ts';
+import { IDEMPOTENCY_HEADER, idempotent } from './idempotency.ts';
 import { pageArgs, pageQuery, pageSchema, toPage } from './pagination.ts';
 import { NotReadyError, notFound, problems } from './problems.ts';
 
@@ -168,6 +169,11 @@ export function settlementRoutes(deps: RestDeps): Route[] {
       handler: async ({ params: p }) => {
         const row = await findSettlement(deps.db, p.id);
         if (row.psbt === null) throw new ConflictError(`settlement ${p.id} has no transaction yet`);
+        // Fully signed but not yet handed to the node: the transaction is public only once
+        // broadcast (as txid and rawTx are).
+        if (row.status === 'signed') {
+          throw new ConflictError(`settlement ${p.id} is signed and about to be broadcast; retry`);
+        }
         return {
           status: 200,
           text: Buffer.from(row.psbt, 'base64'),
@@ -217,34 +223,59 @@ function uploadSignatures(deps: RestDeps, params: z.ZodType): Route {
       },
       ...problems(400, 401, 403, 404, 409, 413, 415, 429, 503),
     },
-    handler: async ({ params: p, body, res }) => {
+    handler: async ({ params: p, body, req, res }) => {
       const { id } = p as { id: string };
-      const settlement = deps.settlement();
-      if (settlement === undefined) throw new NotReadyError('the custody is starting');
-      if (settlement.custody.key.groupKey !== undefined) {
-        throw new ConflictError('a FROST custody takes no partial signatures: its key is one key');
-      }
-      const row = await findSettlement(deps.db, id);
-      if (!SIGNABLE.has(row.status)) {
-        throw new ConflictError(
-          `settlement ${id} is ${row.status}; signatures are taken once it is approved`,
-        );
-      }
-      const built = reload(row, settlement.type, settlement.policy);
-      const result = importSignatures(
-        built,
-        parsePsbt(body.psbt, settlement.policy.network),
-        settlement.type,
+      return idempotent(
+        {
+          db: deps.db,
+          caller: callerOf(res),
+          route: `POST /v1/settlements/${id}/signatures`,
+          header: req.headers[IDEMPOTENCY_HEADER],
+          body,
+        },
+        () => merge(deps, id, body.psbt, callerOf(res).keyId),
       );
-      await deps.db.settlement.update({ where: { id }, data: { psbt: built.psbt.toBase64() } });
-      await appendAudit(deps.db, {
-        actor: callerOf(res).keyId,
-        action: 'settlement.signatures-uploaded',
-        subject: id,
-        data: { added: result.added },
-      });
-      deps.kick();
-      return { status: 200, json: result };
     },
   });
+}
+
+async function merge(
+  deps: RestDeps,
+  id: string,
+  psbt: string,
+  actor: string,
+): Promise<RouteResult> {
+  const settlement = deps.settlement();
+  if (settlement === undefined) throw new NotReadyError('the custody is starting');
+  if (settlement.custody.key.groupKey !== undefined) {
+    throw new ConflictError('a FROST custody takes no partial signatures: its key is one key');
+  }
+  const row = await findSettlement(deps.db, id);
+  if (!SIGNABLE.has(row.status)) {
+    throw new ConflictError(
+      `settlement ${id} is ${row.status}; signatures are taken once it is approved`,
+    );
+  }
+  // Signatures complete a settlement only its approvers let through: the approvals are
+  // re-checked here (their signatures verified), not read off the status column.
+  if (!deps.approvals.autoApprove && !(await deps.approvals.tally(id)).satisfied) {
+    throw new ConflictError(`settlement ${id} does not hold the approvals its policy requires`);
+  }
+  const built = reload(row, settlement.type, settlement.policy);
+  const result = importSignatures(
+    built,
+    parsePsbt(psbt, settlement.policy.network),
+    settlement.type,
+  );
+  if (result.added.length > 0) {
+    await deps.db.settlement.update({ where: { id }, data: { psbt: built.psbt.toBase64() } });
+    await appendAudit(deps.db, {
+      actor,
+      action: 'settlement.signatures-uploaded',
+      subject: id,
+      data: { added: result.added },
+    });
+    deps.kick();
+  }
+  return { status: 200, json: result };
 }

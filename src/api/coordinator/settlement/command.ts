@@ -197,6 +197,7 @@ async function drive(
       settings: a,
       autoApprove: opts.config.autoApprove,
       network: settlementNetwork(opts.config.network),
+      chainId: nodeGenesis(opts.config).chainId,
     });
   }
   const deadline = Date.now() + opts.timeoutMs;

@@ -37,7 +37,7 @@ export async function signEachInput(
       batchNumber: Number(settlement.commitment.batchNumber),
       feeRateSatPerVb: settlement.feeRateSatPerVb,
       inputIndex: i,
-      ...(approvals.length === 0 ? {} : { approvals }),
+      ...(approvals.length === 0 ? {} : { approvals, approvalsFor: id }),
     });
     const sigs = toInputSignatures(deps, signed.signature);
     for (const s of sigs) {

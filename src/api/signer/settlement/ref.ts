@@ -17,6 +17,8 @@ export interface SettlementRef {
   inputIndex: number;
   /** Treasurers' EIP-712 approvals of the settlement; a signer with treasurers checks them. */
   approvals?: { address: string; signature: string }[];
+  /** The coordinator's settlement id the approvals name (part of what they sign). */
+  approvalsFor?: string;
 }
 
 const MAX_APPROVALS = 100;
@@ -51,7 +53,17 @@ export function parseSettlementRef(value: unknown, field: string): SettlementRef
     ...(o.approvals === undefined
       ? {}
       : { approvals: parseApprovals(o.approvals, `${field}.approvals`) }),
+    ...(o.approvalsFor === undefined
+      ? {}
+      : { approvalsFor: settlementIdOf(o.approvalsFor, `${field}.approvalsFor`) }),
   };
+}
+
+function settlementIdOf(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !/^stl_[0-9A-HJKMNP-TV-Z]{26}$/.test(value)) {
+    throw new InvalidInputError(`${field}: expected a settlement id`, { field });
+  }
+  return value;
 }
 
 function parseApprovals(value: unknown, field: string): { address: string; signature: string }[] {

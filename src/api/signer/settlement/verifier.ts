@@ -98,7 +98,7 @@ async function approvalQuorum(
 ): Promise<string | null> {
   const required = deps.approvals;
   if (required === undefined) return null;
-  const content = approvalMessage(tx);
+  const content = { settlementId: ref.approvalsFor ?? '', ...approvalMessage(tx) };
   const approvedBy = new Set<string>();
   for (const [i, a] of (ref.approvals ?? []).entries()) {
     const signer = await approvalSigner(
