@@ -18,6 +18,7 @@ import type { Config } from '../../shared/config.ts';
 import { ConfigError, CustodyError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { openStore, type Store } from '../../store/store.ts';
+import { createProblemServer } from '../http/problem.ts';
 import type { LaunchedSigner } from '../signer/supervisor.ts';
 import { saveAccessList } from './access-lists.ts';
 import { createCoordinatorApp } from './app.ts';
@@ -253,7 +254,9 @@ function warnDevelopmentSettings(config: Config, log: Logger): void {
 
 function listen(app: import('express').Express, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, LISTEN_HOST);
+    // Node's own answers (unparsable requests, oversized headers) as problem+json too.
+    const server = createProblemServer(app);
+    server.listen(port, LISTEN_HOST);
     server.once('listening', () => resolve(server));
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {

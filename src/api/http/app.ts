@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
-import { NotFoundError } from '../../shared/errors.ts';
+import { InvalidInputError, NotFoundError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { healthRoutes, isProbeAnswer, type ReadinessCheck } from './health.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
@@ -45,6 +45,7 @@ export function createHttpApp(opts: CreateHttpAppOpts): HttpApp {
   const metrics = createHttpMetrics('custody_', opts.registry);
   app.use(metrics.middleware);
   app.use(accessLog(opts.log));
+  app.use(requireHost);
 
   let openapi: ReturnType<typeof buildOpenApiDocument> | undefined;
   const routes = [
@@ -64,6 +65,20 @@ export function createHttpApp(opts: CreateHttpAppOpts): HttpApp {
   app.use(problemHandler(opts.log));
   return { app, metrics, openapi };
 }
+
+/**
+ * RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400. Node refuses it itself, with no body,
+ * unless the server is made with `requireHostHeader: false` (createProblemServer): then here, as
+ * problem+json like every other answer.
+ */
+const requireHost: RequestHandler = (req, _res, next) => {
+  if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && req.headers.host === undefined) {
+    throw new InvalidInputError('Host: an HTTP/1.1 request needs a Host header', {
+      field: 'Host',
+    });
+  }
+  next();
+};
 
 /**
  * One JSON line per request with a request id (echoed as X-Request-Id so a client can quote
