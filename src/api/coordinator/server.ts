@@ -50,6 +50,8 @@ export interface RunningCoordinator {
   kick(): void;
   /** The settlement pipeline's dependencies (custody type, policy, backend). */
   settlement: SettlementDeps;
+  /** The local signer processes. */
+  signers: readonly LaunchedSigner[];
   close(): Promise<void>;
 }
 
@@ -162,6 +164,7 @@ export async function startCoordinator(
       worldState: ws,
       kick: () => cron?.kick(),
       settlement,
+      signers,
       close,
     };
   } catch (error) {

@@ -11,7 +11,7 @@ import { checkSubmittedTxs, MAX_BATCH_BODY_BYTES } from '../batch-intake.ts';
 import { storeSubmitted } from '../batches.ts';
 import { callerOf } from './auth.ts';
 import type { RestDeps } from './deps.ts';
-import { IDEMPOTENCY_HEADER, idempotent } from './idempotency.ts';
+import { IDEMPOTENCY_HEADER, idempotent, parseIdempotencyKey } from './idempotency.ts';
 import { pageArgs, pageQuery, pageSchema, toPage } from './pagination.ts';
 import { notFound, problems } from './problems.ts';
 
@@ -95,7 +95,9 @@ function submit(deps: RestDeps): Route {
     },
     handler: async ({ body, req, res }) => {
       const caller = callerOf(res);
-      // Checked before the Idempotency-Key is claimed: a refused batch writes nothing at all.
+      // The key's form first, then the batch, both before the key is claimed: a refused
+      // request writes nothing at all.
+      parseIdempotencyKey(req.headers[IDEMPOTENCY_HEADER]);
       const checked = checkSubmittedTxs(body.txs, {
         chainId: deps.chainId,
         gasLimit: deps.block.gasLimit,

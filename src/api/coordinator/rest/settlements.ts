@@ -187,7 +187,8 @@ export function settlementRoutes(deps: RestDeps): Route[] {
 }
 
 const SIGNABLE = new Set(['approved', 'signing']);
-const MAX_PSBT_BYTES = 2 * 1024 * 1024;
+/** As a signer takes it (src/api/signer/settlement/ref.ts MAX_PSBT_CHARS), within 1 MiB. */
+const MAX_PSBT_CHARS = 1_000_000;
 
 /**
  * An institution co-signing a multi-sig settlement with its own wallet or HSM uploads the PSBT
@@ -208,8 +209,7 @@ function uploadSignatures(deps: RestDeps, params: z.ZodType): Route {
     scopes: ['institution'],
     request: {
       params,
-      body: z.object({ psbt: z.string().min(1).max(MAX_PSBT_BYTES) }).strict(),
-      bodyLimitBytes: MAX_PSBT_BYTES * 2,
+      body: z.object({ psbt: z.string().min(1).max(MAX_PSBT_CHARS) }).strict(),
     },
     responses: {
       '200': {
@@ -247,10 +247,10 @@ async function merge(
 ): Promise<RouteResult> {
   const settlement = deps.settlement();
   if (settlement === undefined) throw new NotReadyError('the custody is starting');
+  const row = await findSettlement(deps.db, id);
   if (settlement.custody.key.groupKey !== undefined) {
     throw new ConflictError('a FROST custody takes no partial signatures: its key is one key');
   }
-  const row = await findSettlement(deps.db, id);
   if (!SIGNABLE.has(row.status)) {
     throw new ConflictError(
       `settlement ${id} is ${row.status}; signatures are taken once it is approved`,

@@ -1,12 +1,14 @@
 /**
  * A multi-sig settlement co-signed outside the signer services: two institutions hold keys of
  * the P2WSH 2-of-3 in their own wallets (here: the local signers' keys, opened with their own
- * KEKs), download the PSBT, add partial signatures and upload it. The upload is merged only when
- * every signature is by a custody key over the sighash the coordinator computes; then the
- * inputs need nothing from the signer services and the settlement is exported.
+ * KEKs, and the signer services stopped), download the PSBT, add partial signatures and upload
+ * it. Refused before the treasurer approved (a status edited in the database does not count);
+ * merged only when every signature is by a custody key over the sighash the coordinator
+ * computes; then the inputs need nothing from the signer services and the settlement exports.
  */
 import path from 'node:path';
 import { Psbt } from 'bitcoinjs-lib';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reload } from '../../../../src/api/coordinator/settlement/records.ts';
 import { readKek } from '../../../../src/api/signer/config.ts';
@@ -16,14 +18,10 @@ import { openStore } from '../../../../src/store/store.ts';
 import { type Started, startRest, until } from './support.ts';
 
 const PAYEE = `0014${'ef'.repeat(20)}`;
+const treasurer = privateKeyToAccount(generatePrivateKey());
 let s: Started;
 beforeAll(async () => {
-  // A treasurer is configured, and nobody approves: the signers refuse to sign (approvals: 0 of
-  // 1), so only the uploaded signatures can complete the settlement.
-  s = await startRest({
-    CUSTODY_SCHEME: 'multisig-p2wsh',
-    TREASURERS: `0x${'99'.repeat(20)}`,
-  });
+  s = await startRest({ CUSTODY_SCHEME: 'multisig-p2wsh', TREASURERS: treasurer.address });
 }, 120_000);
 afterAll(async () => {
   await s?.close();
@@ -61,13 +59,27 @@ describe('co-signer PSBT upload (multisig-p2wsh)', () => {
     expect(early.status).toBe(409);
     expect(early.body.detail).toMatch(/signatures are taken once it is approved/);
 
-    // The coordinator's database edited to approved: the signers still refuse.
+    // The coordinator's database edited to approved: no approval verifies, so no upload.
     const db = s.running.store.db;
     await db.settlement.update({ where: { id }, data: { status: 'approved' } });
-    s.running.kick();
+    const forged = await s.call('POST', url, { body: { psbt: 'cHNidP8=' } });
+    expect(forged.status).toBe(409);
+    expect(forged.body.detail).toMatch(/does not hold the approvals its policy requires/);
+    await db.settlement.update({ where: { id }, data: { status: 'proposed' } });
+
+    // The signer services go away; the treasurer approves; signing cannot finish without them.
+    for (const signer of s.running.signers) await signer.stop();
+    const approved = await s.call('POST', `/v1/settlements/${id}/approvals`, {
+      body: {
+        decision: 'approve',
+        address: treasurer.address,
+        signature: await treasurer.signTypedData(pending.body.items[0].typedData.approve),
+      },
+    });
+    expect(approved.status).toBe(201);
     await until(
-      () => db.signingSession.count({ where: { status: 'failed' } }),
-      (n) => n > 0,
+      () => s.call('GET', `/v1/settlements/${id}`),
+      (r) => r.body.status === 'signing',
     );
 
     const row = await db.settlement.findUniqueOrThrow({ where: { id } });

@@ -4,6 +4,8 @@
  * idempotency, pagination rules, a settlement approved by an EIP-712 treasurer signature and
  * exported, and the pipeline metrics.
  */
+
+import { createHash } from 'node:crypto';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signTx } from '../../../execution/support/txs.ts';
@@ -59,12 +61,21 @@ describe('REST API keys and scopes', () => {
   });
 
   it('stores only the hash of a key; the token appears in no table', async () => {
-    const made = await s.call('POST', '/v1/api-keys', {
-      body: { name: 'h', scopes: ['treasurer'] },
-    });
-    const row = await s.running.store.db.apiKey.findUniqueOrThrow({ where: { id: made.body.id } });
-    expect(row.keyHash).not.toContain(made.body.token);
-    const dump = JSON.stringify(await s.running.store.db.auditEntry.findMany());
+    const headers = { 'idempotency-key': 'make-h' };
+    const body = { name: 'h', scopes: ['treasurer'] };
+    const made = await s.call('POST', '/v1/api-keys', { body, headers });
+    const db = s.running.store.db;
+    const row = await db.apiKey.findUniqueOrThrow({ where: { id: made.body.id } });
+    expect(row.keyHash).toBe(createHash('sha256').update(made.body.token).digest('hex'));
+    // A replay names the key made but not its token, which is kept nowhere.
+    const replay = await s.call('POST', '/v1/api-keys', { body, headers });
+    expect(replay.body).toMatchObject({ id: made.body.id });
+    expect(replay.body.token).toBeUndefined();
+    const dump = JSON.stringify([
+      await db.auditEntry.findMany(),
+      await db.idempotencyRecord.findMany(),
+      await db.apiKey.findMany(),
+    ]);
     expect(dump).not.toContain(made.body.token);
   });
 
@@ -84,22 +95,29 @@ describe('REST API keys and scopes', () => {
 });
 
 describe('POST /v1/batches', () => {
-  it('refuses bad batches before storing anything', async () => {
+  it('refuses bad batches before storing anything, Idempotency-Key or not', async () => {
     const before = await batchCount();
+    const keysBefore = await s.running.store.db.idempotencyRecord.count();
     const cases: [unknown, RegExp][] = [
       [{ txs: [] }, /at least one/],
       [{ txs: ['0xzz'] }, /txs\.0/],
       [{ txs: ['0x'] }, /txs\.0/],
       [{ txs: ['0xc0'] }, /txs\.0: undecodable/],
-      [{ txs: [signTx(s.key, { nonce: 0n, to: s.key.address, chainId: 1n })] }, /txs\.0/],
+      [{ txs: [signTx(s.key, { nonce: 0n, to: s.key.address, chainId: 1n })] }, /txs\.0: .*chain/i],
       [{ txs: [signTx(s.key, { nonce: 0n, type: 0, unprotected: true })] }, /EIP-155/],
       [{ txs: 'nope' }, /body\.txs/],
       [{ txs: [], extra: 1 }, /body/],
     ];
     for (const [body, detail] of cases) {
-      const r = await s.call('POST', '/v1/batches', { body });
-      expect(r.status, JSON.stringify(body).slice(0, 80)).toBe(400);
-      expect(r.body.detail).toMatch(detail);
+      const variants: Record<string, string>[] = [
+        {},
+        { 'idempotency-key': `bad-${JSON.stringify(body).length}` },
+      ];
+      for (const headers of variants) {
+        const r = await s.call('POST', '/v1/batches', { body, headers });
+        expect(r.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+        expect(r.body.detail).toMatch(detail);
+      }
     }
     expect((await s.call('POST', '/v1/batches', { body: '{"txs": [' })).status).toBe(400);
     expect(
@@ -111,6 +129,7 @@ describe('POST /v1/batches', () => {
       ).status,
     ).toBe(415);
     expect(await batchCount()).toBe(before);
+    expect(await s.running.store.db.idempotencyRecord.count()).toBe(keysBefore);
   });
 
   it('accepts a batch (202), executes it with the next number, and replays an idempotent retry', async () => {
