@@ -19,13 +19,40 @@ export const ID_PREFIXES = {
 } as const;
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
 
+/** The last id's time and random part: ids made in one millisecond count up (monotonic ULID). */
+let last: { time: number; digits: number[] } | undefined;
+
+/**
+ * A new id, greater than every id this process made before: within one millisecond the random
+ * part of the previous id is incremented (the ULID spec's monotonic mode), so ids sort in the
+ * order they were made (batches execute in that order).
+ */
 export function newId(prefix: IdPrefix, now = Date.now()): string {
-  let time = '';
-  for (let t = now, i = 0; i < 10; i++, t = Math.floor(t / 32)) time = CROCKFORD[t % 32] + time;
-  const random = crypto.getRandomValues(new Uint8Array(16));
-  let rest = '';
-  for (let i = 0; i < 16; i++) rest += CROCKFORD[random[i]! % 32];
-  return `${prefix}_${time}${rest}`;
+  const time = Math.max(now, last?.time ?? 0);
+  let digits: number[];
+  if (last !== undefined && time === last.time) {
+    digits = increment(last.digits);
+  } else {
+    const random = crypto.getRandomValues(new Uint8Array(16));
+    // The first digit below 16: room to count up within the millisecond without overflow.
+    digits = [...random].map((b, i) => (i === 0 ? b % 16 : b % 32));
+  }
+  last = { time, digits };
+  let head = '';
+  for (let t = time, i = 0; i < 10; i++, t = Math.floor(t / 32)) head = CROCKFORD[t % 32] + head;
+  return `${prefix}_${head}${digits.map((d) => CROCKFORD[d]).join('')}`;
+}
+
+function increment(digits: readonly number[]): number[] {
+  const out = [...digits];
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i]! < 31) {
+      out[i]! += 1;
+      return out;
+    }
+    out[i] = 0;
+  }
+  throw new Error('id space of one millisecond exhausted');
 }
 
 export function idPattern(prefix: IdPrefix): RegExp {

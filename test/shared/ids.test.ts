@@ -15,6 +15,13 @@ describe('resource ids', () => {
     expect(earlier < later).toBe(true);
   });
 
+  it('made in one millisecond still sort in the order they were made (monotonic)', () => {
+    const now = Date.now() + 60_000;
+    const ids = Array.from({ length: 1000 }, () => newId('bat', now));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(1000);
+  });
+
   it('do not repeat', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => newId('sig')));
     expect(ids.size).toBe(1000);
