@@ -136,6 +136,7 @@ function ready(deps: RestDeps): { custody: Custody; settlement: SettlementDeps }
 }
 
 function custodyRoute(deps: RestDeps): Route {
+  const view = sharedCustodyView(deps);
   return defineRoute({
     method: 'get',
     path: '/v1/custody',
@@ -147,31 +148,50 @@ function custodyRoute(deps: RestDeps): Route {
       '200': { description: 'The custody', schema: CustodyView },
       ...problems(401, 403, 429, 503),
     },
-    handler: async () => {
-      const { custody, settlement } = ready(deps);
-      const network = settlementNetwork(deps.config.network);
-      const utxos = await knownOutputs(settlement);
-      return {
-        status: 200,
-        json: {
-          scheme: custody.key.scheme,
-          address: address.fromOutputScript(settlement.type.scriptPubKey, network.bitcoinjs),
-          scriptPubKey: hex(settlement.type.scriptPubKey),
-          descriptor: custody.key.descriptor,
-          threshold: custody.key.threshold,
-          signers: custody.key.signerNames,
-          utxos: utxos.map((u) => ({
-            txid: u.txid,
-            vout: u.vout,
-            valueSats: u.valueSats.toString(),
-            confirmations: u.confirmations,
-          })),
-          balanceSats: utxos.reduce((s, u) => s + u.valueSats, 0n).toString(),
-          reserves: await reservesNow(settlement),
-        },
-      };
-    },
+    handler: async () => ({ status: 200, json: await view() }),
   });
+}
+
+/**
+ * The custody's view, read from the node once for all the requests that arrive while it is
+ * read and reused for a second: a node runs one UTXO-set scan at a time, so a scan per request
+ * turns a burst of readers into refusals from the node.
+ */
+function sharedCustodyView(deps: RestDeps): () => Promise<unknown> {
+  let current: { at: number; value: Promise<unknown> } | undefined;
+  return () => {
+    if (current !== undefined && Date.now() - current.at < CUSTODY_VIEW_MS) return current.value;
+    const value = custodyView(deps);
+    current = { at: Date.now(), value };
+    value.catch(() => {
+      if (current?.value === value) current = undefined;
+    });
+    return value;
+  };
+}
+
+const CUSTODY_VIEW_MS = 1000;
+
+async function custodyView(deps: RestDeps) {
+  const { custody, settlement } = ready(deps);
+  const network = settlementNetwork(deps.config.network);
+  const utxos = await knownOutputs(settlement);
+  return {
+    scheme: custody.key.scheme,
+    address: address.fromOutputScript(settlement.type.scriptPubKey, network.bitcoinjs),
+    scriptPubKey: hex(settlement.type.scriptPubKey),
+    descriptor: custody.key.descriptor,
+    threshold: custody.key.threshold,
+    signers: custody.key.signerNames,
+    utxos: utxos.map((u) => ({
+      txid: u.txid,
+      vout: u.vout,
+      valueSats: u.valueSats.toString(),
+      confirmations: u.confirmations,
+    })),
+    balanceSats: utxos.reduce((s, u) => s + u.valueSats, 0n).toString(),
+    reserves: await reservesNow(settlement, utxos),
+  };
 }
 
 const SIGNER_TIMEOUT_MS = 3000;

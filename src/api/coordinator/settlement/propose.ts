@@ -263,10 +263,13 @@ async function hold(deps: SettlementDeps, reason: string): Promise<ProposeOutcom
  * The confirmed custody balance against the withdrawals no final (confirmed or exported)
  * settlement has paid: an in-flight settlement's payouts still count as owed.
  */
-export async function reservesNow(deps: SettlementDeps): Promise<Record<string, unknown>> {
+export async function reservesNow(
+  deps: SettlementDeps,
+  outputs?: ChainOutput[],
+): Promise<Record<string, unknown>> {
   const final = await lastFinal(deps);
   const from = final === null ? 0n : nextUnpaid(final);
-  const r = reserves(await knownOutputs(deps), await withdrawalQueue(deps, from));
+  const r = reserves(outputs ?? (await knownOutputs(deps)), await withdrawalQueue(deps, from));
   return Object.fromEntries(
     Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v]),
   );
