@@ -176,11 +176,16 @@ async function sign(deps: SettlementDeps, row: Settlement): Promise<StepResult> 
     subject: row.id,
     data: { txid: final.txid, vsize: final.vsize },
   });
-  await shareSigned(deps);
   return transitioned(deps, row.id, 'signed', final.txid);
 }
 
 async function broadcast(deps: SettlementDeps, row: Settlement): Promise<StepResult> {
+  // The signers the session did not ask learn the settlement here, in the step that sends it,
+  // not at the end of signing: a coordinator killed after recording `signed` resumes here and
+  // shares it again before the broadcast. Shared only at the end of signing, a crash right
+  // after `signed` left a FROST signer that was not asked unable ever to learn it once mined
+  // (its node no longer shows the outputs it spent): out of step for good.
+  await shareSigned(deps);
   const sent = await send(deps, row);
   if (sent.kind === 'handled') return sent.step;
   const result = sent.result;

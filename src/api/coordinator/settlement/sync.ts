@@ -82,10 +82,10 @@ async function syncOne(
 }
 
 /**
- * Right after a settlement is signed, before it is broadcast: every signer the session did not
- * ask learns it while its inputs are still unspent on its own node (once mined, a signer with a
- * node but no -txindex could no longer see what it spent). A signer that cannot is reported; it
- * is offered the settlement again at the next sync.
+ * Before a signed settlement is broadcast (the pipeline's broadcast step, again after a restart):
+ * every signer the session did not ask learns it while its inputs are still unspent on its own
+ * node (once mined, a signer with a node but no -txindex could no longer see what it spent). A
+ * signer that cannot is reported; it is offered the settlement again at the next sync.
  */
 export async function shareSigned(deps: SyncDeps): Promise<void> {
   const history = await settlementHistory(deps);
