@@ -25,8 +25,7 @@ import {
   openNodeWorldState,
 } from '../../../src/api/coordinator/world-state.ts';
 import { parseBatch } from '../../../src/execution/batch.ts';
-import { runParallel } from '../../../src/execution/parallel/index.ts';
-import { closeWorkerPool } from '../../../src/execution/parallel/pool.ts';
+import { runSequential } from '../../../src/execution/sequential.ts';
 import { parseConfig } from '../../../src/shared/config.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
 import { openStore, type Store } from '../../../src/store/store.ts';
@@ -70,7 +69,6 @@ afterAll(async () => {
     await n.world.ws.close();
     await n.store.close();
   }
-  await closeWorkerPool();
   await database?.drop();
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -78,7 +76,9 @@ afterAll(async () => {
 function runner(): BatchRunner {
   return {
     parse: (input) => parseBatch(input),
-    run: (batch, ws, commit) => runParallel(batch, { worldState: ws, commit }),
+    // Sequential: the parallel executor's worker pool serves one world state per process, and
+    // this process holds two.
+    run: (batch, ws, commit) => runSequential(batch, { worldState: ws, commit }),
   };
 }
 
@@ -125,7 +125,7 @@ describe('two coordinators on one PostgreSQL database', () => {
     const admin = new pg.Client({ connectionString: database.url });
     await admin.connect();
     await admin.query(
-      "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()",
+      "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
     );
     await admin.end();
     // The backend ends asynchronously after pg_terminate_backend answers; B, ticking, takes

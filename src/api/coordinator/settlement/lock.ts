@@ -90,9 +90,7 @@ export function acquireFileLock(file: string, heldBy: (pid: number) => string): 
     }
     const owner = readOwner(file);
     if (owner === null) continue; // it vanished between the two calls: try again
-    // Our own pid, but not a lock this process took: a previous process that had our pid (a
-    // container's PID 1 after a crash) left it.
-    if (alive(owner) && owner !== process.pid) {
+    if (alive(owner)) {
       throw new ConflictError(heldBy(owner));
     }
     takeOver(file, owner);
