@@ -96,4 +96,22 @@ export function restClient(url: string, token: string) {
   };
 }
 
+/** Polls `read` until `done` holds (or throws, with the last value read, after `timeoutMs`). */
+export async function until<T>(
+  read: () => Promise<T>,
+  done: (v: T) => boolean,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (done(v)) return v;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out; last: ${JSON.stringify(v).slice(0, 500)}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 export { ROOT };

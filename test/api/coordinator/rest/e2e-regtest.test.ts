@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BRIDGE_ADDRESS } from '../../../../src/execution/bridge/artifact.ts';
 import { encodeWithdraw, WEI_PER_SAT } from '../../../execution/bridge/harness.ts';
 import { newKey, signTx } from '../../../execution/support/txs.ts';
-import { restClient, startCustody } from '../../../support/custody-start.ts';
+import { restClient, startCustody, until } from '../../../support/custody-start.ts';
 import { fundedGenesis } from '../../../support/genesis.ts';
 import { type Litecoind, startLitecoind } from '../../../support/litecoind.ts';
 
@@ -29,16 +29,9 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 90_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline)
-      throw new Error(`timed out; last: ${JSON.stringify(v).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** The e2e waits up to 90 s a step (three signer processes on two cores). */
+const waitFor = <T>(read: () => Promise<T>, done: (v: T) => boolean) =>
+  until(read, done, 90_000, 200);
 
 async function payee(): Promise<{ address: string; scriptPubKey: string }> {
   const address = await node.newAddress();
@@ -73,7 +66,7 @@ describe.each(['frost', 'multisig-p2wsh', 'multisig-tapscript'])(
       });
       try {
         const api = restClient(proc.url, BOOTSTRAP);
-        const custody = await until(
+        const custody = await waitFor(
           () => api('GET', '/v1/custody'),
           (r) => r.status === 200,
         );
@@ -96,7 +89,7 @@ describe.each(['frost', 'multisig-p2wsh', 'multisig-tapscript'])(
             txs: payouts.map((p) => withdraw(p.scriptPubKey, p.sats)),
           });
           expect(submitted.status).toBe(202);
-          const pending = await until(
+          const pending = await waitFor(
             () => api('GET', '/v1/approvals'),
             (r) => r.body.items?.length > 0,
           );
@@ -107,13 +100,13 @@ describe.each(['frost', 'multisig-p2wsh', 'multisig-tapscript'])(
             signature: await treasurer.signTypedData(item.typedData.approve),
           });
           expect(approved.status).toBe(201);
-          const broadcast = await until(
+          const broadcast = await waitFor(
             () => api('GET', `/v1/settlements/${item.settlementId}`),
             (r) => ['broadcast', 'confirmed', 'failed'].includes(r.body.status),
           );
           expect(broadcast.body.status, broadcast.body.reason).toBe('broadcast');
           await node.mine(1);
-          const confirmed = await until(
+          const confirmed = await waitFor(
             () => api('GET', `/v1/settlements/${item.settlementId}`),
             (r) => r.body.status === 'confirmed',
           );

@@ -11,7 +11,7 @@ import { type Config, parseConfig } from '../../../../src/shared/config.ts';
 import { createLogger } from '../../../../src/shared/logger.ts';
 import { encodeWithdraw, WEI_PER_SAT } from '../../../execution/bridge/harness.ts';
 import { type Key, newKey, signTx } from '../../../execution/support/txs.ts';
-import type { JsonAnswer } from '../../../support/custody-start.ts';
+import { type JsonAnswer, until } from '../../../support/custody-start.ts';
 import { fundedGenesis } from '../../../support/genesis.ts';
 
 export const BOOTSTRAP = 'bootstrap-key-for-tests-0123456789';
@@ -96,17 +96,4 @@ export async function startRest(env: Record<string, string> = {}): Promise<Start
   return s;
 }
 
-/** Polls `read` until `done` holds (or throws after `timeoutMs`). */
-export async function until<T>(
-  read: () => Promise<T>,
-  done: (v: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { until };
