@@ -25,7 +25,7 @@ const INPUTS = [
   'scripts/build-stamp.mjs',
 ];
 /** the entry points a run needs */
-const OUTPUTS = ['cli.js', 'worker.js'];
+const OUTPUTS = ['cli.js', 'worker.js', 'dashboard/index.html'];
 
 function newestMtime(p) {
   let st;

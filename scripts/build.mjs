@@ -108,10 +108,55 @@ async function compile() {
     renameSync(temp, file.path);
     written.add(path.basename(file.path));
   }
+  written.add(DASHBOARD);
+  await compileDashboard(esbuild);
   pruneOldOutputs(written);
   writeFileSync(STAMP, `${started.toISOString()}\n`);
   // dist/ is as new as the sources it was built from, not as the end of the build
   utimesSync(STAMP, started, started);
+}
+
+const DASHBOARD = 'dashboard';
+const DASHBOARD_SRC = 'src/api/dashboard/web';
+
+/**
+ * The treasurers' dashboard (src/api/dashboard/web) for the browser: one script and one style
+ * sheet, named by their content hash, and the index.html that names them. Built beside
+ * dist/dashboard and swapped in whole, so a running coordinator serves one build or the other.
+ */
+async function compileDashboard(esbuild) {
+  const next = path.join(DIST, `${DASHBOARD}.${process.pid}.tmp`);
+  rmSync(next, { recursive: true, force: true });
+  const result = await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: { app: `${DASHBOARD_SRC}/main.ts` },
+    outdir: path.join(next, 'assets'),
+    entryNames: '[name]-[hash]',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['chrome111', 'firefox115', 'safari16'],
+    minify: true,
+    sourcemap: true,
+    metafile: true,
+    logLevel: 'warning',
+    tsconfig: `${DASHBOARD_SRC}/tsconfig.json`,
+  });
+  const outputs = Object.keys(result.metafile.outputs).map((f) => path.basename(f));
+  const js = outputs.find((f) => f.endsWith('.js'));
+  const css = outputs.find((f) => f.endsWith('.css'));
+  if (js === undefined || css === undefined) throw new Error('dashboard: no script or style built');
+  const html = readFileSync(path.join(ROOT, DASHBOARD_SRC, 'index.html'), 'utf8')
+    .replace('%APP_JS%', js)
+    .replace('%APP_CSS%', css);
+  writeFileSync(path.join(next, 'index.html'), html);
+  const current = path.join(DIST, DASHBOARD);
+  const aside = `${current}.${process.pid}.old`;
+  try {
+    renameSync(current, aside);
+  } catch {}
+  renameSync(next, current);
+  rmSync(aside, { recursive: true, force: true });
 }
 
 /** Outputs of earlier builds, once no process started before them can still be loading them. */
@@ -119,7 +164,9 @@ function pruneOldOutputs(keep) {
   const cutoff = Date.now() - 10 * 60_000;
   for (const name of readdirSync(DIST)) {
     const file = path.join(DIST, name);
-    if (!keep.has(name) && statSync(file).mtimeMs < cutoff) rmSync(file, { force: true });
+    const st = statSync(file);
+    if (keep.has(name) || st.mtimeMs >= cutoff) continue;
+    rmSync(file, { recursive: st.isDirectory(), force: true });
   }
 }
 

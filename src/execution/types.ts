@@ -74,4 +74,12 @@ export interface BatchResult {
   accessList?: AccessList;
   /** set when the run was asked to commit: the post-state is now the world state's head */
   committed?: { root: string; height: number };
+  /** set by the parallel executor: how long the batch took, against one thread */
+  timing?: BatchTiming;
+}
+
+/** Milliseconds, whole: the run's wall time and its sequential estimate (parallel/index.ts). */
+export interface BatchTiming {
+  executionMs: number;
+  sequentialEstimateMs: number;
 }

@@ -5,6 +5,7 @@
 import type { Logger } from '../../shared/logger.ts';
 import { loadMigrations, MIGRATIONS_TABLE, pendingAfter } from '../../store/migrations.ts';
 import type { Store } from '../../store/store.ts';
+import { dashboardHandler } from '../dashboard/serve.ts';
 import { createHttpApp, type HttpApp } from '../http/app.ts';
 import type { ReadinessCheck } from '../http/health.ts';
 import type { Route } from '../http/routes.ts';
@@ -16,6 +17,7 @@ import { batchRoutes } from './rest/batches.ts';
 import { custodyRoutes } from './rest/custody.ts';
 import type { RestDeps } from './rest/deps.ts';
 import { settlementRoutes } from './rest/settlements.ts';
+import { signInRateLimit, siweRoutes } from './rest/siwe.ts';
 import type { NodeWorldState } from './world-state.ts';
 
 export interface CreateCoordinatorAppOpts {
@@ -44,6 +46,8 @@ export function createCoordinatorApp(opts: CreateCoordinatorAppOpts): HttpApp {
       ? {
           authFor: apiAuth({ db: opts.store.db, bootstrapKey: opts.rest.config.bootstrapApiKey }),
           registry: opts.rest.metrics.registry,
+          before: [signInRateLimit()],
+          after: [dashboardHandler()],
         }
       : {}),
     checks: [
@@ -61,6 +65,7 @@ export function restRoutes(deps: RestDeps): Route[] {
     ...approvalRoutes(deps),
     ...custodyRoutes(deps),
     ...adminRoutes(deps),
+    ...siweRoutes(deps),
   ];
 }
 

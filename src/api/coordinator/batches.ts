@@ -113,6 +113,8 @@ async function record(
       gasUsed: toQuantity(result.gasUsed),
       withdrawals: JSON.stringify(result.withdrawals),
       withdrawalsRoot: result.withdrawalsRoot,
+      executionMs: result.timing?.executionMs ?? null,
+      sequentialEstimateMs: result.timing?.sequentialEstimateMs ?? null,
     },
   });
   return { id, number, stateRoot, withdrawals: result.withdrawals.length };

@@ -25,6 +25,8 @@ export interface Custody {
     message: Uint8Array,
     proposalId: string,
     settlement?: SettlementRef,
+    /** The settlement's id, recorded on the session (its signers' reports are shown with it). */
+    settlementId?: string,
   ): Promise<{ sessionId: string; signature: string }>;
   checks: ReadinessCheck[];
 }
@@ -42,8 +44,11 @@ export async function openCustody(opts: OpenCustodyOpts): Promise<Custody> {
   const key = await ensureCustodyKey(opts);
   const members = key.signerNames.map((n) => opts.signers.find((s) => s.name === n)!);
   const timeout = opts.roundTimeoutMs === undefined ? {} : { roundTimeoutMs: opts.roundTimeoutMs };
-  const sign: Custody['sign'] = async (message, proposalId, settlement) => {
-    const ref = settlement === undefined ? {} : { settlement };
+  const sign: Custody['sign'] = async (message, proposalId, settlement, settlementId) => {
+    const ref = {
+      ...(settlement === undefined ? {} : { settlement }),
+      ...(settlementId === undefined ? {} : { settlementId }),
+    };
     if (key.groupKey) {
       const r = await runFrostSession({
         db: opts.db,

@@ -28,6 +28,8 @@ export interface CreateHttpAppOpts {
   registry?: Registry;
   /** Runs before any route (after the access log): rate limits, for one. */
   before?: readonly RequestHandler[];
+  /** Runs after the routes, before the 404: static files (the dashboard). */
+  after?: readonly RequestHandler[];
 }
 
 export interface HttpApp {
@@ -59,6 +61,7 @@ export function createHttpApp(opts: CreateHttpAppOpts): HttpApp {
     ...(opts.authFor ? { authFor: opts.authFor } : {}),
   });
 
+  for (const handler of opts.after ?? []) app.use(handler);
   app.use((req) => {
     throw new NotFoundError(`no route for ${req.method} ${req.path}`);
   });

@@ -13,7 +13,7 @@ import { BatchRejectedError, CREDIT_OVERFLOW, CreditOverflow } from '../errors.t
 import { loadPreState } from '../prestate.ts';
 import { receiptsRootBulk, withCumulativeGas } from '../receipts.ts';
 import { cumulativeGasReason, type TxOutcome, throwIfFault } from '../txrun.ts';
-import type { Batch, BatchResult, TxReceipt } from '../types.ts';
+import type { Batch, BatchResult, BatchTiming, TxReceipt } from '../types.ts';
 import {
   bindWorldState,
   commitIfAsked,
@@ -78,6 +78,7 @@ async function runBlockStm(
   opts: RunParallelOpts,
   credits: boolean,
 ): Promise<BatchResult> {
+  const startedAt = performance.now();
   const workers = opts.workers ?? defaultWorkerCount();
   if (!Number.isInteger(workers) || workers < 1)
     throw new RangeError('workers: expected a positive integer');
@@ -98,6 +99,7 @@ async function runBlockStm(
     opts.fallback ?? true,
     opts.testOnlyForceInOrder,
   );
+  const stmStartedAt = performance.now();
   try {
     await stm.run();
   } catch (error) {
@@ -107,6 +109,7 @@ async function runBlockStm(
     throw error;
   }
   opts.onStats?.({ ...stm.stats });
+  const stmMs = performance.now() - stmStartedAt;
 
   const result = await finishBatch({
     batch,
@@ -127,7 +130,21 @@ async function runBlockStm(
     fee: stm.fees[tx] as bigint,
     codes: stm.codesBy[tx] ?? [],
   }));
+  result.timing = timing(performance.now() - startedAt, stmMs, stm.txMs);
   return result;
+}
+
+/**
+ * The batch's wall time and what one thread would have needed: everything outside the
+ * speculative phase (decoding, the root) runs once either way; inside it, one thread would
+ * have run each transaction once, for as long as its committed incarnation took.
+ */
+function timing(wallMs: number, stmMs: number, txMs: Float64Array): BatchTiming {
+  let txTotal = 0;
+  for (const ms of txMs) txTotal += ms;
+  const executionMs = Math.max(1, Math.round(wallMs));
+  const sequentialEstimateMs = Math.max(1, Math.round(wallMs - stmMs + txTotal));
+  return { executionMs, sequentialEstimateMs };
 }
 
 export interface FinishBatchInput {

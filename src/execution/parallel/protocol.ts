@@ -54,6 +54,8 @@ export interface Executed {
   writes?: [string, Value][];
   codes?: [string, Uint8Array][];
   fee?: bigint;
+  /** how long the incarnation ran on its worker, in milliseconds */
+  ms?: number;
 }
 
 export type FromWorker = { t: 'ready'; id: number } | Executed | { t: 'fatal'; message: string };

@@ -82,6 +82,8 @@ export class BlockStm {
   readonly codes = new Map<string, Uint8Array>();
   /** code created by each transaction's latest incarnation */
   readonly codesBy: [string, Uint8Array][][] = [];
+  /** each transaction's latest (so, once settled, committed) execution time, in milliseconds */
+  readonly txMs: Float64Array;
   readonly stats: StmStats = {
     executions: 0,
     aborts: 0,
@@ -119,6 +121,7 @@ export class BlockStm {
     private readonly forceInOrder?: ForceInOrderForTests,
   ) {
     this.outcomes = new Array(n);
+    this.txMs = new Float64Array(n);
     this.fees = new Array<bigint>(n).fill(0n);
     this.ledger = new FeeLedger(n);
     this.status = new Uint8Array(n);
@@ -276,6 +279,7 @@ export class BlockStm {
     this.fees[tx] = msg.fee ?? 0n;
     this.ledger.set(tx, msg.fee ?? 0n);
     this.outcomes[tx] = msg.outcome;
+    this.txMs[tx] = msg.ms ?? 0;
     this.reads[tx] = msg.reads;
     this.status[tx] = Status.Executed;
     for (const [hash, code] of msg.codes ?? []) this.codes.set(hash, code);

@@ -19,6 +19,9 @@ export interface Caller {
   name: string;
   scopes: readonly Scope[];
   rateLimitPerMinute: number;
+  /** A Sign-In with Ethereum session: the treasurer it is for (lowercase) and its end. */
+  address?: string;
+  expiresAt?: Date;
 }
 
 const TOKEN_PREFIX = 'ck_';
@@ -76,6 +79,36 @@ export async function createApiKey(db: Db, opts: CreateApiKeyOpts): Promise<Crea
     data: { name: opts.name, scopes, rateLimitPerMinute },
   });
   return { id, name: row.name, scopes, rateLimitPerMinute, createdAt: iso(row.createdAt), token };
+}
+
+/**
+ * A treasurer's Sign-In with Ethereum session (rest/siwe.ts): a key with the treasurer scope,
+ * bound to the address that signed in, that stops working at `expiresAt`.
+ */
+export async function createSession(
+  db: Db,
+  opts: { address: string; expiresAt: Date },
+): Promise<{ id: string; token: string }> {
+  const token = newToken();
+  const id = newId(ID_PREFIXES.apiKey);
+  await db.apiKey.create({
+    data: {
+      id,
+      name: `session ${opts.address}`,
+      keyHash: sha256(token).toString('hex'),
+      scopes: JSON.stringify(['treasurer']),
+      rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+      address: opts.address,
+      expiresAt: opts.expiresAt,
+    },
+  });
+  await appendAudit(db, {
+    actor: opts.address,
+    action: 'session.created',
+    subject: id,
+    data: { address: opts.address, expiresAt: opts.expiresAt.toISOString() },
+  });
+  return { id, token };
 }
 
 export async function revokeApiKey(db: Db, id: string, actor: string): Promise<ApiKeyView> {
@@ -142,11 +175,16 @@ export async function authenticateToken(
   const row = await db.apiKey.findUnique({ where: { keyHash: hash.toString('hex') } });
   if (row === null) throw new UnauthorizedError('unknown API key');
   if (row.revokedAt !== null) throw new UnauthorizedError('this API key was revoked');
+  if (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now()) {
+    throw new UnauthorizedError('this session has expired; sign in again');
+  }
   return {
     keyId: row.id,
     name: row.name,
     scopes: JSON.parse(row.scopes) as Scope[],
     rateLimitPerMinute: row.rateLimitPerMinute,
+    ...(row.address === null ? {} : { address: row.address }),
+    ...(row.expiresAt === null ? {} : { expiresAt: row.expiresAt }),
   };
 }
 

@@ -272,6 +272,10 @@ async function approver(
       field: 'address',
     });
   }
+  // A session is one treasurer's: it cannot carry another treasurer's decision.
+  if (caller.address !== undefined && caller.address !== body.address.toLowerCase()) {
+    throw new ForbiddenError(`this session is ${caller.address}'s, not ${body.address}'s`);
+  }
   const content = await deps.approvals.content(id);
   const address = await approvalSigner(deps.chainId, body.decision, content, body.signature);
   // A signature over anything else recovers some other address: that is how a stale or forged

@@ -4,6 +4,7 @@
  * and executes it. Batch status: received → executed → settling → settled, or rejected.
  */
 import { z } from 'zod';
+import { type SettlementNetwork, settlementNetwork } from '../../../settlement/networks.ts';
 import { ID_PREFIXES, idPattern } from '../../../shared/ids.ts';
 import type { Db } from '../../../store/store.ts';
 import { defineRoute, type Route, type RouteResult } from '../../http/routes.ts';
@@ -14,6 +15,7 @@ import type { RestDeps } from './deps.ts';
 import { IDEMPOTENCY_HEADER, idempotent, parseIdempotencyKey } from './idempotency.ts';
 import { pageArgs, pageQuery, pageSchema, toPage } from './pagination.ts';
 import { notFound, problems } from './problems.ts';
+import { addressOf } from './settlements.ts';
 
 const BatchId = z
   .string()
@@ -22,6 +24,10 @@ const BatchId = z
 const Withdrawal = z.object({
   index: z.string(),
   scriptPubKey: z.string(),
+  address: z
+    .string()
+    .nullable()
+    .meta({ description: 'as the network shows it; null for a script with no address form' }),
   amountSats: z.string(),
 });
 
@@ -37,6 +43,15 @@ export const BatchView = z
     gasUsed: z.string().nullable(),
     withdrawals: z.array(Withdrawal),
     withdrawalsRoot: z.string().nullable(),
+    executionMs: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: 'wall time of its parallel execution, in milliseconds' }),
+    sequentialEstimateMs: z.number().int().nullable().meta({
+      description:
+        'what one thread would have needed, in milliseconds (an estimate from the committed executions)',
+    }),
     settlementId: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -45,7 +60,15 @@ export const BatchView = z
 
 type BatchRow = NonNullable<Awaited<ReturnType<Db['batch']['findUnique']>>>;
 
-export function batchView(row: BatchRow): z.infer<typeof BatchView> {
+export function batchView(row: BatchRow, network: SettlementNetwork): z.infer<typeof BatchView> {
+  const withdrawals =
+    row.withdrawals === null
+      ? []
+      : (JSON.parse(row.withdrawals) as {
+          index: string;
+          scriptPubKey: string;
+          amountSats: string;
+        }[]);
   return {
     id: row.id,
     number: row.number,
@@ -55,8 +78,15 @@ export function batchView(row: BatchRow): z.infer<typeof BatchView> {
     stateRoot: row.stateRoot,
     receiptsRoot: row.receiptsRoot,
     gasUsed: row.gasUsed,
-    withdrawals: row.withdrawals === null ? [] : JSON.parse(row.withdrawals),
+    withdrawals: withdrawals.map((w) => ({
+      index: w.index,
+      scriptPubKey: w.scriptPubKey,
+      address: addressOf(w.scriptPubKey, network),
+      amountSats: w.amountSats,
+    })),
     withdrawalsRoot: row.withdrawalsRoot,
+    executionMs: row.executionMs,
+    sequentialEstimateMs: row.sequentialEstimateMs,
     settlementId: row.settlementId,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -131,6 +161,7 @@ async function recoverSubmission(db: Db, key: string): Promise<RouteResult | und
 }
 
 function list(deps: RestDeps): Route {
+  const network = settlementNetwork(deps.config.network);
   const query = pageQuery(ID_PREFIXES.batch);
   return defineRoute({
     method: 'get',
@@ -146,12 +177,13 @@ function list(deps: RestDeps): Route {
     },
     handler: async ({ query: q }) => {
       const rows = await deps.db.batch.findMany(pageArgs(q));
-      return { status: 200, json: toPage(rows, q, batchView) };
+      return { status: 200, json: toPage(rows, q, (r) => batchView(r, network)) };
     },
   });
 }
 
 function get(deps: RestDeps): Route {
+  const network = settlementNetwork(deps.config.network);
   return defineRoute({
     method: 'get',
     path: '/v1/batches/{id}',
@@ -167,7 +199,7 @@ function get(deps: RestDeps): Route {
     handler: async ({ params }) => {
       const row = await deps.db.batch.findUnique({ where: { id: params.id } });
       if (row === null) throw notFound('batch', params.id);
-      return { status: 200, json: batchView(row) };
+      return { status: 200, json: batchView(row, network) };
     },
   });
 }

@@ -4,13 +4,15 @@
  * with a reason, held (the custody cannot pay it yet). `txid` and `rawTx` appear once the
  * transaction is broadcast (or exported), not before.
  */
+import { address } from 'bitcoinjs-lib';
 import { z } from 'zod';
 import { approvalMessage } from '../../../settlement/approval-message.ts';
 import { unsignedTransaction } from '../../../settlement/build.ts';
-import { settlementNetwork } from '../../../settlement/networks.ts';
+import { type SettlementNetwork, settlementNetwork } from '../../../settlement/networks.ts';
 import { importSignatures, parsePsbt } from '../../../settlement/psbt.ts';
 import type { StoredInputs } from '../../../settlement/stored.ts';
 import { ConflictError } from '../../../shared/errors.ts';
+import { bytesToHex } from '../../../shared/hex.ts';
 import { ID_PREFIXES, idPattern } from '../../../shared/ids.ts';
 import { appendAudit } from '../../../store/audit-log.ts';
 import type { Db } from '../../../store/store.ts';
@@ -30,7 +32,32 @@ export const SettlementId = z
 const PUBLISHED = new Set(['broadcast', 'confirmed', 'exported']);
 
 const Output = z.object({ txid: z.string(), vout: z.number().int(), valueSats: z.string() });
-const Payout = z.object({ scriptPubKey: z.string(), valueSats: z.string() });
+const Payout = z.object({
+  scriptPubKey: z.string(),
+  address: z
+    .string()
+    .nullable()
+    .meta({ description: 'as the network shows it; null for a script with no address form' }),
+  valueSats: z.string(),
+});
+
+const SignerReport = z.object({
+  signer: z.string(),
+  outcome: z.enum(['signed', 'did-not-sign', 'bad-share', 'not-asked']),
+  detail: z.string().nullable(),
+});
+
+/** One signing session of the settlement (one per input of each version signed). */
+const SigningView = z.object({
+  sessionId: z.string(),
+  status: z.string(),
+  reason: z.string().nullable(),
+  reports: z.array(SignerReport).meta({
+    description:
+      'what each signer answered: `signed` means it verified the settlement from its own records (it signs nothing else)',
+  }),
+  updatedAt: z.string(),
+});
 
 export const SettlementView = z
   .object({
@@ -41,6 +68,7 @@ export const SettlementView = z
     batchNumber: z.number().int().nullable(),
     inputs: z.array(Output),
     payouts: z.array(Payout),
+    change: Payout.nullable().meta({ description: 'output 0: back to the custody' }),
     commitment: z.string().nullable(),
     feeSats: z.string().nullable(),
     feeRate: z.string().nullable(),
@@ -50,22 +78,46 @@ export const SettlementView = z
     blockHash: z.string().nullable(),
     blockHeight: z.number().int().nullable(),
     replacedTxids: z.array(z.string()),
+    signing: z.array(SigningView),
+    broadcastAt: z.string().nullable().meta({ description: 'first broadcast or export' }),
+    confirmedAt: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .meta({ id: 'Settlement' });
 
+type SessionRow = {
+  id: string;
+  status: string;
+  reason: string | null;
+  reports: string | null;
+  updatedAt: Date;
+};
+
 type SettlementRow = NonNullable<Awaited<ReturnType<Db['settlement']['findUnique']>>> & {
   batches: { id: string }[];
+  sessions: SessionRow[];
 };
+
+/** The address form of an output script (0x-hex or bytes), or null when it has none. */
+export function addressOf(script: Uint8Array | string, network: SettlementNetwork): string | null {
+  try {
+    const bytes =
+      typeof script === 'string' ? Buffer.from(script.replace(/^0x/, ''), 'hex') : script;
+    return address.fromOutputScript(bytes, network.bitcoinjs);
+  } catch {
+    return null;
+  }
+}
 
 export function settlementView(
   row: SettlementRow,
   network: ReturnType<typeof settlementNetwork>,
 ): z.infer<typeof SettlementView> {
   const published = PUBLISHED.has(row.status);
-  const content =
-    row.psbt === null ? null : approvalMessage(unsignedTransaction(parsePsbt(row.psbt, network)));
+  const tx = row.psbt === null ? null : unsignedTransaction(parsePsbt(row.psbt, network));
+  const content = tx === null ? null : approvalMessage(tx);
+  const changeOut = tx?.outs[0];
   return {
     id: row.id,
     status: row.status,
@@ -75,8 +127,17 @@ export function settlementView(
     inputs: spentOutputs(row.inputs),
     payouts: (content?.payouts ?? []).map((p) => ({
       scriptPubKey: p.scriptPubKey,
+      address: addressOf(p.scriptPubKey, network),
       valueSats: p.valueSats.toString(),
     })),
+    change:
+      changeOut === undefined
+        ? null
+        : {
+            scriptPubKey: bytesToHex(changeOut.script),
+            address: addressOf(changeOut.script, network),
+            valueSats: changeOut.value.toString(),
+          },
     commitment: content?.commitment ?? null,
     feeSats: row.feeSats?.toString() ?? null,
     feeRate: row.feeRate,
@@ -89,6 +150,15 @@ export function settlementView(
       row.replacedTxids === null
         ? []
         : (JSON.parse(row.replacedTxids) as { txid: string }[]).map((v) => v.txid),
+    signing: row.sessions.map((r) => ({
+      sessionId: r.id,
+      status: r.status,
+      reason: r.reason,
+      reports: r.reports === null ? [] : (JSON.parse(r.reports) as SignerReportView[]),
+      updatedAt: r.updatedAt.toISOString(),
+    })),
+    broadcastAt: row.broadcastAt?.toISOString() ?? null,
+    confirmedAt: row.confirmedAt?.toISOString() ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -104,7 +174,15 @@ function spentOutputs(inputs: string | null): z.infer<typeof Output>[] {
   }));
 }
 
-const withBatches = { batches: { select: { id: true }, orderBy: { number: 'asc' as const } } };
+type SignerReportView = z.infer<typeof SignerReport>;
+
+const withBatches = {
+  batches: { select: { id: true }, orderBy: { number: 'asc' as const } },
+  sessions: {
+    select: { id: true, status: true, reason: true, reports: true, updatedAt: true },
+    orderBy: { id: 'asc' as const },
+  },
+};
 
 export async function findSettlement(db: Db, id: string): Promise<SettlementRow> {
   const row = await db.settlement.findUnique({ where: { id }, include: withBatches });

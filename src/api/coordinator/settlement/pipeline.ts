@@ -89,6 +89,7 @@ async function transitioned(
   detail?: string,
 ): Promise<StepResult> {
   deps.log.info({ settlementId: id, status, detail }, 'settlement transition');
+  await stampTime(deps, id, status);
   await deps.afterTransition?.(id, status);
   return {
     progressed: true,
@@ -96,6 +97,22 @@ async function transitioned(
     status,
     ...(detail === undefined ? {} : { detail }),
   };
+}
+
+/** The first broadcast (or export) and the confirmation, for the settlement latency shown. */
+async function stampTime(deps: SettlementDeps, id: string, status: string): Promise<void> {
+  const now = new Date();
+  if (status === 'broadcast' || status === 'exported') {
+    await deps.db.settlement.updateMany({
+      where: { id, broadcastAt: null },
+      data: { broadcastAt: now },
+    });
+  } else if (status === 'confirmed') {
+    await deps.db.settlement.updateMany({
+      where: { id, confirmedAt: null },
+      data: { confirmedAt: now },
+    });
+  }
 }
 
 async function setStatus(

@@ -37,13 +37,18 @@ export async function signEachInput(
     // One proposal per input of one transaction version: a signer binds one digest to it.
     const proposalId = `${id}:${settlement.txid.slice(0, 16)}:${i}`;
     // Signers derive the sighash themselves from the settlement this names (issue 13).
-    const signed = await deps.custody.sign(sighash, proposalId, {
-      psbt: settlement.psbt.toBase64(),
-      batchNumber: Number(settlement.commitment.batchNumber),
-      feeRateSatPerVb: settlement.feeRateSatPerVb,
-      inputIndex: i,
-      ...(approvals.length === 0 ? {} : { approvals, approvalsFor: id }),
-    });
+    const signed = await deps.custody.sign(
+      sighash,
+      proposalId,
+      {
+        psbt: settlement.psbt.toBase64(),
+        batchNumber: Number(settlement.commitment.batchNumber),
+        feeRateSatPerVb: settlement.feeRateSatPerVb,
+        inputIndex: i,
+        ...(approvals.length === 0 ? {} : { approvals, approvalsFor: id }),
+      },
+      id,
+    );
     const sigs = toInputSignatures(deps, signed.signature);
     for (const s of sigs) {
       if (!deps.type.verifySignature(sighash, s)) {

@@ -58,6 +58,7 @@ export async function runFrostSession(opts: RunFrostSessionOpts): Promise<RunFro
     scheme: 'frost',
     message,
     settlementId: opts.settlementId,
+    signers: opts.signers.map((s) => s.signerId),
   });
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {

@@ -49,6 +49,7 @@ export async function runMultisigSession(
     scheme: opts.scheme,
     message: sighash,
     settlementId: opts.settlementId,
+    signers: opts.signers.map((s) => s.signerId),
   });
   const maxAttempts = opts.maxAttempts ?? 3;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {

@@ -10,6 +10,26 @@ import type { Db } from '../../../store/store.ts';
 
 export type SessionScheme = 'frost' | 'multisig-p2wsh' | 'multisig-tapscript';
 
+/**
+ * What one signer of the key answered in a session. `signed`: it verified the settlement from
+ * its own records and released its signature (a signer never signs otherwise);
+ * `did-not-sign`: it refused (with its policy reason), failed or timed out; `bad-share`: its
+ * answer did not verify; `not-asked`: the threshold was met without it.
+ */
+export interface SignerReport {
+  signer: string;
+  outcome: 'signed' | 'did-not-sign' | 'bad-share' | 'not-asked';
+  detail: string | null;
+}
+
+type SessionOpts = {
+  scheme: SessionScheme;
+  message: string;
+  settlementId?: string | undefined;
+  /** Every signer of the key, for the reports. */
+  signers?: readonly string[];
+};
+
 export class SigningFailedError extends CustodyError {
   constructor(sessionId: string, detail: string, extensions: Record<string, unknown>) {
     super('signing-failed', 503, 'Signing failed', `session ${sessionId}: ${detail}`, {
@@ -20,6 +40,8 @@ export class SigningFailedError extends CustodyError {
 }
 
 const ACTOR = 'coordinator';
+
+type FinalState = { signature?: string; reason?: string; culprits: string; reports: string };
 
 export class SessionRecord {
   readonly culprits = new Set<string>();
@@ -32,16 +54,14 @@ export class SessionRecord {
     readonly id: string,
     /** The session row's insert; every later write waits for it. */
     private readonly inserted: Promise<void>,
+    private readonly signerIds: readonly string[],
   ) {
     // Awaited by the writes below and by `persisted`; this only keeps a failure that nobody
     // has awaited yet from counting as an unhandled rejection.
     inserted.catch(() => undefined);
   }
 
-  static async create(
-    db: Db,
-    opts: { scheme: SessionScheme; message: string; settlementId?: string | undefined },
-  ): Promise<SessionRecord> {
+  static async create(db: Db, opts: SessionOpts): Promise<SessionRecord> {
     const session = SessionRecord.begin(db, opts);
     await session.persisted();
     return session;
@@ -52,10 +72,7 @@ export class SessionRecord {
    * that needs no record yet (FROST round 1 only draws nonce commitments). Anything that asks
    * a signer to sign must await `persisted()` first.
    */
-  static begin(
-    db: Db,
-    opts: { scheme: SessionScheme; message: string; settlementId?: string | undefined },
-  ): SessionRecord {
+  static begin(db: Db, opts: SessionOpts): SessionRecord {
     const id = newId(ID_PREFIXES.signingSession);
     // Plain SQL (a Prisma model query costs about 1 ms of client work, a raw one a quarter of
     // that), with the defaults Prisma would fill in: attempt 1, createdAt and updatedAt now.
@@ -65,7 +82,7 @@ export class SessionRecord {
         "attempt", "participants", "createdAt", "updatedAt")
       VALUES (${id}, ${opts.settlementId ?? null}, ${opts.scheme}, ${opts.message}, 'round1',
         1, '[]', ${now}, ${now})`.then(() => undefined);
-    return new SessionRecord(db, id, inserted);
+    return new SessionRecord(db, id, inserted, opts.signers ?? []);
   }
 
   persisted(): Promise<void> {
@@ -103,9 +120,24 @@ export class SessionRecord {
     });
   }
 
-  async signed(signature: string, data: Record<string, unknown>) {
+  async signed(signature: string, data: { participants: string[] } & Record<string, unknown>) {
     const culprits = JSON.stringify([...this.culprits]);
-    await this.finish('signed', { signature, culprits }, 'signing.signed', data);
+    const reports = JSON.stringify(this.reports(data.participants));
+    await this.finish('signed', { signature, culprits, reports }, 'signing.signed', data);
+  }
+
+  /** Each signer's answer, from what the session saw of it (SignerReport). */
+  reports(signedBy: readonly string[]): SignerReport[] {
+    const ids = [...new Set([...this.signerIds, ...signedBy, ...this.reasons.keys()])];
+    return ids.map((signer): SignerReport => {
+      if (signedBy.includes(signer)) return { signer, outcome: 'signed', detail: null };
+      if (this.culprits.has(signer)) {
+        return { signer, outcome: 'bad-share', detail: 'its answer did not verify' };
+      }
+      const reason = this.reasons.get(signer);
+      if (reason !== undefined) return { signer, outcome: 'did-not-sign', detail: reason };
+      return { signer, outcome: 'not-asked', detail: null };
+    });
   }
 
   async fail(summary: string): Promise<never> {
@@ -116,7 +148,11 @@ export class SessionRecord {
     const detail = why === '' ? summary : `${summary} (${why})`;
     await this.finish(
       'failed',
-      { reason: detail, culprits: JSON.stringify(culprits) },
+      {
+        reason: detail,
+        culprits: JSON.stringify(culprits),
+        reports: JSON.stringify(this.reports([])),
+      },
       'signing.failed',
       { detail, culprits, unresponsive },
     );
@@ -126,7 +162,7 @@ export class SessionRecord {
   /** The row's final state and its audit entry, in one transaction (one commit, not two). */
   private async finish(
     status: 'signed' | 'failed',
-    set: { signature?: string; reason?: string; culprits: string },
+    set: FinalState,
     action: string,
     data: Record<string, unknown>,
   ): Promise<void> {
@@ -141,10 +177,11 @@ export class SessionRecord {
   private async setFinalState(
     tx: Sql,
     status: 'signed' | 'failed',
-    set: { signature?: string; reason?: string; culprits: string },
+    set: FinalState,
   ): Promise<void> {
     const updated = await tx.$executeRaw`
       UPDATE "SigningSession" SET "status" = ${status}, "culprits" = ${set.culprits},
+        "reports" = ${set.reports},
         "signature" = COALESCE(${set.signature ?? null}, "signature"),
         "reason" = COALESCE(${set.reason ?? null}, "reason"), "updatedAt" = ${new Date()}
       WHERE "id" = ${this.id}`;

@@ -48,6 +48,12 @@ export type Signer = Prisma.SignerModel
  */
 export type ApiKey = Prisma.ApiKeyModel
 /**
+ * Model SiweNonce
+ * A Sign-In with Ethereum (EIP-4361) nonce the coordinator handed out: used at most once,
+ * before it expires, so a signed sign-in message cannot be replayed.
+ */
+export type SiweNonce = Prisma.SiweNonceModel
+/**
  * Model AuditEntry
  * Append-only, hash-chained: hash = SHA-256(prevHash || canonical JSON of the entry).
  * `custody audit verify` detects an edited, deleted or reordered entry.

@@ -64,6 +64,8 @@ export type SettlementMinAggregateOutputType = {
   confirmations: number | null
   replacedTxids: string | null
   exported: string | null
+  broadcastAt: Date | null
+  confirmedAt: Date | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -88,6 +90,8 @@ export type SettlementMaxAggregateOutputType = {
   confirmations: number | null
   replacedTxids: string | null
   exported: string | null
+  broadcastAt: Date | null
+  confirmedAt: Date | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -112,6 +116,8 @@ export type SettlementCountAggregateOutputType = {
   confirmations: number
   replacedTxids: number
   exported: number
+  broadcastAt: number
+  confirmedAt: number
   createdAt: number
   updatedAt: number
   _all: number
@@ -156,6 +162,8 @@ export type SettlementMinAggregateInputType = {
   confirmations?: true
   replacedTxids?: true
   exported?: true
+  broadcastAt?: true
+  confirmedAt?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -180,6 +188,8 @@ export type SettlementMaxAggregateInputType = {
   confirmations?: true
   replacedTxids?: true
   exported?: true
+  broadcastAt?: true
+  confirmedAt?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -204,6 +214,8 @@ export type SettlementCountAggregateInputType = {
   confirmations?: true
   replacedTxids?: true
   exported?: true
+  broadcastAt?: true
+  confirmedAt?: true
   createdAt?: true
   updatedAt?: true
   _all?: true
@@ -315,6 +327,8 @@ export type SettlementGroupByOutputType = {
   confirmations: number
   replacedTxids: string | null
   exported: string | null
+  broadcastAt: Date | null
+  confirmedAt: Date | null
   createdAt: Date
   updatedAt: Date
   _count: SettlementCountAggregateOutputType | null
@@ -362,6 +376,8 @@ export type SettlementWhereInput = {
   confirmations?: Prisma.IntFilter<"Settlement"> | number
   replacedTxids?: Prisma.StringNullableFilter<"Settlement"> | string | null
   exported?: Prisma.StringNullableFilter<"Settlement"> | string | null
+  broadcastAt?: Prisma.DateTimeNullableFilter<"Settlement"> | Date | string | null
+  confirmedAt?: Prisma.DateTimeNullableFilter<"Settlement"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Settlement"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Settlement"> | Date | string
   batches?: Prisma.BatchListRelationFilter
@@ -389,6 +405,8 @@ export type SettlementOrderByWithRelationInput = {
   confirmations?: Prisma.SortOrder
   replacedTxids?: Prisma.SortOrderInput | Prisma.SortOrder
   exported?: Prisma.SortOrderInput | Prisma.SortOrder
+  broadcastAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  confirmedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   batches?: Prisma.BatchOrderByRelationAggregateInput
@@ -419,6 +437,8 @@ export type SettlementWhereUniqueInput = Prisma.AtLeast<{
   confirmations?: Prisma.IntFilter<"Settlement"> | number
   replacedTxids?: Prisma.StringNullableFilter<"Settlement"> | string | null
   exported?: Prisma.StringNullableFilter<"Settlement"> | string | null
+  broadcastAt?: Prisma.DateTimeNullableFilter<"Settlement"> | Date | string | null
+  confirmedAt?: Prisma.DateTimeNullableFilter<"Settlement"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Settlement"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Settlement"> | Date | string
   batches?: Prisma.BatchListRelationFilter
@@ -446,6 +466,8 @@ export type SettlementOrderByWithAggregationInput = {
   confirmations?: Prisma.SortOrder
   replacedTxids?: Prisma.SortOrderInput | Prisma.SortOrder
   exported?: Prisma.SortOrderInput | Prisma.SortOrder
+  broadcastAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  confirmedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.SettlementCountOrderByAggregateInput
@@ -478,6 +500,8 @@ export type SettlementScalarWhereWithAggregatesInput = {
   confirmations?: Prisma.IntWithAggregatesFilter<"Settlement"> | number
   replacedTxids?: Prisma.StringNullableWithAggregatesFilter<"Settlement"> | string | null
   exported?: Prisma.StringNullableWithAggregatesFilter<"Settlement"> | string | null
+  broadcastAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Settlement"> | Date | string | null
+  confirmedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Settlement"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Settlement"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Settlement"> | Date | string
 }
@@ -502,6 +526,8 @@ export type SettlementCreateInput = {
   confirmations?: number
   replacedTxids?: string | null
   exported?: string | null
+  broadcastAt?: Date | string | null
+  confirmedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchCreateNestedManyWithoutSettlementInput
@@ -529,6 +555,8 @@ export type SettlementUncheckedCreateInput = {
   confirmations?: number
   replacedTxids?: string | null
   exported?: string | null
+  broadcastAt?: Date | string | null
+  confirmedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchUncheckedCreateNestedManyWithoutSettlementInput
@@ -556,6 +584,8 @@ export type SettlementUpdateInput = {
   confirmations?: Prisma.IntFieldUpdateOperationsInput | number
   replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUpdateManyWithoutSettlementNestedInput
@@ -583,6 +613,8 @@ export type SettlementUncheckedUpdateInput = {
   confirmations?: Prisma.IntFieldUpdateOperationsInput | number
   replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUncheckedUpdateManyWithoutSettlementNestedInput
@@ -610,6 +642,8 @@ export type SettlementCreateManyInput = {
   confirmations?: number
   replacedTxids?: string | null
   exported?: string | null
+  broadcastAt?: Date | string | null
+  confirmedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -634,6 +668,8 @@ export type SettlementUpdateManyMutationInput = {
   confirmations?: Prisma.IntFieldUpdateOperationsInput | number
   replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -658,6 +694,8 @@ export type SettlementUncheckedUpdateManyInput = {
   confirmations?: Prisma.IntFieldUpdateOperationsInput | number
   replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -687,6 +725,8 @@ export type SettlementCountOrderByAggregateInput = {
   confirmations?: Prisma.SortOrder
   replacedTxids?: Prisma.SortOrder
   exported?: Prisma.SortOrder
+  broadcastAt?: Prisma.SortOrder
+  confirmedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -720,6 +760,8 @@ export type SettlementMaxOrderByAggregateInput = {
   confirmations?: Prisma.SortOrder
   replacedTxids?: Prisma.SortOrder
   exported?: Prisma.SortOrder
+  broadcastAt?: Prisma.SortOrder
+  confirmedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -744,6 +786,8 @@ export type SettlementMinOrderByAggregateInput = {
   confirmations?: Prisma.SortOrder
   replacedTxids?: Prisma.SortOrder
   exported?: Prisma.SortOrder
+  broadcastAt?: Prisma.SortOrder
+  confirmedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -784,6 +828,10 @@ export type NullableBigIntFieldUpdateOperationsInput = {
   decrement?: bigint | number
   multiply?: bigint | number
   divide?: bigint | number
+}
+
+export type NullableDateTimeFieldUpdateOperationsInput = {
+  set?: Date | string | null
 }
 
 export type SettlementCreateNestedOneWithoutApprovalsInput = {
@@ -836,6 +884,8 @@ export type SettlementCreateWithoutBatchesInput = {
   confirmations?: number
   replacedTxids?: string | null
   exported?: string | null
+  broadcastAt?: Date | string | null
+  confirmedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   approvals?: Prisma.ApprovalCreateNestedManyWithoutSettlementInput
@@ -862,6 +912,8 @@ export type SettlementUncheckedCreateWithoutBatchesInput = {
   confirmations?: number
   replacedTxids?: string | null
   exported?: string | null
+  broadcastAt?: Date | string | null
+  confirmedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   approvals?: Prisma.ApprovalUncheckedCreateNestedManyWithoutSettlementInput
@@ -904,6 +956,8 @@ export type SettlementUpdateWithoutBatchesInput = {
   confirmations?: Prisma.IntFieldUpdateOperationsInput | number
   replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   approvals?: Prisma.ApprovalUpdateManyWithoutSettlementNestedInput
@@ -930,6 +984,8 @@ export type SettlementUncheckedUpdateWithoutBatchesInput = {
   confirmations?: Prisma.IntFieldUpdateOperationsInput | number
   replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   approvals?: Prisma.ApprovalUncheckedUpdateManyWithoutSettlementNestedInput
@@ -956,6 +1012,8 @@ export type SettlementCreateWithoutApprovalsInput = {
   confirmations?: number
   replacedTxids?: string | null
   exported?: string | null
+  broadcastAt?: Date | string | null
+  confirmedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchCreateNestedManyWithoutSettlementInput
@@ -982,6 +1040,8 @@ export type SettlementUncheckedCreateWithoutApprovalsInput = {
   confirmations?: number
   replacedTxids?: string | null
   exported?: string | null
+  broadcastAt?: Date | string | null
+  confirmedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchUncheckedCreateNestedManyWithoutSettlementInput
@@ -1024,6 +1084,8 @@ export type SettlementUpdateWithoutApprovalsInput = {
   confirmations?: Prisma.IntFieldUpdateOperationsInput | number
   replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUpdateManyWithoutSettlementNestedInput
@@ -1050,6 +1112,8 @@ export type SettlementUncheckedUpdateWithoutApprovalsInput = {
   confirmations?: Prisma.IntFieldUpdateOperationsInput | number
   replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUncheckedUpdateManyWithoutSettlementNestedInput
@@ -1076,6 +1140,8 @@ export type SettlementCreateWithoutSessionsInput = {
   confirmations?: number
   replacedTxids?: string | null
   exported?: string | null
+  broadcastAt?: Date | string | null
+  confirmedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchCreateNestedManyWithoutSettlementInput
@@ -1102,6 +1168,8 @@ export type SettlementUncheckedCreateWithoutSessionsInput = {
   confirmations?: number
   replacedTxids?: string | null
   exported?: string | null
+  broadcastAt?: Date | string | null
+  confirmedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchUncheckedCreateNestedManyWithoutSettlementInput
@@ -1144,6 +1212,8 @@ export type SettlementUpdateWithoutSessionsInput = {
   confirmations?: Prisma.IntFieldUpdateOperationsInput | number
   replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUpdateManyWithoutSettlementNestedInput
@@ -1170,6 +1240,8 @@ export type SettlementUncheckedUpdateWithoutSessionsInput = {
   confirmations?: Prisma.IntFieldUpdateOperationsInput | number
   replacedTxids?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUncheckedUpdateManyWithoutSettlementNestedInput
@@ -1245,6 +1317,8 @@ export type SettlementSelect<ExtArgs extends runtime.Types.Extensions.InternalAr
   confirmations?: boolean
   replacedTxids?: boolean
   exported?: boolean
+  broadcastAt?: boolean
+  confirmedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   batches?: boolean | Prisma.Settlement$batchesArgs<ExtArgs>
@@ -1273,6 +1347,8 @@ export type SettlementSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ex
   confirmations?: boolean
   replacedTxids?: boolean
   exported?: boolean
+  broadcastAt?: boolean
+  confirmedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }, ExtArgs["result"]["settlement"]>
@@ -1297,6 +1373,8 @@ export type SettlementSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ex
   confirmations?: boolean
   replacedTxids?: boolean
   exported?: boolean
+  broadcastAt?: boolean
+  confirmedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }, ExtArgs["result"]["settlement"]>
@@ -1321,11 +1399,13 @@ export type SettlementSelectScalar = {
   confirmations?: boolean
   replacedTxids?: boolean
   exported?: boolean
+  broadcastAt?: boolean
+  confirmedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type SettlementOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "status" | "reason" | "inputs" | "psbt" | "rawTx" | "txid" | "feeSats" | "commitment" | "custodyOutpoint" | "batchNumber" | "feeRate" | "weight" | "broadcastHeight" | "blockHash" | "blockHeight" | "confirmations" | "replacedTxids" | "exported" | "createdAt" | "updatedAt", ExtArgs["result"]["settlement"]>
+export type SettlementOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "status" | "reason" | "inputs" | "psbt" | "rawTx" | "txid" | "feeSats" | "commitment" | "custodyOutpoint" | "batchNumber" | "feeRate" | "weight" | "broadcastHeight" | "blockHash" | "blockHeight" | "confirmations" | "replacedTxids" | "exported" | "broadcastAt" | "confirmedAt" | "createdAt" | "updatedAt", ExtArgs["result"]["settlement"]>
 export type SettlementInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   batches?: boolean | Prisma.Settlement$batchesArgs<ExtArgs>
   approvals?: boolean | Prisma.Settlement$approvalsArgs<ExtArgs>
@@ -1386,6 +1466,11 @@ export type $SettlementPayload<ExtArgs extends runtime.Types.Extensions.Internal
      * Offline backend: JSON {txPath, psbtPath} of the exported files.
      */
     exported: string | null
+    /**
+     * When its first version was broadcast (or exported), and when it reached CONFIRMATIONS.
+     */
+    broadcastAt: Date | null
+    confirmedAt: Date | null
     createdAt: Date
     updatedAt: Date
   }, ExtArgs["result"]["settlement"]>
@@ -1833,6 +1918,8 @@ export interface SettlementFieldRefs {
   readonly confirmations: Prisma.FieldRef<"Settlement", 'Int'>
   readonly replacedTxids: Prisma.FieldRef<"Settlement", 'String'>
   readonly exported: Prisma.FieldRef<"Settlement", 'String'>
+  readonly broadcastAt: Prisma.FieldRef<"Settlement", 'DateTime'>
+  readonly confirmedAt: Prisma.FieldRef<"Settlement", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"Settlement", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Settlement", 'DateTime'>
 }

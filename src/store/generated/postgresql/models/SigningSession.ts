@@ -45,6 +45,7 @@ export type SigningSessionMinAggregateOutputType = {
   culprits: string | null
   signature: string | null
   reason: string | null
+  reports: string | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -60,6 +61,7 @@ export type SigningSessionMaxAggregateOutputType = {
   culprits: string | null
   signature: string | null
   reason: string | null
+  reports: string | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -75,6 +77,7 @@ export type SigningSessionCountAggregateOutputType = {
   culprits: number
   signature: number
   reason: number
+  reports: number
   createdAt: number
   updatedAt: number
   _all: number
@@ -100,6 +103,7 @@ export type SigningSessionMinAggregateInputType = {
   culprits?: true
   signature?: true
   reason?: true
+  reports?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -115,6 +119,7 @@ export type SigningSessionMaxAggregateInputType = {
   culprits?: true
   signature?: true
   reason?: true
+  reports?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -130,6 +135,7 @@ export type SigningSessionCountAggregateInputType = {
   culprits?: true
   signature?: true
   reason?: true
+  reports?: true
   createdAt?: true
   updatedAt?: true
   _all?: true
@@ -232,6 +238,7 @@ export type SigningSessionGroupByOutputType = {
   culprits: string | null
   signature: string | null
   reason: string | null
+  reports: string | null
   createdAt: Date
   updatedAt: Date
   _count: SigningSessionCountAggregateOutputType | null
@@ -270,6 +277,7 @@ export type SigningSessionWhereInput = {
   culprits?: Prisma.StringNullableFilter<"SigningSession"> | string | null
   signature?: Prisma.StringNullableFilter<"SigningSession"> | string | null
   reason?: Prisma.StringNullableFilter<"SigningSession"> | string | null
+  reports?: Prisma.StringNullableFilter<"SigningSession"> | string | null
   createdAt?: Prisma.DateTimeFilter<"SigningSession"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"SigningSession"> | Date | string
   settlement?: Prisma.XOR<Prisma.SettlementNullableScalarRelationFilter, Prisma.SettlementWhereInput> | null
@@ -286,6 +294,7 @@ export type SigningSessionOrderByWithRelationInput = {
   culprits?: Prisma.SortOrderInput | Prisma.SortOrder
   signature?: Prisma.SortOrderInput | Prisma.SortOrder
   reason?: Prisma.SortOrderInput | Prisma.SortOrder
+  reports?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   settlement?: Prisma.SettlementOrderByWithRelationInput
@@ -305,6 +314,7 @@ export type SigningSessionWhereUniqueInput = Prisma.AtLeast<{
   culprits?: Prisma.StringNullableFilter<"SigningSession"> | string | null
   signature?: Prisma.StringNullableFilter<"SigningSession"> | string | null
   reason?: Prisma.StringNullableFilter<"SigningSession"> | string | null
+  reports?: Prisma.StringNullableFilter<"SigningSession"> | string | null
   createdAt?: Prisma.DateTimeFilter<"SigningSession"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"SigningSession"> | Date | string
   settlement?: Prisma.XOR<Prisma.SettlementNullableScalarRelationFilter, Prisma.SettlementWhereInput> | null
@@ -321,6 +331,7 @@ export type SigningSessionOrderByWithAggregationInput = {
   culprits?: Prisma.SortOrderInput | Prisma.SortOrder
   signature?: Prisma.SortOrderInput | Prisma.SortOrder
   reason?: Prisma.SortOrderInput | Prisma.SortOrder
+  reports?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.SigningSessionCountOrderByAggregateInput
@@ -344,6 +355,7 @@ export type SigningSessionScalarWhereWithAggregatesInput = {
   culprits?: Prisma.StringNullableWithAggregatesFilter<"SigningSession"> | string | null
   signature?: Prisma.StringNullableWithAggregatesFilter<"SigningSession"> | string | null
   reason?: Prisma.StringNullableWithAggregatesFilter<"SigningSession"> | string | null
+  reports?: Prisma.StringNullableWithAggregatesFilter<"SigningSession"> | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"SigningSession"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"SigningSession"> | Date | string
 }
@@ -358,6 +370,7 @@ export type SigningSessionCreateInput = {
   culprits?: string | null
   signature?: string | null
   reason?: string | null
+  reports?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   settlement?: Prisma.SettlementCreateNestedOneWithoutSessionsInput
@@ -374,6 +387,7 @@ export type SigningSessionUncheckedCreateInput = {
   culprits?: string | null
   signature?: string | null
   reason?: string | null
+  reports?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -388,6 +402,7 @@ export type SigningSessionUpdateInput = {
   culprits?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   signature?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  reports?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   settlement?: Prisma.SettlementUpdateOneWithoutSessionsNestedInput
@@ -404,6 +419,7 @@ export type SigningSessionUncheckedUpdateInput = {
   culprits?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   signature?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  reports?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -419,6 +435,7 @@ export type SigningSessionCreateManyInput = {
   culprits?: string | null
   signature?: string | null
   reason?: string | null
+  reports?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -433,6 +450,7 @@ export type SigningSessionUpdateManyMutationInput = {
   culprits?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   signature?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  reports?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -448,6 +466,7 @@ export type SigningSessionUncheckedUpdateManyInput = {
   culprits?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   signature?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  reports?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -473,6 +492,7 @@ export type SigningSessionCountOrderByAggregateInput = {
   culprits?: Prisma.SortOrder
   signature?: Prisma.SortOrder
   reason?: Prisma.SortOrder
+  reports?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -492,6 +512,7 @@ export type SigningSessionMaxOrderByAggregateInput = {
   culprits?: Prisma.SortOrder
   signature?: Prisma.SortOrder
   reason?: Prisma.SortOrder
+  reports?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -507,6 +528,7 @@ export type SigningSessionMinOrderByAggregateInput = {
   culprits?: Prisma.SortOrder
   signature?: Prisma.SortOrder
   reason?: Prisma.SortOrder
+  reports?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -567,6 +589,7 @@ export type SigningSessionCreateWithoutSettlementInput = {
   culprits?: string | null
   signature?: string | null
   reason?: string | null
+  reports?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -581,6 +604,7 @@ export type SigningSessionUncheckedCreateWithoutSettlementInput = {
   culprits?: string | null
   signature?: string | null
   reason?: string | null
+  reports?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -625,6 +649,7 @@ export type SigningSessionScalarWhereInput = {
   culprits?: Prisma.StringNullableFilter<"SigningSession"> | string | null
   signature?: Prisma.StringNullableFilter<"SigningSession"> | string | null
   reason?: Prisma.StringNullableFilter<"SigningSession"> | string | null
+  reports?: Prisma.StringNullableFilter<"SigningSession"> | string | null
   createdAt?: Prisma.DateTimeFilter<"SigningSession"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"SigningSession"> | Date | string
 }
@@ -639,6 +664,7 @@ export type SigningSessionCreateManySettlementInput = {
   culprits?: string | null
   signature?: string | null
   reason?: string | null
+  reports?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -653,6 +679,7 @@ export type SigningSessionUpdateWithoutSettlementInput = {
   culprits?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   signature?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  reports?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -667,6 +694,7 @@ export type SigningSessionUncheckedUpdateWithoutSettlementInput = {
   culprits?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   signature?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  reports?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -681,6 +709,7 @@ export type SigningSessionUncheckedUpdateManyWithoutSettlementInput = {
   culprits?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   signature?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  reports?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -698,6 +727,7 @@ export type SigningSessionSelect<ExtArgs extends runtime.Types.Extensions.Intern
   culprits?: boolean
   signature?: boolean
   reason?: boolean
+  reports?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   settlement?: boolean | Prisma.SigningSession$settlementArgs<ExtArgs>
@@ -714,6 +744,7 @@ export type SigningSessionSelectCreateManyAndReturn<ExtArgs extends runtime.Type
   culprits?: boolean
   signature?: boolean
   reason?: boolean
+  reports?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   settlement?: boolean | Prisma.SigningSession$settlementArgs<ExtArgs>
@@ -730,6 +761,7 @@ export type SigningSessionSelectUpdateManyAndReturn<ExtArgs extends runtime.Type
   culprits?: boolean
   signature?: boolean
   reason?: boolean
+  reports?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   settlement?: boolean | Prisma.SigningSession$settlementArgs<ExtArgs>
@@ -746,11 +778,12 @@ export type SigningSessionSelectScalar = {
   culprits?: boolean
   signature?: boolean
   reason?: boolean
+  reports?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type SigningSessionOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "settlementId" | "scheme" | "messageHash" | "status" | "attempt" | "participants" | "culprits" | "signature" | "reason" | "createdAt" | "updatedAt", ExtArgs["result"]["signingSession"]>
+export type SigningSessionOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "settlementId" | "scheme" | "messageHash" | "status" | "attempt" | "participants" | "culprits" | "signature" | "reason" | "reports" | "createdAt" | "updatedAt", ExtArgs["result"]["signingSession"]>
 export type SigningSessionInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   settlement?: boolean | Prisma.SigningSession$settlementArgs<ExtArgs>
 }
@@ -783,6 +816,12 @@ export type $SigningSessionPayload<ExtArgs extends runtime.Types.Extensions.Inte
     culprits: string | null
     signature: string | null
     reason: string | null
+    /**
+     * What each signer of the key answered, JSON [{signer, outcome, detail}]: `signed` (it
+     * verified the settlement from its own records), `refused` with its reason, `silent`,
+     * `bad-share`, or `not-asked` (FROST asks only the first t that commit).
+     */
+    reports: string | null
     createdAt: Date
     updatedAt: Date
   }, ExtArgs["result"]["signingSession"]>
@@ -1219,6 +1258,7 @@ export interface SigningSessionFieldRefs {
   readonly culprits: Prisma.FieldRef<"SigningSession", 'String'>
   readonly signature: Prisma.FieldRef<"SigningSession", 'String'>
   readonly reason: Prisma.FieldRef<"SigningSession", 'String'>
+  readonly reports: Prisma.FieldRef<"SigningSession", 'String'>
   readonly createdAt: Prisma.FieldRef<"SigningSession", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"SigningSession", 'DateTime'>
 }

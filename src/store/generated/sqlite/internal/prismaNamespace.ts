@@ -396,6 +396,7 @@ export const ModelName = {
   SigningSession: 'SigningSession',
   Signer: 'Signer',
   ApiKey: 'ApiKey',
+  SiweNonce: 'SiweNonce',
   AuditEntry: 'AuditEntry',
   AuditHead: 'AuditHead',
   CustodyKey: 'CustodyKey',
@@ -426,7 +427,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "batch" | "settlement" | "approval" | "signingSession" | "signer" | "apiKey" | "auditEntry" | "auditHead" | "custodyKey" | "idempotencyRecord" | "signerIdentity" | "signerKey" | "signerCeremony" | "signerNonce" | "signerProposal" | "signerRequest" | "signerBatch" | "signerCustodyOutput" | "signerCustody" | "signerBinding" | "signerSettlement"
+    modelProps: "batch" | "settlement" | "approval" | "signingSession" | "signer" | "apiKey" | "siweNonce" | "auditEntry" | "auditHead" | "custodyKey" | "idempotencyRecord" | "signerIdentity" | "signerKey" | "signerCeremony" | "signerNonce" | "signerProposal" | "signerRequest" | "signerBatch" | "signerCustodyOutput" | "signerCustody" | "signerBinding" | "signerSettlement"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -871,6 +872,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.ApiKeyCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.ApiKeyCountAggregateOutputType> | number
+        }
+      }
+    }
+    SiweNonce: {
+      payload: Prisma.$SiweNoncePayload<ExtArgs>
+      fields: Prisma.SiweNonceFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SiweNonceFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiweNoncePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SiweNonceFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiweNoncePayload>
+        }
+        findFirst: {
+          args: Prisma.SiweNonceFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiweNoncePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SiweNonceFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiweNoncePayload>
+        }
+        findMany: {
+          args: Prisma.SiweNonceFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiweNoncePayload>[]
+        }
+        create: {
+          args: Prisma.SiweNonceCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiweNoncePayload>
+        }
+        createMany: {
+          args: Prisma.SiweNonceCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SiweNonceCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiweNoncePayload>[]
+        }
+        delete: {
+          args: Prisma.SiweNonceDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiweNoncePayload>
+        }
+        update: {
+          args: Prisma.SiweNonceUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiweNoncePayload>
+        }
+        deleteMany: {
+          args: Prisma.SiweNonceDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SiweNonceUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SiweNonceUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiweNoncePayload>[]
+        }
+        upsert: {
+          args: Prisma.SiweNonceUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiweNoncePayload>
+        }
+        aggregate: {
+          args: Prisma.SiweNonceAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSiweNonce>
+        }
+        groupBy: {
+          args: Prisma.SiweNonceGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SiweNonceGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SiweNonceCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SiweNonceCountAggregateOutputType> | number
         }
       }
     }
@@ -2038,6 +2113,8 @@ export const BatchScalarFieldEnum = {
   withdrawalsRoot: 'withdrawalsRoot',
   settlementId: 'settlementId',
   submittedBy: 'submittedBy',
+  executionMs: 'executionMs',
+  sequentialEstimateMs: 'sequentialEstimateMs',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
 } as const
@@ -2065,6 +2142,8 @@ export const SettlementScalarFieldEnum = {
   confirmations: 'confirmations',
   replacedTxids: 'replacedTxids',
   exported: 'exported',
+  broadcastAt: 'broadcastAt',
+  confirmedAt: 'confirmedAt',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
 } as const
@@ -2098,6 +2177,7 @@ export const SigningSessionScalarFieldEnum = {
   culprits: 'culprits',
   signature: 'signature',
   reason: 'reason',
+  reports: 'reports',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
 } as const
@@ -2124,11 +2204,23 @@ export const ApiKeyScalarFieldEnum = {
   keyHash: 'keyHash',
   scopes: 'scopes',
   rateLimitPerMinute: 'rateLimitPerMinute',
+  address: 'address',
+  expiresAt: 'expiresAt',
   createdAt: 'createdAt',
   revokedAt: 'revokedAt'
 } as const
 
 export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
+
+
+export const SiweNonceScalarFieldEnum = {
+  nonce: 'nonce',
+  expiresAt: 'expiresAt',
+  usedAt: 'usedAt',
+  createdAt: 'createdAt'
+} as const
+
+export type SiweNonceScalarFieldEnum = (typeof SiweNonceScalarFieldEnum)[keyof typeof SiweNonceScalarFieldEnum]
 
 
 export const AuditEntryScalarFieldEnum = {
@@ -2471,6 +2563,7 @@ export type GlobalOmitConfig = {
   signingSession?: Prisma.SigningSessionOmit
   signer?: Prisma.SignerOmit
   apiKey?: Prisma.ApiKeyOmit
+  siweNonce?: Prisma.SiweNonceOmit
   auditEntry?: Prisma.AuditEntryOmit
   auditHead?: Prisma.AuditHeadOmit
   custodyKey?: Prisma.CustodyKeyOmit

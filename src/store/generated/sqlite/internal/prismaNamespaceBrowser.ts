@@ -55,6 +55,7 @@ export const ModelName = {
   SigningSession: 'SigningSession',
   Signer: 'Signer',
   ApiKey: 'ApiKey',
+  SiweNonce: 'SiweNonce',
   AuditEntry: 'AuditEntry',
   AuditHead: 'AuditHead',
   CustodyKey: 'CustodyKey',
@@ -103,6 +104,8 @@ export const BatchScalarFieldEnum = {
   withdrawalsRoot: 'withdrawalsRoot',
   settlementId: 'settlementId',
   submittedBy: 'submittedBy',
+  executionMs: 'executionMs',
+  sequentialEstimateMs: 'sequentialEstimateMs',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
 } as const
@@ -130,6 +133,8 @@ export const SettlementScalarFieldEnum = {
   confirmations: 'confirmations',
   replacedTxids: 'replacedTxids',
   exported: 'exported',
+  broadcastAt: 'broadcastAt',
+  confirmedAt: 'confirmedAt',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
 } as const
@@ -163,6 +168,7 @@ export const SigningSessionScalarFieldEnum = {
   culprits: 'culprits',
   signature: 'signature',
   reason: 'reason',
+  reports: 'reports',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
 } as const
@@ -189,11 +195,23 @@ export const ApiKeyScalarFieldEnum = {
   keyHash: 'keyHash',
   scopes: 'scopes',
   rateLimitPerMinute: 'rateLimitPerMinute',
+  address: 'address',
+  expiresAt: 'expiresAt',
   createdAt: 'createdAt',
   revokedAt: 'revokedAt'
 } as const
 
 export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
+
+
+export const SiweNonceScalarFieldEnum = {
+  nonce: 'nonce',
+  expiresAt: 'expiresAt',
+  usedAt: 'usedAt',
+  createdAt: 'createdAt'
+} as const
+
+export type SiweNonceScalarFieldEnum = (typeof SiweNonceScalarFieldEnum)[keyof typeof SiweNonceScalarFieldEnum]
 
 
 export const AuditEntryScalarFieldEnum = {

@@ -40,6 +40,8 @@ export type ApiKeyMinAggregateOutputType = {
   keyHash: string | null
   scopes: string | null
   rateLimitPerMinute: number | null
+  address: string | null
+  expiresAt: Date | null
   createdAt: Date | null
   revokedAt: Date | null
 }
@@ -50,6 +52,8 @@ export type ApiKeyMaxAggregateOutputType = {
   keyHash: string | null
   scopes: string | null
   rateLimitPerMinute: number | null
+  address: string | null
+  expiresAt: Date | null
   createdAt: Date | null
   revokedAt: Date | null
 }
@@ -60,6 +64,8 @@ export type ApiKeyCountAggregateOutputType = {
   keyHash: number
   scopes: number
   rateLimitPerMinute: number
+  address: number
+  expiresAt: number
   createdAt: number
   revokedAt: number
   _all: number
@@ -80,6 +86,8 @@ export type ApiKeyMinAggregateInputType = {
   keyHash?: true
   scopes?: true
   rateLimitPerMinute?: true
+  address?: true
+  expiresAt?: true
   createdAt?: true
   revokedAt?: true
 }
@@ -90,6 +98,8 @@ export type ApiKeyMaxAggregateInputType = {
   keyHash?: true
   scopes?: true
   rateLimitPerMinute?: true
+  address?: true
+  expiresAt?: true
   createdAt?: true
   revokedAt?: true
 }
@@ -100,6 +110,8 @@ export type ApiKeyCountAggregateInputType = {
   keyHash?: true
   scopes?: true
   rateLimitPerMinute?: true
+  address?: true
+  expiresAt?: true
   createdAt?: true
   revokedAt?: true
   _all?: true
@@ -197,6 +209,8 @@ export type ApiKeyGroupByOutputType = {
   keyHash: string
   scopes: string
   rateLimitPerMinute: number
+  address: string | null
+  expiresAt: Date | null
   createdAt: Date
   revokedAt: Date | null
   _count: ApiKeyCountAggregateOutputType | null
@@ -230,6 +244,8 @@ export type ApiKeyWhereInput = {
   keyHash?: Prisma.StringFilter<"ApiKey"> | string
   scopes?: Prisma.StringFilter<"ApiKey"> | string
   rateLimitPerMinute?: Prisma.IntFilter<"ApiKey"> | number
+  address?: Prisma.StringNullableFilter<"ApiKey"> | string | null
+  expiresAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"ApiKey"> | Date | string
   revokedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
 }
@@ -240,6 +256,8 @@ export type ApiKeyOrderByWithRelationInput = {
   keyHash?: Prisma.SortOrder
   scopes?: Prisma.SortOrder
   rateLimitPerMinute?: Prisma.SortOrder
+  address?: Prisma.SortOrderInput | Prisma.SortOrder
+  expiresAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   revokedAt?: Prisma.SortOrderInput | Prisma.SortOrder
 }
@@ -253,6 +271,8 @@ export type ApiKeyWhereUniqueInput = Prisma.AtLeast<{
   name?: Prisma.StringFilter<"ApiKey"> | string
   scopes?: Prisma.StringFilter<"ApiKey"> | string
   rateLimitPerMinute?: Prisma.IntFilter<"ApiKey"> | number
+  address?: Prisma.StringNullableFilter<"ApiKey"> | string | null
+  expiresAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"ApiKey"> | Date | string
   revokedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
 }, "id" | "keyHash">
@@ -263,6 +283,8 @@ export type ApiKeyOrderByWithAggregationInput = {
   keyHash?: Prisma.SortOrder
   scopes?: Prisma.SortOrder
   rateLimitPerMinute?: Prisma.SortOrder
+  address?: Prisma.SortOrderInput | Prisma.SortOrder
+  expiresAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   revokedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.ApiKeyCountOrderByAggregateInput
@@ -281,6 +303,8 @@ export type ApiKeyScalarWhereWithAggregatesInput = {
   keyHash?: Prisma.StringWithAggregatesFilter<"ApiKey"> | string
   scopes?: Prisma.StringWithAggregatesFilter<"ApiKey"> | string
   rateLimitPerMinute?: Prisma.IntWithAggregatesFilter<"ApiKey"> | number
+  address?: Prisma.StringNullableWithAggregatesFilter<"ApiKey"> | string | null
+  expiresAt?: Prisma.DateTimeNullableWithAggregatesFilter<"ApiKey"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"ApiKey"> | Date | string
   revokedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"ApiKey"> | Date | string | null
 }
@@ -291,6 +315,8 @@ export type ApiKeyCreateInput = {
   keyHash: string
   scopes: string
   rateLimitPerMinute?: number
+  address?: string | null
+  expiresAt?: Date | string | null
   createdAt?: Date | string
   revokedAt?: Date | string | null
 }
@@ -301,6 +327,8 @@ export type ApiKeyUncheckedCreateInput = {
   keyHash: string
   scopes: string
   rateLimitPerMinute?: number
+  address?: string | null
+  expiresAt?: Date | string | null
   createdAt?: Date | string
   revokedAt?: Date | string | null
 }
@@ -311,6 +339,8 @@ export type ApiKeyUpdateInput = {
   keyHash?: Prisma.StringFieldUpdateOperationsInput | string
   scopes?: Prisma.StringFieldUpdateOperationsInput | string
   rateLimitPerMinute?: Prisma.IntFieldUpdateOperationsInput | number
+  address?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  expiresAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
@@ -321,6 +351,8 @@ export type ApiKeyUncheckedUpdateInput = {
   keyHash?: Prisma.StringFieldUpdateOperationsInput | string
   scopes?: Prisma.StringFieldUpdateOperationsInput | string
   rateLimitPerMinute?: Prisma.IntFieldUpdateOperationsInput | number
+  address?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  expiresAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
@@ -331,6 +363,8 @@ export type ApiKeyCreateManyInput = {
   keyHash: string
   scopes: string
   rateLimitPerMinute?: number
+  address?: string | null
+  expiresAt?: Date | string | null
   createdAt?: Date | string
   revokedAt?: Date | string | null
 }
@@ -341,6 +375,8 @@ export type ApiKeyUpdateManyMutationInput = {
   keyHash?: Prisma.StringFieldUpdateOperationsInput | string
   scopes?: Prisma.StringFieldUpdateOperationsInput | string
   rateLimitPerMinute?: Prisma.IntFieldUpdateOperationsInput | number
+  address?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  expiresAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
@@ -351,6 +387,8 @@ export type ApiKeyUncheckedUpdateManyInput = {
   keyHash?: Prisma.StringFieldUpdateOperationsInput | string
   scopes?: Prisma.StringFieldUpdateOperationsInput | string
   rateLimitPerMinute?: Prisma.IntFieldUpdateOperationsInput | number
+  address?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  expiresAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
@@ -361,6 +399,8 @@ export type ApiKeyCountOrderByAggregateInput = {
   keyHash?: Prisma.SortOrder
   scopes?: Prisma.SortOrder
   rateLimitPerMinute?: Prisma.SortOrder
+  address?: Prisma.SortOrder
+  expiresAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   revokedAt?: Prisma.SortOrder
 }
@@ -375,6 +415,8 @@ export type ApiKeyMaxOrderByAggregateInput = {
   keyHash?: Prisma.SortOrder
   scopes?: Prisma.SortOrder
   rateLimitPerMinute?: Prisma.SortOrder
+  address?: Prisma.SortOrder
+  expiresAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   revokedAt?: Prisma.SortOrder
 }
@@ -385,6 +427,8 @@ export type ApiKeyMinOrderByAggregateInput = {
   keyHash?: Prisma.SortOrder
   scopes?: Prisma.SortOrder
   rateLimitPerMinute?: Prisma.SortOrder
+  address?: Prisma.SortOrder
+  expiresAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   revokedAt?: Prisma.SortOrder
 }
@@ -401,6 +445,8 @@ export type ApiKeySelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   keyHash?: boolean
   scopes?: boolean
   rateLimitPerMinute?: boolean
+  address?: boolean
+  expiresAt?: boolean
   createdAt?: boolean
   revokedAt?: boolean
 }, ExtArgs["result"]["apiKey"]>
@@ -411,6 +457,8 @@ export type ApiKeySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   keyHash?: boolean
   scopes?: boolean
   rateLimitPerMinute?: boolean
+  address?: boolean
+  expiresAt?: boolean
   createdAt?: boolean
   revokedAt?: boolean
 }, ExtArgs["result"]["apiKey"]>
@@ -421,6 +469,8 @@ export type ApiKeySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   keyHash?: boolean
   scopes?: boolean
   rateLimitPerMinute?: boolean
+  address?: boolean
+  expiresAt?: boolean
   createdAt?: boolean
   revokedAt?: boolean
 }, ExtArgs["result"]["apiKey"]>
@@ -431,11 +481,13 @@ export type ApiKeySelectScalar = {
   keyHash?: boolean
   scopes?: boolean
   rateLimitPerMinute?: boolean
+  address?: boolean
+  expiresAt?: boolean
   createdAt?: boolean
   revokedAt?: boolean
 }
 
-export type ApiKeyOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "name" | "keyHash" | "scopes" | "rateLimitPerMinute" | "createdAt" | "revokedAt", ExtArgs["result"]["apiKey"]>
+export type ApiKeyOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "name" | "keyHash" | "scopes" | "rateLimitPerMinute" | "address" | "expiresAt" | "createdAt" | "revokedAt", ExtArgs["result"]["apiKey"]>
 
 export type $ApiKeyPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "ApiKey"
@@ -455,6 +507,14 @@ export type $ApiKeyPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
      * Requests a minute this key may make (a per-key rate limit).
      */
     rateLimitPerMinute: number
+    /**
+     * Sign-In with Ethereum sessions: the treasurer address the session is for (lowercase).
+     */
+    address: string | null
+    /**
+     * Sign-In with Ethereum sessions end; API keys made by an admin do not.
+     */
+    expiresAt: Date | null
     createdAt: Date
     revokedAt: Date | null
   }, ExtArgs["result"]["apiKey"]>
@@ -885,6 +945,8 @@ export interface ApiKeyFieldRefs {
   readonly keyHash: Prisma.FieldRef<"ApiKey", 'String'>
   readonly scopes: Prisma.FieldRef<"ApiKey", 'String'>
   readonly rateLimitPerMinute: Prisma.FieldRef<"ApiKey", 'Int'>
+  readonly address: Prisma.FieldRef<"ApiKey", 'String'>
+  readonly expiresAt: Prisma.FieldRef<"ApiKey", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"ApiKey", 'DateTime'>
   readonly revokedAt: Prisma.FieldRef<"ApiKey", 'DateTime'>
 }

@@ -29,11 +29,15 @@ export type AggregateBatch = {
 export type BatchAvgAggregateOutputType = {
   number: number | null
   txCount: number | null
+  executionMs: number | null
+  sequentialEstimateMs: number | null
 }
 
 export type BatchSumAggregateOutputType = {
   number: number | null
   txCount: number | null
+  executionMs: number | null
+  sequentialEstimateMs: number | null
 }
 
 export type BatchMinAggregateOutputType = {
@@ -54,6 +58,8 @@ export type BatchMinAggregateOutputType = {
   withdrawalsRoot: string | null
   settlementId: string | null
   submittedBy: string | null
+  executionMs: number | null
+  sequentialEstimateMs: number | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -76,6 +82,8 @@ export type BatchMaxAggregateOutputType = {
   withdrawalsRoot: string | null
   settlementId: string | null
   submittedBy: string | null
+  executionMs: number | null
+  sequentialEstimateMs: number | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -98,6 +106,8 @@ export type BatchCountAggregateOutputType = {
   withdrawalsRoot: number
   settlementId: number
   submittedBy: number
+  executionMs: number
+  sequentialEstimateMs: number
   createdAt: number
   updatedAt: number
   _all: number
@@ -107,11 +117,15 @@ export type BatchCountAggregateOutputType = {
 export type BatchAvgAggregateInputType = {
   number?: true
   txCount?: true
+  executionMs?: true
+  sequentialEstimateMs?: true
 }
 
 export type BatchSumAggregateInputType = {
   number?: true
   txCount?: true
+  executionMs?: true
+  sequentialEstimateMs?: true
 }
 
 export type BatchMinAggregateInputType = {
@@ -132,6 +146,8 @@ export type BatchMinAggregateInputType = {
   withdrawalsRoot?: true
   settlementId?: true
   submittedBy?: true
+  executionMs?: true
+  sequentialEstimateMs?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -154,6 +170,8 @@ export type BatchMaxAggregateInputType = {
   withdrawalsRoot?: true
   settlementId?: true
   submittedBy?: true
+  executionMs?: true
+  sequentialEstimateMs?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -176,6 +194,8 @@ export type BatchCountAggregateInputType = {
   withdrawalsRoot?: true
   settlementId?: true
   submittedBy?: true
+  executionMs?: true
+  sequentialEstimateMs?: true
   createdAt?: true
   updatedAt?: true
   _all?: true
@@ -285,6 +305,8 @@ export type BatchGroupByOutputType = {
   withdrawalsRoot: string | null
   settlementId: string | null
   submittedBy: string | null
+  executionMs: number | null
+  sequentialEstimateMs: number | null
   createdAt: Date
   updatedAt: Date
   _count: BatchCountAggregateOutputType | null
@@ -330,6 +352,8 @@ export type BatchWhereInput = {
   withdrawalsRoot?: Prisma.StringNullableFilter<"Batch"> | string | null
   settlementId?: Prisma.StringNullableFilter<"Batch"> | string | null
   submittedBy?: Prisma.StringNullableFilter<"Batch"> | string | null
+  executionMs?: Prisma.IntNullableFilter<"Batch"> | number | null
+  sequentialEstimateMs?: Prisma.IntNullableFilter<"Batch"> | number | null
   createdAt?: Prisma.DateTimeFilter<"Batch"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Batch"> | Date | string
   settlement?: Prisma.XOR<Prisma.SettlementNullableScalarRelationFilter, Prisma.SettlementWhereInput> | null
@@ -353,6 +377,8 @@ export type BatchOrderByWithRelationInput = {
   withdrawalsRoot?: Prisma.SortOrderInput | Prisma.SortOrder
   settlementId?: Prisma.SortOrderInput | Prisma.SortOrder
   submittedBy?: Prisma.SortOrderInput | Prisma.SortOrder
+  executionMs?: Prisma.SortOrderInput | Prisma.SortOrder
+  sequentialEstimateMs?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   settlement?: Prisma.SettlementOrderByWithRelationInput
@@ -379,6 +405,8 @@ export type BatchWhereUniqueInput = Prisma.AtLeast<{
   withdrawalsRoot?: Prisma.StringNullableFilter<"Batch"> | string | null
   settlementId?: Prisma.StringNullableFilter<"Batch"> | string | null
   submittedBy?: Prisma.StringNullableFilter<"Batch"> | string | null
+  executionMs?: Prisma.IntNullableFilter<"Batch"> | number | null
+  sequentialEstimateMs?: Prisma.IntNullableFilter<"Batch"> | number | null
   createdAt?: Prisma.DateTimeFilter<"Batch"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Batch"> | Date | string
   settlement?: Prisma.XOR<Prisma.SettlementNullableScalarRelationFilter, Prisma.SettlementWhereInput> | null
@@ -402,6 +430,8 @@ export type BatchOrderByWithAggregationInput = {
   withdrawalsRoot?: Prisma.SortOrderInput | Prisma.SortOrder
   settlementId?: Prisma.SortOrderInput | Prisma.SortOrder
   submittedBy?: Prisma.SortOrderInput | Prisma.SortOrder
+  executionMs?: Prisma.SortOrderInput | Prisma.SortOrder
+  sequentialEstimateMs?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.BatchCountOrderByAggregateInput
@@ -432,6 +462,8 @@ export type BatchScalarWhereWithAggregatesInput = {
   withdrawalsRoot?: Prisma.StringNullableWithAggregatesFilter<"Batch"> | string | null
   settlementId?: Prisma.StringNullableWithAggregatesFilter<"Batch"> | string | null
   submittedBy?: Prisma.StringNullableWithAggregatesFilter<"Batch"> | string | null
+  executionMs?: Prisma.IntNullableWithAggregatesFilter<"Batch"> | number | null
+  sequentialEstimateMs?: Prisma.IntNullableWithAggregatesFilter<"Batch"> | number | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Batch"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Batch"> | Date | string
 }
@@ -453,6 +485,8 @@ export type BatchCreateInput = {
   withdrawals?: string | null
   withdrawalsRoot?: string | null
   submittedBy?: string | null
+  executionMs?: number | null
+  sequentialEstimateMs?: number | null
   createdAt?: Date | string
   updatedAt?: Date | string
   settlement?: Prisma.SettlementCreateNestedOneWithoutBatchesInput
@@ -476,6 +510,8 @@ export type BatchUncheckedCreateInput = {
   withdrawalsRoot?: string | null
   settlementId?: string | null
   submittedBy?: string | null
+  executionMs?: number | null
+  sequentialEstimateMs?: number | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -497,6 +533,8 @@ export type BatchUpdateInput = {
   withdrawals?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawalsRoot?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   submittedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  executionMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  sequentialEstimateMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   settlement?: Prisma.SettlementUpdateOneWithoutBatchesNestedInput
@@ -520,6 +558,8 @@ export type BatchUncheckedUpdateInput = {
   withdrawalsRoot?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   settlementId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   submittedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  executionMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  sequentialEstimateMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -542,6 +582,8 @@ export type BatchCreateManyInput = {
   withdrawalsRoot?: string | null
   settlementId?: string | null
   submittedBy?: string | null
+  executionMs?: number | null
+  sequentialEstimateMs?: number | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -563,6 +605,8 @@ export type BatchUpdateManyMutationInput = {
   withdrawals?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawalsRoot?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   submittedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  executionMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  sequentialEstimateMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -585,6 +629,8 @@ export type BatchUncheckedUpdateManyInput = {
   withdrawalsRoot?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   settlementId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   submittedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  executionMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  sequentialEstimateMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -607,6 +653,8 @@ export type BatchCountOrderByAggregateInput = {
   withdrawalsRoot?: Prisma.SortOrder
   settlementId?: Prisma.SortOrder
   submittedBy?: Prisma.SortOrder
+  executionMs?: Prisma.SortOrder
+  sequentialEstimateMs?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -614,6 +662,8 @@ export type BatchCountOrderByAggregateInput = {
 export type BatchAvgOrderByAggregateInput = {
   number?: Prisma.SortOrder
   txCount?: Prisma.SortOrder
+  executionMs?: Prisma.SortOrder
+  sequentialEstimateMs?: Prisma.SortOrder
 }
 
 export type BatchMaxOrderByAggregateInput = {
@@ -634,6 +684,8 @@ export type BatchMaxOrderByAggregateInput = {
   withdrawalsRoot?: Prisma.SortOrder
   settlementId?: Prisma.SortOrder
   submittedBy?: Prisma.SortOrder
+  executionMs?: Prisma.SortOrder
+  sequentialEstimateMs?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -656,6 +708,8 @@ export type BatchMinOrderByAggregateInput = {
   withdrawalsRoot?: Prisma.SortOrder
   settlementId?: Prisma.SortOrder
   submittedBy?: Prisma.SortOrder
+  executionMs?: Prisma.SortOrder
+  sequentialEstimateMs?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -663,6 +717,8 @@ export type BatchMinOrderByAggregateInput = {
 export type BatchSumOrderByAggregateInput = {
   number?: Prisma.SortOrder
   txCount?: Prisma.SortOrder
+  executionMs?: Prisma.SortOrder
+  sequentialEstimateMs?: Prisma.SortOrder
 }
 
 export type BatchListRelationFilter = {
@@ -762,6 +818,8 @@ export type BatchCreateWithoutSettlementInput = {
   withdrawals?: string | null
   withdrawalsRoot?: string | null
   submittedBy?: string | null
+  executionMs?: number | null
+  sequentialEstimateMs?: number | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -783,6 +841,8 @@ export type BatchUncheckedCreateWithoutSettlementInput = {
   withdrawals?: string | null
   withdrawalsRoot?: string | null
   submittedBy?: string | null
+  executionMs?: number | null
+  sequentialEstimateMs?: number | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -833,6 +893,8 @@ export type BatchScalarWhereInput = {
   withdrawalsRoot?: Prisma.StringNullableFilter<"Batch"> | string | null
   settlementId?: Prisma.StringNullableFilter<"Batch"> | string | null
   submittedBy?: Prisma.StringNullableFilter<"Batch"> | string | null
+  executionMs?: Prisma.IntNullableFilter<"Batch"> | number | null
+  sequentialEstimateMs?: Prisma.IntNullableFilter<"Batch"> | number | null
   createdAt?: Prisma.DateTimeFilter<"Batch"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Batch"> | Date | string
 }
@@ -854,6 +916,8 @@ export type BatchCreateManySettlementInput = {
   withdrawals?: string | null
   withdrawalsRoot?: string | null
   submittedBy?: string | null
+  executionMs?: number | null
+  sequentialEstimateMs?: number | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -875,6 +939,8 @@ export type BatchUpdateWithoutSettlementInput = {
   withdrawals?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawalsRoot?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   submittedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  executionMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  sequentialEstimateMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -896,6 +962,8 @@ export type BatchUncheckedUpdateWithoutSettlementInput = {
   withdrawals?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawalsRoot?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   submittedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  executionMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  sequentialEstimateMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -917,6 +985,8 @@ export type BatchUncheckedUpdateManyWithoutSettlementInput = {
   withdrawals?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   withdrawalsRoot?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   submittedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  executionMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  sequentialEstimateMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -941,6 +1011,8 @@ export type BatchSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   withdrawalsRoot?: boolean
   settlementId?: boolean
   submittedBy?: boolean
+  executionMs?: boolean
+  sequentialEstimateMs?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   settlement?: boolean | Prisma.Batch$settlementArgs<ExtArgs>
@@ -964,6 +1036,8 @@ export type BatchSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   withdrawalsRoot?: boolean
   settlementId?: boolean
   submittedBy?: boolean
+  executionMs?: boolean
+  sequentialEstimateMs?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   settlement?: boolean | Prisma.Batch$settlementArgs<ExtArgs>
@@ -987,6 +1061,8 @@ export type BatchSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   withdrawalsRoot?: boolean
   settlementId?: boolean
   submittedBy?: boolean
+  executionMs?: boolean
+  sequentialEstimateMs?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   settlement?: boolean | Prisma.Batch$settlementArgs<ExtArgs>
@@ -1010,11 +1086,13 @@ export type BatchSelectScalar = {
   withdrawalsRoot?: boolean
   settlementId?: boolean
   submittedBy?: boolean
+  executionMs?: boolean
+  sequentialEstimateMs?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type BatchOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "number" | "status" | "reason" | "txs" | "txCount" | "idempotencyKey" | "requestHash" | "env" | "preStateRoot" | "stateRoot" | "receiptsRoot" | "gasUsed" | "withdrawals" | "withdrawalsRoot" | "settlementId" | "submittedBy" | "createdAt" | "updatedAt", ExtArgs["result"]["batch"]>
+export type BatchOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "number" | "status" | "reason" | "txs" | "txCount" | "idempotencyKey" | "requestHash" | "env" | "preStateRoot" | "stateRoot" | "receiptsRoot" | "gasUsed" | "withdrawals" | "withdrawalsRoot" | "settlementId" | "submittedBy" | "executionMs" | "sequentialEstimateMs" | "createdAt" | "updatedAt", ExtArgs["result"]["batch"]>
 export type BatchInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   settlement?: boolean | Prisma.Batch$settlementArgs<ExtArgs>
 }
@@ -1054,6 +1132,15 @@ export type $BatchPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
      * The API key that submitted it over REST (null for batch files run by `custody settle`).
      */
     submittedBy: string | null
+    /**
+     * Wall time of its parallel execution, in milliseconds.
+     */
+    executionMs: number | null
+    /**
+     * What one thread would have needed: the sum of each transaction's committed execution
+     * time plus the batch's sequential parts (the root), in milliseconds. An estimate.
+     */
+    sequentialEstimateMs: number | null
     createdAt: Date
     updatedAt: Date
   }, ExtArgs["result"]["batch"]>
@@ -1497,6 +1584,8 @@ export interface BatchFieldRefs {
   readonly withdrawalsRoot: Prisma.FieldRef<"Batch", 'String'>
   readonly settlementId: Prisma.FieldRef<"Batch", 'String'>
   readonly submittedBy: Prisma.FieldRef<"Batch", 'String'>
+  readonly executionMs: Prisma.FieldRef<"Batch", 'Int'>
+  readonly sequentialEstimateMs: Prisma.FieldRef<"Batch", 'Int'>
   readonly createdAt: Prisma.FieldRef<"Batch", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Batch", 'DateTime'>
 }
