@@ -1,4 +1,6 @@
-/** Numbers with their units, as the page shows them. */
+/** Numbers with their units, and addresses, as the page shows them. */
+import { getAddress } from 'viem';
+
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const dec1 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
@@ -17,8 +19,10 @@ export function sats(value: string | bigint | null | undefined, coin: string): s
   return `${neg ? '−' : ''}${whole}.${frac} ${coin} (${neg ? '−' : ''}${int.format(abs)} sats)`;
 }
 
+/** `n` with its unit, given in the plural ("1 withdrawal", "2 withdrawals"). */
 export function count(n: number, unit: string): string {
-  return `${int.format(n)} ${unit}`;
+  const one = n === 1 && unit.endsWith('s') ? unit.slice(0, -1) : unit;
+  return `${int.format(n)} ${one}`;
 }
 
 export function gas(quantity: string | null): string {
@@ -57,4 +61,13 @@ export function short(hex: string | null, keep = 10): string {
 
 export function time(iso: string | null): string {
   return iso === null ? '—' : new Date(iso).toLocaleString();
+}
+
+/** An Ethereum address as wallets show it (EIP-55 mixed-case checksum). */
+export function ethAddress(address: string): string {
+  try {
+    return getAddress(address);
+  } catch {
+    return address;
+  }
 }

@@ -7,7 +7,7 @@
 import { html, nothing, render } from 'lit-html';
 import { Api, ApiProblem, idempotencyKey } from './api.ts';
 import { mountCharts, updateCharts } from './charts.ts';
-import { coinOf } from './format.ts';
+import { coinOf, ethAddress } from './format.ts';
 import { forgetSession, type NonceAnswer, signIn, storedSession } from './session.ts';
 import { emptyState, type State } from './state.ts';
 import './style.css';
@@ -52,7 +52,7 @@ function sessionBar() {
   const s = state.session;
   if (s !== undefined) {
     return html`<div class="session">
-      Signed in as <code class="me">${s.address}</code>
+      Signed in as <code class="me">${ethAddress(s.address)}</code>
       ${s.wallet === 'development' ? html`<span class="dev">development key</span>` : html`<span>wallet</span>`}
       <button class="sign-out" @click=${signOut}>Sign out</button>
     </div>`;
@@ -86,7 +86,7 @@ function warnings() {
   }
   if (state.session?.wallet === 'development') {
     w.push(html`<p class="warning dev-key">
-      Signing with the page's development key <code>${state.session.address}</code>, kept in this
+      Signing with the page's development key <code>${ethAddress(state.session.address)}</code>, kept in this
       browser. It is not a wallet: use it for development only.
     </p>`);
   }

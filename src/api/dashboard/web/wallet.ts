@@ -68,30 +68,9 @@ export function developmentWallet(): Wallet {
     kind: 'development',
     address: account.address,
     signMessage: (message) => account.signMessage({ message }),
+    // viem takes the JSON form as it is: decimal strings for integers, EIP712Domain listed.
     signTypedData: (typedData) =>
-      account.signTypedData(withBigInts(typedData) as unknown as TypedDataDefinition),
-  };
-}
-
-/**
- * The JSON typed data with its integer fields as bigints, as viem's encoder wants them (a
- * wallet takes the decimal strings of eth_signTypedData_v4 as they are).
- */
-export function withBigInts(t: TypedDataJson): TypedDataJson {
-  const { EIP712Domain: _domain, ...types } = t.types;
-  const convert = (type: string, value: unknown): unknown => {
-    if (type.endsWith('[]')) return (value as unknown[]).map((v) => convert(type.slice(0, -2), v));
-    const struct = types[type];
-    if (struct !== undefined) {
-      const obj = value as Record<string, unknown>;
-      return Object.fromEntries(struct.map((f) => [f.name, convert(f.type, obj[f.name])]));
-    }
-    return /^u?int\d*$/.test(type) ? BigInt(value as string | number) : value;
-  };
-  return {
-    ...t,
-    types,
-    message: convert(t.primaryType, t.message) as Record<string, unknown>,
+      account.signTypedData(typedData as unknown as TypedDataDefinition),
   };
 }
 

@@ -75,21 +75,23 @@ function row(state: State, s: Settlement, coin: string): TemplateResult {
         ${s.reason ? html`<div class="reason">${s.reason}</div>` : nothing}
       </td>
       <td>${numbers || '—'}</td>
-      <td>
-        ${
-          s.txid === null
-            ? '—'
-            : html`<code>${f.short(s.txid)}</code>
-                <details class="tx">
-                  <summary>raw hex · decoded</summary>
-                  ${txDetails(s, coin)}
-                </details>`
-        }
-      </td>
+      <td>${s.txid === null ? '—' : html`<code>${f.short(s.txid)}</code>`}</td>
       <td>${f.count(s.confirmations, 'confirmations')}</td>
       <td>${f.sats(s.feeSats, coin)}</td>
       <td>${f.time(s.updatedAt)}</td>
-    </tr>`;
+    </tr>
+    ${
+      s.txid === null
+        ? nothing
+        : html`<tr class="tx-row" data-settlement-tx=${s.id}>
+            <td colspan="7">
+              <details class="tx">
+                <summary>Transaction <code>${f.short(s.txid)}</code>: raw hex · decoded</summary>
+                ${txDetails(s, coin)}
+              </details>
+            </td>
+          </tr>`
+    }`;
 }
 
 function txDetails(s: Settlement, coin: string): TemplateResult {

@@ -131,12 +131,13 @@ function progress(state: State, p: Pending): TemplateResult {
     }
     ${t.blocked === null ? nothing : html`<p class="warning">Blocked: ${t.blocked}</p>`}
     <ul class="approvers">
-      ${t.approvedBy.treasurers.map((a) => html`<li class="approved"><code>${a}</code> approved</li>`)}
+      ${t.approvedBy.treasurers.map((a) => html`<li class="approved"><code>${f.ethAddress(a)}</code> approved</li>`)}
       ${t.approvedBy.institutions.map((a) => html`<li class="approved">${a} (institution) approved</li>`)}
       ${t.rejectedBy.map(
-        (r) => html`<li class="rejected"><code>${r.who}</code> rejected: ${r.reason ?? ''}</li>`,
+        (r) =>
+          html`<li class="rejected"><code>${f.ethAddress(r.who)}</code> rejected: ${r.reason ?? ''}</li>`,
       )}
-      ${missing.map((a) => html`<li class="missing"><code>${a}</code> has not decided</li>`)}
+      ${missing.map((a) => html`<li class="missing"><code>${f.ethAddress(a)}</code> has not decided</li>`)}
     </ul>`;
 }
 
