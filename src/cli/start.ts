@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .command('start')
     .alias('serve')
     .description(
-      'run the whole stack: the coordinator (REST API, /healthz, /readyz, /metrics, /openapi.json), its local signers and the settlement cron',
+      'run the whole stack: the coordinator (the treasurers\' dashboard at /, REST API, /healthz, /readyz, /metrics, /openapi.json), its local signers and the settlement cron',
     )
     .option(
       '--demo',
@@ -22,15 +22,20 @@ export function register(program: Command): void {
         const demo = await startDemo(config, log, pkg.version);
         const url = demo.running.url;
         process.stdout.write(
-          `custody coordinator on ${url} (API ${url}/openapi.json); ${demo.summary}\n`,
+          `custody coordinator on ${url} (${links(url)}); ${demo.summary}\n`,
         );
         closeOnSignal(log, () => demo.close());
         return;
       }
       const running = await startCoordinator(config, log, pkg.version);
       process.stdout.write(
-        `custody coordinator on ${running.url} (API ${running.url}/openapi.json)\n`,
+        `custody coordinator on ${running.url} (${links(running.url)})\n`,
       );
       closeOnSignal(log, () => running.close());
     });
+}
+
+/** Where a newcomer goes next: the treasurers' dashboard and the API's description. */
+function links(url: string): string {
+  return `dashboard ${url}/, API ${url}/openapi.json`;
 }

@@ -11,13 +11,12 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BRIDGE_ADDRESS } from '../../../src/execution/bridge/artifact.ts';
-import { encodeWithdraw, WEI_PER_SAT } from '../../execution/bridge/harness.ts';
-import { newKey, signTx } from '../../execution/support/txs.ts';
+import { newKey } from '../../execution/support/txs.ts';
+import { launchChromium, recordErrors } from '../../support/browser.ts';
 import {
   type JsonAnswer,
   ROOT,
@@ -28,18 +27,8 @@ import {
 } from '../../support/custody-start.ts';
 import { fundedGenesis } from '../../support/genesis.ts';
 import { type Litecoind, startLitecoind } from '../../support/litecoind.ts';
+import { type Payout, withdrawalSigner } from '../../support/withdrawals.ts';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SHOTS = path.join(ROOT, 'test-results', 'dashboard');
 const BOOTSTRAP = 'dashboard-bootstrap-key-0123456789';
 const aliceKey = generatePrivateKey();
@@ -52,7 +41,7 @@ let browser: Browser;
 let api: ReturnType<typeof restClient>;
 let dir: string;
 const rollupKey = newKey();
-let nonce = 0n;
+const sign = withdrawalSigner(rollupKey);
 /** Everything the pages said went wrong: the test ends with none. */
 const pageErrors: string[] = [];
 
@@ -74,7 +63,7 @@ beforeAll(async () => {
     AUTO_APPROVE: '0',
   });
   api = restClient(proc.url, BOOTSTRAP);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
@@ -94,18 +83,8 @@ async function payee(): Promise<{ address: string; scriptPubKey: string }> {
 }
 
 /** A batch of withdrawals over REST, and the settlement it is waiting for approvals in. */
-async function submitWithdrawals(payouts: { scriptPubKey: string; sats: bigint }[]) {
-  const txs = payouts.map((p) =>
-    signTx(rollupKey, {
-      nonce: nonce++,
-      to: BRIDGE_ADDRESS,
-      value: p.sats * WEI_PER_SAT,
-      data: encodeWithdraw(Uint8Array.from(Buffer.from(p.scriptPubKey, 'hex'))),
-      gasLimit: 200_000n,
-      maxFee: 7n,
-      tip: 0n,
-    }),
-  );
+async function submitWithdrawals(payouts: Payout[]) {
+  const txs = sign(payouts);
   const submitted = await api('POST', '/v1/batches', { txs });
   expect(submitted.status).toBe(202);
   const pending = await waitFor(
@@ -117,11 +96,7 @@ async function submitWithdrawals(payouts: { scriptPubKey: string; sats: bigint }
 }
 
 async function openPage(context: BrowserContext, name: string): Promise<Page> {
-  const page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(`${name}: console: ${m.text()}`);
-  });
+  const page = recordErrors(await context.newPage(), name, pageErrors);
   await page.goto(proc.url);
   return page;
 }
