@@ -103,9 +103,7 @@ async function compile() {
   mkdirSync(DIST, { recursive: true });
   const written = new Set([path.basename(STAMP)]);
   for (const file of result.outputFiles) {
-    const temp = `${file.path}.${process.pid}.tmp`;
-    writeFileSync(temp, file.contents);
-    renameSync(temp, file.path);
+    writeAtomically(file.path, file.contents);
     written.add(path.basename(file.path));
   }
   written.add(DASHBOARD);
@@ -121,49 +119,59 @@ const DASHBOARD_SRC = 'src/api/dashboard/web';
 
 /**
  * The treasurers' dashboard (src/api/dashboard/web) for the browser: one script and one style
- * sheet, named by their content hash, and the index.html that names them. Built beside
- * dist/dashboard and swapped in whole, so a running coordinator serves one build or the other.
+ * sheet named by their content hash, and the index.html that names them, written last. As with
+ * the node bundles, each file is renamed into place and earlier assets are kept a while: a page
+ * loaded just before this build still fetches its own.
  */
 async function compileDashboard(esbuild) {
-  const next = path.join(DIST, `${DASHBOARD}.${process.pid}.tmp`);
-  rmSync(next, { recursive: true, force: true });
+  const dir = path.join(DIST, DASHBOARD);
+  const assets = path.join(dir, 'assets');
   const result = await esbuild.build({
     absWorkingDir: ROOT,
     entryPoints: { app: `${DASHBOARD_SRC}/main.ts` },
-    outdir: path.join(next, 'assets'),
+    outdir: assets,
     entryNames: '[name]-[hash]',
+    write: false,
     bundle: true,
     format: 'esm',
     platform: 'browser',
     target: ['chrome111', 'firefox115', 'safari16'],
     minify: true,
     sourcemap: true,
-    metafile: true,
     logLevel: 'warning',
     tsconfig: `${DASHBOARD_SRC}/tsconfig.json`,
   });
-  const outputs = Object.keys(result.metafile.outputs).map((f) => path.basename(f));
-  const js = outputs.find((f) => f.endsWith('.js'));
-  const css = outputs.find((f) => f.endsWith('.css'));
+  mkdirSync(assets, { recursive: true });
+  const written = new Set();
+  for (const file of result.outputFiles) {
+    writeAtomically(file.path, file.contents);
+    written.add(path.basename(file.path));
+  }
+  const js = [...written].find((f) => f.endsWith('.js'));
+  const css = [...written].find((f) => f.endsWith('.css'));
   if (js === undefined || css === undefined) throw new Error('dashboard: no script or style built');
   const html = readFileSync(path.join(ROOT, DASHBOARD_SRC, 'index.html'), 'utf8')
     .replace('%APP_JS%', js)
     .replace('%APP_CSS%', css);
-  writeFileSync(path.join(next, 'index.html'), html);
-  const current = path.join(DIST, DASHBOARD);
-  const aside = `${current}.${process.pid}.old`;
-  try {
-    renameSync(current, aside);
-  } catch {}
-  renameSync(next, current);
-  rmSync(aside, { recursive: true, force: true });
+  writeAtomically(path.join(dir, 'index.html'), html);
+  pruneOld(assets, written);
+}
+
+function writeAtomically(file, contents) {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, contents);
+  renameSync(temp, file);
 }
 
 /** Outputs of earlier builds, once no process started before them can still be loading them. */
 function pruneOldOutputs(keep) {
+  pruneOld(DIST, keep);
+}
+
+function pruneOld(dir, keep) {
   const cutoff = Date.now() - 10 * 60_000;
-  for (const name of readdirSync(DIST)) {
-    const file = path.join(DIST, name);
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
     const st = statSync(file);
     if (keep.has(name) || st.mtimeMs >= cutoff) continue;
     rmSync(file, { recursive: st.isDirectory(), force: true });

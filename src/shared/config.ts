@@ -25,6 +25,11 @@ export interface Config {
   genesisFile: string | undefined;
   autoApprove: boolean;
   bootstrapApiKey: string | undefined;
+  /**
+   * Origins (scheme://host[:port]) the dashboard is reached at besides this machine's loopback
+   * on the listening port, e.g. behind a TLS proxy: Sign-In with Ethereum accepts no other.
+   */
+  dashboardOrigins: string[];
   signerKekFile: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   approvals: ApprovalSettings;
@@ -69,6 +74,13 @@ const SETTINGS = {
   AUTO_APPROVE: z.enum(['0', '1'], { error: 'expected 1 or 0' }).optional(),
   BOOTSTRAP_API_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
   SIGNER_KEK_FILE: z.string().min(1, 'must not be empty').optional(),
+  DASHBOARD_ORIGINS: z
+    .string()
+    .refine(
+      (v) => v.split(',').every(isOrigin),
+      'expected comma-separated origins such as https://custody.example.org',
+    )
+    .optional(),
   LOG_LEVEL: oneOf(LOG_LEVELS).optional(),
   TREASURERS: z
     .string()
@@ -83,6 +95,16 @@ const SETTINGS = {
   VELOCITY_LIMIT: integer(1, 1_000_000).optional(),
   EXTRA_APPROVALS: integer(0, 100).optional(),
 } as const;
+
+/** scheme://host[:port] and nothing else: what a browser sends as Origin. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return isHttpUrl(value) && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 function isHttpUrl(value: string): boolean {
   try {
@@ -122,6 +144,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     genesisFile: v.GENESIS_FILE,
     autoApprove: v.AUTO_APPROVE === '1',
     bootstrapApiKey: v.BOOTSTRAP_API_KEY,
+    dashboardOrigins: v.DASHBOARD_ORIGINS?.split(',') ?? [],
     signerKekFile: v.SIGNER_KEK_FILE,
     logLevel: v.LOG_LEVEL ?? 'info',
     approvals,

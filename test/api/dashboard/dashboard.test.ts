@@ -190,6 +190,10 @@ describe('the treasurers dashboard', () => {
     await expect.poll(() => row.textContent(), { timeout: 60_000 }).toMatch(/confirmed/);
     const settled = await api('GET', `/v1/settlements/${id}`);
     expect(settled.body.status).toBe('confirmed');
+    // The latency chart's points: submitted, then broadcast, then confirmed.
+    const at = (iso: string) => Date.parse(iso);
+    expect(at(settled.body.broadcastAt)).toBeGreaterThanOrEqual(at(batch.createdAt));
+    expect(at(settled.body.confirmedAt)).toBeGreaterThanOrEqual(at(settled.body.broadcastAt));
     // The history links the transaction as raw hex and decoded.
     const tx = second.locator(`#history tr[data-settlement-tx="${id}"]`);
     await tx.locator('details.tx summary').click();
@@ -227,6 +231,21 @@ describe('the treasurers dashboard', () => {
     await card2.waitFor({ timeout: 30_000 });
     expect(await card2.locator('[data-testid=progress]').textContent()).toMatch(/0 of 2/);
     expect(await card2.locator('li.approved').count()).toBe(0);
+    const tally = await api('GET', `/v1/settlements/${next.settlementId}/approvals`);
+    expect(tally.body.approvals).toEqual([]);
+    expect(tally.body.tally.approvedBy.treasurers).toEqual([]);
+    const card2b = second.locator(`#pending article[data-settlement="${next.settlementId}"]`);
+    await card2b.waitFor({ timeout: 30_000 });
+    expect(await card2b.locator('li.approved').count()).toBe(0);
+    // Each signer's own rollup, as the signer itself answers, against this batch.
+    const rollups = card2.locator('ul.signer-rollups li');
+    await expect.poll(() => rollups.count(), { timeout: 10_000 }).toBe(3);
+    for (const li of await rollups.all()) {
+      // Each signer holds batch #1 or #2 with the coordinator's own state root, none another.
+      expect(await li.textContent()).toMatch(
+        /has not verified batch #2 yet \(its own rollup is at #1\)|verified batch #2 in its own rollup: the same state root/,
+      );
+    }
 
     // The first treasurer rejects it, with a reason; the history shows it.
     await card2.locator('button.reject').click();

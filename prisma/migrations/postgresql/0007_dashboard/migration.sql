@@ -23,3 +23,6 @@ CREATE TABLE "SiweNonce" (
     CONSTRAINT "SiweNonce_pkey" PRIMARY KEY ("nonce")
 );
 
+-- CreateIndex
+CREATE INDEX "SiweNonce_expiresAt_idx" ON "SiweNonce"("expiresAt");
+

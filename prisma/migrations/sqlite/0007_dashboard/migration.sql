@@ -21,3 +21,6 @@ CREATE TABLE "SiweNonce" (
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
+-- CreateIndex
+CREATE INDEX "SiweNonce_expiresAt_idx" ON "SiweNonce"("expiresAt");
+

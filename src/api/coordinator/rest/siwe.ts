@@ -15,12 +15,7 @@ import { rateLimit } from 'express-rate-limit';
 import { getAddress, verifyMessage } from 'viem';
 import { parseSiweMessage } from 'viem/siwe';
 import { z } from 'zod';
-import {
-  CustodyError,
-  ForbiddenError,
-  InvalidInputError,
-  UnauthorizedError,
-} from '../../../shared/errors.ts';
+import { CustodyError, ForbiddenError, InvalidInputError } from '../../../shared/errors.ts';
 import { defineRoute, type Route } from '../../http/routes.ts';
 import { createSession, revokeApiKey } from './api-keys.ts';
 import { callerOf } from './auth.ts';
@@ -67,8 +62,11 @@ const SignInBody = z
 
 export const SessionView = z
   .object({
-    address: z.string(),
-    expiresAt: z.string(),
+    kind: z
+      .enum(['session', 'api-key'])
+      .meta({ description: 'a Sign-In with Ethereum session, or an API key (no address)' }),
+    address: z.string().nullable(),
+    expiresAt: z.string().nullable(),
     development: z.boolean(),
     treasurers: z.array(z.string()),
     treasurerQuorum: z.number().int(),
@@ -81,7 +79,73 @@ const SignedIn = SessionView.extend({
 }).meta({ id: 'SignedIn' });
 
 export function siweRoutes(deps: RestDeps): Route[] {
-  return [nonce(deps), signIn(deps), getSession(deps), signOut(deps)];
+  return [signInInfo(deps), nonce(deps), signIn(deps), getSession(deps), signOut(deps)];
+}
+
+const SignInInfo = z
+  .object({
+    statement: z.string(),
+    chainId: z.number().int(),
+    network: z.string(),
+    development: z
+      .boolean()
+      .meta({ description: 'no TREASURERS configured: any one address is the treasurer' }),
+  })
+  .meta({ id: 'SiweInfo' });
+
+function info(deps: RestDeps): z.infer<typeof SignInInfo> {
+  return {
+    statement: SIWE_STATEMENT,
+    chainId: Number(deps.chainId),
+    network: deps.config.network,
+    development: deps.approvals.development,
+  };
+}
+
+function signInInfo(deps: RestDeps): Route {
+  return defineRoute({
+    method: 'get',
+    path: '/auth/siwe',
+    operationId: 'siweInfo',
+    summary: 'What a sign-in message must say here (statement, chain id), before any nonce',
+    tags: ['sessions'],
+    responses: {
+      '200': { description: 'The sign-in settings', schema: SignInInfo },
+      ...problems(429),
+    },
+    handler: async () => ({ status: 200, json: info(deps) }),
+  });
+}
+
+interface SignInRequest {
+  headers: { host?: string | undefined; origin?: string | undefined };
+  socket: { localPort?: number | undefined };
+}
+
+/**
+ * The origins a sign-in may come from: this machine's loopback on the port the request reached,
+ * and DASHBOARD_ORIGINS. The request's Host must be one of them: a page on another name that
+ * resolves here (DNS rebinding), or a relay passing its visitors' sign-ins on, gets nothing.
+ */
+export function signInOrigins(req: SignInRequest, configured: readonly string[]): string[] {
+  const port = req.socket.localPort;
+  const loopback =
+    port === undefined
+      ? []
+      : [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
+  const all = [...loopback, ...configured];
+  const host = req.headers.host ?? '';
+  const here = all.filter((o) => new URL(o).host === host);
+  if (here.length === 0) {
+    throw new ForbiddenError(
+      `Host: sign-in is answered only at ${all.join(', ')} (DASHBOARD_ORIGINS adds others)`,
+    );
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && !here.includes(origin)) {
+    throw new ForbiddenError(`Origin: a sign-in from ${origin} is not accepted here`);
+  }
+  return here;
 }
 
 /** The unauthenticated sign-in routes get a per-address budget of their own. */
@@ -107,9 +171,10 @@ function nonce(deps: RestDeps): Route {
     tags: ['sessions'],
     responses: {
       '201': { description: 'The nonce', schema: NonceAnswer },
-      ...problems(429),
+      ...problems(403, 429),
     },
-    handler: async () => {
+    handler: async ({ req }) => {
+      signInOrigins(req, deps.config.dashboardOrigins);
       const now = Date.now();
       // EIP-4361: "at least 8 alphanumeric characters", unpredictable: 128 random bits.
       const value = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex');
@@ -118,14 +183,7 @@ function nonce(deps: RestDeps): Route {
       await deps.db.siweNonce.create({ data: { nonce: value, expiresAt } });
       return {
         status: 201,
-        json: {
-          nonce: value,
-          expiresAt: expiresAt.toISOString(),
-          statement: SIWE_STATEMENT,
-          chainId: Number(deps.chainId),
-          network: deps.config.network,
-          development: deps.approvals.development,
-        },
+        json: { nonce: value, expiresAt: expiresAt.toISOString(), ...info(deps) },
       };
     },
   });
@@ -145,8 +203,9 @@ function signIn(deps: RestDeps): Route {
     },
     handler: async ({ body, req }) => {
       const now = Date.now();
+      const origins = signInOrigins(req, deps.config.dashboardOrigins);
       const fields = checkMessage(body.message, {
-        host: req.headers.host ?? '',
+        origins,
         chainId: Number(deps.chainId),
         now,
       });
@@ -175,6 +234,10 @@ function signIn(deps: RestDeps): Route {
       const expiresAt = new Date(
         Math.min(now + SESSION_MAX_MS, fields.expirationTime?.getTime() ?? Infinity),
       );
+      // Sessions that ended a day ago are of no use to anyone: they go as new ones come.
+      await deps.db.apiKey.deleteMany({
+        where: { address: { not: null }, expiresAt: { lt: new Date(now - 86_400_000) } },
+      });
       const session = await createSession(deps.db, { address, expiresAt });
       if (deps.approvals.development) {
         deps.log.warn({ address }, 'development treasurer signed in (no TREASURERS configured)');
@@ -188,7 +251,8 @@ function signIn(deps: RestDeps): Route {
 }
 
 interface Expected {
-  host: string;
+  /** The origins this request may sign in from, all on the request's host. */
+  origins: readonly string[];
   chainId: number;
   now: number;
 }
@@ -206,25 +270,32 @@ export function checkMessage(message: string, expected: Expected): CheckedFields
     new InvalidInputError(`message.${name}: ${detail}`, { field: `message.${name}` });
   if (m.address === undefined) throw field('address', 'missing or not an address');
   if (m.version !== '1') throw field('version', 'expected 1');
+  const host = new URL(expected.origins[0] as string).host;
   // "the domain ... MUST match the domain of the server": the host the page was served from.
-  if (m.domain !== expected.host) {
-    throw field('domain', `expected ${expected.host}, the host this page was served from`);
+  if (m.domain !== host) {
+    throw field('domain', `expected ${host}, the host this page was served from`);
   }
-  let uriHost: string | undefined;
+  let uriOrigin: string | undefined;
   try {
-    uriHost = m.uri === undefined ? undefined : new URL(m.uri).host;
+    uriOrigin = m.uri === undefined ? undefined : new URL(m.uri).origin;
   } catch {
-    uriHost = undefined;
+    uriOrigin = undefined;
   }
-  if (uriHost !== expected.host) throw field('uri', `expected a URI on ${expected.host}`);
+  if (uriOrigin === undefined || !expected.origins.includes(uriOrigin)) {
+    throw field('uri', `expected a URI at ${expected.origins.join(' or ')}`);
+  }
   if (m.chainId !== expected.chainId) {
     throw field('chainId', `expected ${expected.chainId}, this rollup's chain id`);
   }
   if (m.nonce === undefined) throw field('nonce', 'missing');
   if (m.statement !== SIWE_STATEMENT) throw field('statement', `expected "${SIWE_STATEMENT}"`);
-  if (m.issuedAt === undefined || Number.isNaN(m.issuedAt.getTime())) {
-    throw field('issuedAt', 'missing or not a date');
+  // A date the parser could not read is NaN, and every comparison with NaN is false: it would
+  // pass the time checks below unread. Each must be a date (RFC 3339) or absent.
+  const dates = { issuedAt: m.issuedAt, expirationTime: m.expirationTime, notBefore: m.notBefore };
+  for (const [name, d] of Object.entries(dates)) {
+    if (d !== undefined && Number.isNaN(d.getTime())) throw field(name, 'not an RFC 3339 date');
   }
+  if (m.issuedAt === undefined) throw field('issuedAt', 'missing');
   if (m.issuedAt.getTime() > expected.now + CLOCK_SKEW_MS) throw field('issuedAt', 'in the future');
   if (m.expirationTime !== undefined && m.expirationTime.getTime() <= expected.now) {
     throw field('expirationTime', 'the message has expired');
@@ -235,13 +306,15 @@ export function checkMessage(message: string, expected: Expected): CheckedFields
   return { address: getAddress(m.address), nonce: m.nonce, expirationTime: m.expirationTime };
 }
 
-function sessionView(deps: RestDeps, address: string, expiresAt: Date) {
+function sessionView(deps: RestDeps, address: string | null, expiresAt: Date | null) {
   const s = deps.approvals.settings;
+  const development = deps.approvals.development;
   return {
+    kind: address === null ? ('api-key' as const) : ('session' as const),
     address,
-    expiresAt: expiresAt.toISOString(),
-    development: deps.approvals.development,
-    treasurers: deps.approvals.development ? [address] : [...s.treasurers],
+    expiresAt: expiresAt?.toISOString() ?? null,
+    development,
+    treasurers: development ? (address === null ? [] : [address]) : [...s.treasurers],
     treasurerQuorum: deps.approvals.development ? 1 : s.treasurerQuorum,
     institutionQuorum: s.institutionQuorum,
   };
@@ -249,7 +322,9 @@ function sessionView(deps: RestDeps, address: string, expiresAt: Date) {
 
 function requireSession(caller: ReturnType<typeof callerOf>) {
   if (caller.address === undefined || caller.expiresAt === undefined) {
-    throw new UnauthorizedError('this route needs a Sign-In with Ethereum session, not an API key');
+    throw new ForbiddenError(
+      'this is an API key, not a Sign-In with Ethereum session: revoke it with DELETE /v1/api-keys/{id}',
+    );
   }
   return { address: caller.address, expiresAt: caller.expiresAt };
 }
@@ -259,7 +334,8 @@ function getSession(deps: RestDeps): Route {
     method: 'get',
     path: '/v1/session',
     operationId: 'getSession',
-    summary: "This session's treasurer, its end, and the approval quorum",
+    summary:
+      "Who is calling: this session's treasurer and its end (null for an API key), and the quorum",
     tags: ['sessions'],
     auth: true,
     scopes: ['treasurer'],
@@ -268,8 +344,8 @@ function getSession(deps: RestDeps): Route {
       ...problems(401, 403, 429),
     },
     handler: async ({ res }) => {
-      const s = requireSession(callerOf(res));
-      return { status: 200, json: sessionView(deps, s.address, s.expiresAt) };
+      const c = callerOf(res);
+      return { status: 200, json: sessionView(deps, c.address ?? null, c.expiresAt ?? null) };
     },
   });
 }

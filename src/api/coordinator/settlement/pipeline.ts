@@ -89,7 +89,6 @@ async function transitioned(
   detail?: string,
 ): Promise<StepResult> {
   deps.log.info({ settlementId: id, status, detail }, 'settlement transition');
-  await stampTime(deps, id, status);
   await deps.afterTransition?.(id, status);
   return {
     progressed: true,
@@ -99,29 +98,29 @@ async function transitioned(
   };
 }
 
-/** The first broadcast (or export) and the confirmation, for the settlement latency shown. */
-async function stampTime(deps: SettlementDeps, id: string, status: string): Promise<void> {
-  const now = new Date();
-  if (status === 'broadcast' || status === 'exported') {
-    await deps.db.settlement.updateMany({
-      where: { id, broadcastAt: null },
-      data: { broadcastAt: now },
-    });
-  } else if (status === 'confirmed') {
-    await deps.db.settlement.updateMany({
-      where: { id, confirmedAt: null },
-      data: { confirmedAt: now },
-    });
-  }
-}
-
 async function setStatus(
   deps: SettlementDeps,
   row: Settlement,
   status: string,
   data: Partial<Settlement> = {},
 ) {
-  await deps.db.settlement.update({ where: { id: row.id }, data: { ...data, status } });
+  await deps.db.settlement.update({
+    where: { id: row.id },
+    data: { ...data, ...stamps(row, status), status },
+  });
+}
+
+/**
+ * When it was first broadcast (or exported) and when it was confirmed, for the latency the
+ * dashboard shows: written with the status itself, so a crash cannot leave one without the other.
+ */
+function stamps(row: Settlement, status: string): Partial<Settlement> {
+  const now = new Date();
+  if ((status === 'broadcast' || status === 'exported') && row.broadcastAt === null) {
+    return { broadcastAt: now };
+  }
+  if (status === 'confirmed' && row.confirmedAt === null) return { confirmedAt: now };
+  return {};
 }
 
 async function approve(deps: SettlementDeps, row: Settlement): Promise<StepResult> {
@@ -300,6 +299,7 @@ async function track(deps: SettlementDeps, row: Settlement): Promise<StepResult>
       blockHash: null,
       blockHeight: null,
       confirmations: 0,
+      confirmedAt: null,
     });
     await audit(deps, row, 'settlement.reorged', { txid: row.txid, blockHash: row.blockHash });
     return transitioned(deps, row.id, 'broadcast', `left block ${row.blockHash}`);
@@ -339,7 +339,10 @@ async function confirmations(
     return transitioned(deps, row.id, 'broadcast', `${count} confirmations`);
   }
   await deps.db.$transaction([
-    deps.db.settlement.update({ where: { id: row.id }, data: { ...block, status: 'confirmed' } }),
+    deps.db.settlement.update({
+      where: { id: row.id },
+      data: { ...block, ...stamps(row, 'confirmed'), status: 'confirmed' },
+    }),
     deps.db.batch.updateMany({ where: { settlementId: row.id }, data: { status: 'settled' } }),
   ]);
   await audit(deps, row, 'settlement.confirmed', { txid: row.txid, ...block });

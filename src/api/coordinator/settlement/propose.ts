@@ -159,6 +159,7 @@ async function reopen(deps: SettlementDeps, last: Settlement): Promise<ProposeOu
         blockHash: null,
         blockHeight: null,
         confirmations: 0,
+        confirmedAt: null,
         // Waiting for a fee bump starts again from here, not from the first broadcast.
         broadcastHeight: await deps.backend.tipHeight(),
       },

@@ -142,7 +142,11 @@ async function askRound<T extends { identifier: Hex }>(
       },
     );
   }
-  if (round.answers.length >= t) return round.answers;
+  if (round.answers.length >= t) {
+    // A signer that refused while t others answered: its reason still goes in the reports.
+    for (const f of round.failures) session.note(f.key.signerId, f.reason);
+    return round.answers;
+  }
   for (const f of round.failures) session.leaveOut(f.key.signerId, f.reason);
   return undefined;
 }

@@ -81,6 +81,8 @@ export async function runMultisigSession(
       );
     }
     if (round.answers.length >= m) {
+      // A signer that refused while m others signed: its reason still goes in the reports.
+      for (const f of round.failures) session.note(f.key.signerId, f.reason);
       const signatures = Object.fromEntries(round.answers.map((a) => [a.key.signerId, a.value]));
       await session.signed(JSON.stringify(signatures), {
         proposalId: opts.proposalId,

@@ -22,6 +22,28 @@ export interface SignerReport {
   detail: string | null;
 }
 
+/**
+ * Each signer's answer in a session. A share that did not verify outranks a signature (a
+ * culprit's answer is never used); a reason outranks silence.
+ */
+export function signerReports(seen: {
+  signers: readonly string[];
+  signedBy: readonly string[];
+  culprits: ReadonlySet<string>;
+  reasons: ReadonlyMap<string, string>;
+}): SignerReport[] {
+  const ids = [...new Set([...seen.signers, ...seen.signedBy, ...seen.reasons.keys()])];
+  return ids.map((signer): SignerReport => {
+    if (seen.culprits.has(signer)) {
+      return { signer, outcome: 'bad-share', detail: 'its answer did not verify' };
+    }
+    if (seen.signedBy.includes(signer)) return { signer, outcome: 'signed', detail: null };
+    const reason = seen.reasons.get(signer);
+    if (reason !== undefined) return { signer, outcome: 'did-not-sign', detail: reason };
+    return { signer, outcome: 'not-asked', detail: null };
+  });
+}
+
 type SessionOpts = {
   scheme: SessionScheme;
   message: string;
@@ -103,6 +125,11 @@ export class SessionRecord {
       WHERE "id" = ${this.id}`;
   }
 
+  /** Why a signer did not answer, kept for the reports (it is not left out for that). */
+  note(signerId: string, reason: string): void {
+    this.reasons.set(signerId, reason);
+  }
+
   /** A signer that did not answer this round (down, timed out, or refusing) is not asked again. */
   leaveOut(signerId: string, reason: string): void {
     this.unresponsive.add(signerId);
@@ -128,15 +155,11 @@ export class SessionRecord {
 
   /** Each signer's answer, from what the session saw of it (SignerReport). */
   reports(signedBy: readonly string[]): SignerReport[] {
-    const ids = [...new Set([...this.signerIds, ...signedBy, ...this.reasons.keys()])];
-    return ids.map((signer): SignerReport => {
-      if (signedBy.includes(signer)) return { signer, outcome: 'signed', detail: null };
-      if (this.culprits.has(signer)) {
-        return { signer, outcome: 'bad-share', detail: 'its answer did not verify' };
-      }
-      const reason = this.reasons.get(signer);
-      if (reason !== undefined) return { signer, outcome: 'did-not-sign', detail: reason };
-      return { signer, outcome: 'not-asked', detail: null };
+    return signerReports({
+      signers: this.signerIds,
+      signedBy,
+      culprits: this.culprits,
+      reasons: this.reasons,
     });
   }
 

@@ -8,10 +8,10 @@ import { html, nothing, render } from 'lit-html';
 import { Api, ApiProblem, idempotencyKey } from './api.ts';
 import { mountCharts, updateCharts } from './charts.ts';
 import { coinOf, ethAddress } from './format.ts';
-import { forgetSession, type NonceAnswer, signIn, storedSession } from './session.ts';
+import { forgetSession, type SignInInfo, signIn, storedSession } from './session.ts';
 import { emptyState, type State } from './state.ts';
 import './style.css';
-import type { Batch, Custody, Page, Pending, Settlement } from './types.ts';
+import type { Batch, Custody, Page, Pending, Settlement, SignerStatus } from './types.ts';
 import { custodyView } from './views/custody.ts';
 import { historyView } from './views/history.ts';
 import { pendingView } from './views/pending.ts';
@@ -208,6 +208,11 @@ async function refresh(): Promise<void> {
   for (const s of settlements.items) state.settlements.set(s.id, s);
   await readMissing(pending.items);
   try {
+    state.signers = (await api.get<{ items: SignerStatus[] }>('/v1/signers')).items;
+  } catch {
+    state.signers = [];
+  }
+  try {
     state.custody = await api.get<Custody>('/v1/custody');
     state.custodyError = undefined;
   } catch (error) {
@@ -246,7 +251,7 @@ async function boot(): Promise<void> {
     state.error = 'Your session ended: sign in again.';
   };
   document.body.appendChild(chartsRoot);
-  state.info = await api.post<NonceAnswer>('/auth/siwe/nonce', {});
+  state.info = await api.get<SignInInfo>('/auth/siwe');
   const restored = storedSession();
   if (restored !== undefined) {
     state.session = restored;

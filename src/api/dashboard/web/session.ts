@@ -8,12 +8,16 @@ import { createSiweMessage } from 'viem/siwe';
 import type { Api } from './api.ts';
 import type { Wallet, WalletKind } from './wallet.ts';
 
-export interface NonceAnswer {
-  nonce: string;
+/** GET /auth/siwe: what a sign-in message must say here. */
+export interface SignInInfo {
   statement: string;
   chainId: number;
   network: string;
   development: boolean;
+}
+
+export interface NonceAnswer extends SignInInfo {
+  nonce: string;
 }
 
 export interface Session {

@@ -1,6 +1,6 @@
 /** What the page knows, refreshed by polling the REST routes (main.ts). */
-import type { NonceAnswer, Session } from './session.ts';
-import type { Batch, Custody, Pending, Settlement } from './types.ts';
+import type { Session, SignInInfo } from './session.ts';
+import type { Batch, Custody, Pending, Settlement, SignerStatus } from './types.ts';
 import type { Wallet } from './wallet.ts';
 
 export interface Review {
@@ -10,7 +10,7 @@ export interface Review {
 }
 
 export interface State {
-  info?: NonceAnswer;
+  info?: SignInInfo;
   session?: Session;
   wallet?: Wallet;
   pending: Pending[];
@@ -20,6 +20,8 @@ export interface State {
   batches: Map<string, Batch>;
   batchList: Batch[];
   custody?: Custody;
+  /** What each signer says of itself: reachable, its key, its own rollup's head. */
+  signers: SignerStatus[];
   custodyError?: string;
   review?: Review;
   busy: boolean;
@@ -35,6 +37,7 @@ export function emptyState(): State {
     history: [],
     batches: new Map(),
     batchList: [],
+    signers: [],
     busy: false,
   };
 }

@@ -110,3 +110,14 @@ export interface Page<T> {
   items: T[];
   next: string | null;
 }
+
+/** GET /v1/signers: each signer's own signed answer about itself. */
+export interface SignerStatus {
+  name: string;
+  identityKey: string;
+  reachable: boolean;
+  holdsKey: boolean;
+  rollupBatchNumber: number | null;
+  rollupStateRoot: string | null;
+  error: string | null;
+}

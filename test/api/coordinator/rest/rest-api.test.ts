@@ -6,6 +6,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { address as btcAddress, networks } from 'bitcoinjs-lib';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signTx } from '../../../execution/support/txs.ts';
@@ -288,7 +289,13 @@ describe('a settlement through approvals', () => {
       90_000,
     );
     expect(exported.body).toMatchObject({ status: 'exported', txid: expect.any(String) });
-    expect(exported.body.payouts).toEqual([{ scriptPubKey: `0x${PAYEE}`, valueSats: '50000' }]);
+    expect(exported.body.payouts).toEqual([
+      {
+        scriptPubKey: `0x${PAYEE}`,
+        address: btcAddress.fromOutputScript(Buffer.from(PAYEE, 'hex'), networks.regtest),
+        valueSats: '50000',
+      },
+    ]);
     const psbt = await fetch(`${s.running.url}/v1/settlements/${item.settlementId}/psbt`, {
       headers: { authorization: `Bearer ${BOOTSTRAP}` },
     });

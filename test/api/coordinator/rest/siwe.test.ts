@@ -3,6 +3,7 @@
  * naming this coordinator, its chain and a fresh nonce, and gets a session bound to its
  * address. Each refusal is named after the attack it blocks.
  */
+import { request } from 'node:http';
 import type { PrivateKeyAccount } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createSiweMessage } from 'viem/siwe';
@@ -11,6 +12,7 @@ import { registerWithLocalSigners } from '../../../../src/api/coordinator/local-
 import { SIWE_STATEMENT } from '../../../../src/api/coordinator/rest/siwe.ts';
 import { custodyTypeOf, registerOutput } from '../../../../src/api/coordinator/settlement/open.ts';
 import { createLogger } from '../../../../src/shared/logger.ts';
+import type { JsonAnswer } from '../../../support/custody-start.ts';
 import { type Started, startRest, until } from './support.ts';
 
 const alice = privateKeyToAccount(generatePrivateKey());
@@ -25,6 +27,38 @@ beforeAll(async () => {
 afterAll(async () => {
   await s?.close();
 });
+
+/** A request with headers fetch will not set (Host), over node:http. */
+function raw(
+  method: string,
+  route: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: JsonAnswer }> {
+  const url = new URL(route, s.running.url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...headers,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => {
+          text += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 async function nonce(): Promise<string> {
   const r = await s.call('POST', '/auth/siwe/nonce', { token: null, body: {} });
@@ -93,12 +127,83 @@ describe('Sign-In with Ethereum', () => {
   it('refuses a nonce the coordinator never gave', async () => {
     const r = await signIn(alice, message(alice, 'a1b2c3d4e5f60718293a4b5c6d7e8f90'));
     expect(r.status).toBe(401);
+    expect(r.body.detail).toMatch(/nonce: unknown, already used or expired/);
   });
 
   it('refuses a message signed for another site (phishing relay)', async () => {
     const r = await signIn(alice, message(alice, await nonce(), { domain: 'evil.example' }));
     expect(r.status).toBe(400);
     expect(r.body.detail).toMatch(/^message\.domain: expected 127\.0\.0\.1:\d+/);
+  });
+
+  it('refuses a sign-in sent to this server under another name (DNS rebinding, a relay)', async () => {
+    const n = await nonce();
+    const evil = 'evil.example';
+    const text = message(alice, n, { domain: evil, uri: `http://${evil}/` });
+    const body = JSON.stringify({
+      message: text,
+      signature: await alice.signMessage({ message: text }),
+    });
+    const r = await raw('POST', '/auth/siwe', body, { host: evil });
+    expect(r.status).toBe(403);
+    expect(r.body.detail).toMatch(/^Host: sign-in is answered only at http:\/\/127\.0\.0\.1:/);
+    const asNonce = await raw('POST', '/auth/siwe/nonce', '{}', { host: evil });
+    expect(asNonce.status).toBe(403);
+    // The nonce was not spent by the refused request.
+    expect((await signIn(alice, message(alice, n))).status).toBe(201);
+  });
+
+  it('refuses a sign-in posted by a page of another origin', async () => {
+    const text = message(alice, await nonce());
+    const body = JSON.stringify({
+      message: text,
+      signature: await alice.signMessage({ message: text }),
+    });
+    const r = await raw('POST', '/auth/siwe', body, { origin: 'http://evil.example' });
+    expect(r.status).toBe(403);
+    expect(r.body.detail).toMatch(/^Origin: a sign-in from http:\/\/evil\.example is not accepted/);
+  });
+
+  it('refuses a URI of another scheme on this host', async () => {
+    const r = await signIn(alice, message(alice, await nonce(), { uri: `https://${host}/` }));
+    expect(r.status).toBe(400);
+    expect(r.body.detail).toMatch(/^message\.uri: expected a URI at http:\/\/127\.0\.0\.1:/);
+  });
+
+  it('refuses dates it cannot read instead of skipping their checks', async () => {
+    const n = await nonce();
+    const good = message(alice, n);
+    const bad = `${good}\nNot Before: tomorrow`;
+    const r = await s.call('POST', '/auth/siwe', {
+      token: null,
+      body: { message: bad, signature: await alice.signMessage({ message: bad }) },
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.detail).toMatch(/^message\.notBefore: not an RFC 3339 date/);
+    const later = message(alice, n, { notBefore: new Date(Date.now() + 3600_000) });
+    expect((await signIn(alice, later)).body.detail).toMatch(
+      /^message\.notBefore: the message is not valid yet/,
+    );
+  });
+
+  it('refuses a message with another statement (the wallet showed the signer something else)', async () => {
+    const r = await signIn(
+      alice,
+      message(alice, await nonce(), { statement: 'Claim your airdrop' }),
+    );
+    expect(r.status).toBe(400);
+    expect(r.body.detail).toMatch(/^message\.statement/);
+  });
+
+  it('refuses an expired nonce', async () => {
+    const n = await nonce();
+    await s.running.store.db.siweNonce.update({
+      where: { nonce: n },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+    const r = await signIn(alice, message(alice, n));
+    expect(r.status).toBe(401);
+    expect(r.body.detail).toMatch(/nonce: unknown, already used or expired/);
   });
 
   it('refuses a URI on another host and another chain id', async () => {
@@ -212,7 +317,10 @@ describe('Sign-In with Ethereum', () => {
     const r = await s.call('GET', '/', { token: null });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/text\/html/);
-    expect(r.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    const csp = r.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/(^|;)\s*script-src 'self'(;|$)/);
+    expect(csp).toMatch(/(^|;)\s*default-src 'self'(;|$)/);
+    expect(csp).not.toMatch(/unsafe-|\*/);
     const script = /src="(\/assets\/app-[\w-]+\.js)"/.exec(r.body as string)?.[1];
     expect(script).toBeDefined();
     expect((await s.call('GET', script!, { token: null })).status).toBe(200);

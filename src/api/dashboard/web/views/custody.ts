@@ -48,6 +48,22 @@ export function custodyView(state: State, coin: string): TemplateResult {
               </table>
             </div>`
     }
+    <h3>Signers</h3>
+    <div class="scroll">
+      <table class="signer-status">
+        <thead><tr><th>Signer</th><th>Reachable</th><th>Holds the key</th><th>Its own rollup</th></tr></thead>
+        <tbody>
+          ${state.signers.map(
+            (g) => html`<tr>
+              <td>${g.name}</td>
+              <td>${g.reachable ? 'yes' : html`<span class="warning">no: ${g.error ?? ''}</span>`}</td>
+              <td>${g.holdsKey ? 'yes' : 'no'}</td>
+              <td>${g.rollupBatchNumber === null ? '—' : html`batch #${g.rollupBatchNumber}, <code>${f.short(g.rollupStateRoot)}</code>`}</td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
     <h3>Held settlements</h3>
     ${
       held.length === 0

@@ -2,7 +2,7 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import * as f from '../format.ts';
 import type { Review, State } from '../state.ts';
-import type { Batch, Pending, Settlement } from '../types.ts';
+import type { Batch, Pending, Settlement, SignerStatus } from '../types.ts';
 
 export interface PendingActions {
   review(settlementId: string, decision: 'approve' | 'reject'): void;
@@ -31,7 +31,8 @@ function card(state: State, p: Pending, coin: string, act: PendingActions): Temp
       <span class="status status-${p.status}">${p.status}</span>
     </header>
     ${batchTable(batches)} ${s === undefined ? nothing : payoutTable(s, coin)}
-    ${progress(state, p)} ${s === undefined ? nothing : signerReports(s)}
+    ${progress(state, p)} ${signerRollups(state, batches)}
+    ${s === undefined ? nothing : signerReports(s)}
     ${decision(state, p, act)}
   </article>`;
 }
@@ -47,14 +48,15 @@ export function batchTable(batches: (Batch | undefined)[]): TemplateResult {
             <th>Transactions</th>
             <th>Gas used</th>
             <th>Execution time</th>
-            <th>Sequential estimate</th>
-            <th>Parallel speed-up</th>
+            <th>One thread (estimate)</th>
+            <th>Speed-up (estimate)</th>
+            <th>Withdrawals</th>
           </tr>
         </thead>
         <tbody>
           ${batches.map((b) =>
             b === undefined
-              ? html`<tr><td colspan="7">loading…</td></tr>`
+              ? html`<tr><td colspan="8">loading…</td></tr>`
               : html`<tr data-batch=${b.id}>
                   <td>#${b.number ?? '—'}</td>
                   <td><code class="root">${b.stateRoot ?? '—'}</code></td>
@@ -63,6 +65,7 @@ export function batchTable(batches: (Batch | undefined)[]): TemplateResult {
                   <td>${f.ms(b.executionMs)}</td>
                   <td>${f.ms(b.sequentialEstimateMs)}</td>
                   <td>${f.speedUp(b)}</td>
+                  <td>${f.count(b.withdrawals.length, 'withdrawals')}</td>
                 </tr>`,
           )}
         </tbody>
@@ -139,6 +142,42 @@ function progress(state: State, p: Pending): TemplateResult {
       )}
       ${missing.map((a) => html`<li class="missing"><code>${f.ethAddress(a)}</code> has not decided</li>`)}
     </ul>`;
+}
+
+/**
+ * Each signer's own rollup against this settlement's newest batch: a signer signs only once it
+ * has verified the batch itself (its head reaches it with the same state root).
+ */
+function signerRollups(state: State, batches: (Batch | undefined)[]): TemplateResult {
+  const last = batches.filter((b) => b?.number != null).at(-1);
+  if (last === undefined || state.signers.length === 0) return html``;
+  return html`<h4>Signers' own rollups</h4>
+    <ul class="signer-rollups">
+      ${state.signers.map(
+        (g) => html`<li class=${rollupClass(g, last)}>
+        <strong>${g.name}</strong>: ${rollupText(g, last)}
+      </li>`,
+      )}
+    </ul>`;
+}
+
+function rollupClass(g: SignerStatus, b: Batch): string {
+  if (!g.reachable || g.rollupBatchNumber === null) return 'report-did-not-sign';
+  if (g.rollupBatchNumber === b.number && g.rollupStateRoot !== b.stateRoot) {
+    return 'report-bad-share';
+  }
+  return g.rollupBatchNumber >= (b.number ?? 0) ? 'report-signed' : 'report-not-asked';
+}
+
+function rollupText(g: SignerStatus, b: Batch): string {
+  if (!g.reachable) return `unreachable (${g.error ?? 'no answer'})`;
+  const at = g.rollupBatchNumber ?? 0;
+  const n = b.number ?? 0;
+  if (at < n) return `has not verified batch #${n} yet (its own rollup is at #${at})`;
+  if (at > n) return `verified batch #${n} in its own rollup (now at #${at})`;
+  return g.rollupStateRoot === b.stateRoot
+    ? `verified batch #${n} in its own rollup: the same state root`
+    : `its own rollup has ANOTHER state root at #${n}: ${g.rollupStateRoot}`;
 }
 
 export function signerReports(s: Settlement): TemplateResult {

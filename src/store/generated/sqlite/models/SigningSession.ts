@@ -816,9 +816,10 @@ export type $SigningSessionPayload<ExtArgs extends runtime.Types.Extensions.Inte
     signature: string | null
     reason: string | null
     /**
-     * What each signer of the key answered, JSON [{signer, outcome, detail}]: `signed` (it
-     * verified the settlement from its own records), `refused` with its reason, `silent`,
-     * `bad-share`, or `not-asked` (FROST asks only the first t that commit).
+     * What each signer of the key answered, JSON [{signer, outcome, detail}]: `signed` (a signer
+     * signs only a settlement it verified from its own records), `did-not-sign` with its reason
+     * (a refusal, an error or a time-out), `bad-share`, or `not-asked` (the threshold was met
+     * without it).
      */
     reports: string | null
     createdAt: Date
