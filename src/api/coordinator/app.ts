@@ -18,6 +18,7 @@ import { custodyRoutes } from './rest/custody.ts';
 import type { RestDeps } from './rest/deps.ts';
 import { settlementRoutes } from './rest/settlements.ts';
 import { signInRateLimit, siweRoutes } from './rest/siwe.ts';
+import { transactionRoute } from './rest/transaction.ts';
 import type { NodeWorldState } from './world-state.ts';
 
 export interface CreateCoordinatorAppOpts {
@@ -66,6 +67,7 @@ export function restRoutes(deps: RestDeps): Route[] {
     ...custodyRoutes(deps),
     ...adminRoutes(deps),
     ...siweRoutes(deps),
+    transactionRoute(deps),
   ];
 }
 

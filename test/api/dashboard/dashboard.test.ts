@@ -198,7 +198,13 @@ describe('the treasurers dashboard', () => {
     const tx = second.locator(`#history tr[data-settlement-tx="${id}"]`);
     await tx.locator('details.tx summary').click();
     expect(await tx.locator('pre.raw-tx').textContent()).toBe(settled.body.rawTx);
-    expect(await tx.locator('dl.decoded').textContent()).toContain(p1.address);
+    // Decoded from those bytes: the change, the commitment, then each withdrawal.
+    const outputs = tx.locator('table.decoded-outputs tbody tr');
+    await expect.poll(() => outputs.count(), { timeout: 10_000 }).toBe(4);
+    expect(await outputs.nth(1).textContent()).toContain('nulldata');
+    expect(await outputs.nth(2).textContent()).toContain(p1.address);
+    expect(await outputs.nth(2).textContent()).toContain('40,000 sats');
+    expect(await tx.locator('dl.decoded').textContent()).toContain(settled.body.txid);
     // Each signer's own report: the ones that signed verified it from their records.
     expect(await tx.textContent()).toMatch(
       /verified the settlement from its own records and signed/,

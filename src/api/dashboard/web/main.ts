@@ -11,7 +11,15 @@ import { coinOf, ethAddress } from './format.ts';
 import { forgetSession, type SignInInfo, signIn, storedSession } from './session.ts';
 import { emptyState, type State } from './state.ts';
 import './style.css';
-import type { Batch, Custody, Page, Pending, Settlement, SignerStatus } from './types.ts';
+import type {
+  Batch,
+  Custody,
+  DecodedTransaction,
+  Page,
+  Pending,
+  Settlement,
+  SignerStatus,
+} from './types.ts';
 import { custodyView } from './views/custody.ts';
 import { historyView } from './views/history.ts';
 import { pendingView } from './views/pending.ts';
@@ -42,7 +50,7 @@ function page() {
         : html`<nav class="tabs">
               <a href="#pending">Pending</a><a href="#history">History</a><a href="#custody">Custody</a><a href="#charts">Charts</a>
             </nav>
-            ${pendingView(state, coin, pendingActions)} ${historyView(state, coin)}
+            ${pendingView(state, coin, pendingActions)} ${historyView(state, coin, historyActions)}
             ${custodyView(state, coin)}
             <p class="updated">Updated ${state.updatedAt?.toLocaleTimeString() ?? '—'}</p>`
     }`;
@@ -146,6 +154,19 @@ const pendingActions = {
   },
   confirm() {
     void act(decide);
+  },
+};
+
+const historyActions = {
+  openTransaction(settlementId: string) {
+    if (state.decoded.has(settlementId)) return;
+    api
+      .get<DecodedTransaction>(`/v1/settlements/${settlementId}/transaction`)
+      .then(
+        (d) => state.decoded.set(settlementId, d),
+        (error: Error) => state.decoded.set(settlementId, `Not decoded: ${error.message}`),
+      )
+      .finally(draw);
   },
 };
 

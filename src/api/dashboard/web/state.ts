@@ -1,6 +1,13 @@
 /** What the page knows, refreshed by polling the REST routes (main.ts). */
 import type { Session, SignInInfo } from './session.ts';
-import type { Batch, Custody, Pending, Settlement, SignerStatus } from './types.ts';
+import type {
+  Batch,
+  Custody,
+  DecodedTransaction,
+  Pending,
+  Settlement,
+  SignerStatus,
+} from './types.ts';
 import type { Wallet } from './wallet.ts';
 
 export interface Review {
@@ -22,6 +29,8 @@ export interface State {
   custody?: Custody;
   /** What each signer says of itself: reachable, its key, its own rollup's head. */
   signers: SignerStatus[];
+  /** Transactions decoded by the coordinator from their raw bytes, read when first opened. */
+  decoded: Map<string, DecodedTransaction | string>;
   custodyError?: string;
   review?: Review;
   busy: boolean;
@@ -38,6 +47,7 @@ export function emptyState(): State {
     batches: new Map(),
     batchList: [],
     signers: [],
+    decoded: new Map(),
     busy: false,
   };
 }

@@ -121,3 +121,22 @@ export interface SignerStatus {
   rollupStateRoot: string | null;
   error: string | null;
 }
+
+/** GET /v1/settlements/{id}/transaction: decoded from the raw bytes. */
+export interface DecodedTransaction {
+  txid: string;
+  hex: string;
+  version: number;
+  locktime: number;
+  sizeBytes: number;
+  vsizeVbytes: number;
+  weightWu: number;
+  inputs: { txid: string; vout: number; sequence: number; witnessItems: number }[];
+  outputs: {
+    n: number;
+    valueSats: string;
+    scriptPubKey: string;
+    type: string;
+    address: string | null;
+  }[];
+}

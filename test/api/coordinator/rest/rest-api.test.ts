@@ -217,6 +217,10 @@ describe('reads', () => {
       '/v1/signers',
       '/v1/audit',
       '/v1/api-keys',
+      '/v1/settlements/{id}/transaction',
+      '/v1/session',
+      '/auth/siwe',
+      '/auth/siwe/nonce',
     ]) {
       expect(doc.paths[p], p).toBeDefined();
     }
@@ -253,6 +257,10 @@ describe('a settlement through approvals', () => {
     );
     const item = pending.body.items[0];
     expect(item.tally).toMatchObject({ satisfied: false, required: { treasurers: 1 } });
+    // Not published yet: no transaction to show.
+    const early = await s.call('GET', `/v1/settlements/${item.settlementId}/transaction`);
+    expect(early.status).toBe(409);
+    expect(early.body.detail).toMatch(/is proposed: its transaction is published once broadcast/);
     expect(item.development).toBe(true);
 
     const account = privateKeyToAccount(generatePrivateKey());
@@ -296,6 +304,17 @@ describe('a settlement through approvals', () => {
         valueSats: '50000',
       },
     ]);
+    // The exported transaction, decoded from its bytes.
+    const decoded = await s.call('GET', `/v1/settlements/${item.settlementId}/transaction`);
+    expect(decoded.status).toBe(200);
+    expect(decoded.body).toMatchObject({ txid: exported.body.txid, hex: exported.body.rawTx });
+    expect(decoded.body.outputs.map((o: { type: string }) => o.type)).toEqual([
+      expect.stringMatching(/^p2(tr|wsh)$/),
+      'nulldata',
+      'p2wpkh',
+    ]);
+    expect(decoded.body.outputs[2]).toMatchObject({ scriptPubKey: PAYEE, valueSats: '50000' });
+    expect(decoded.body.vsizeVbytes).toBeLessThan(decoded.body.sizeBytes);
     const psbt = await fetch(`${s.running.url}/v1/settlements/${item.settlementId}/psbt`, {
       headers: { authorization: `Bearer ${BOOTSTRAP}` },
     });

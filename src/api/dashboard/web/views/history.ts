@@ -2,10 +2,15 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import * as f from '../format.ts';
 import type { State } from '../state.ts';
-import type { Settlement } from '../types.ts';
+import type { DecodedTransaction, Settlement } from '../types.ts';
 import { signerReports } from './pending.ts';
 
-export function historyView(state: State, coin: string): TemplateResult {
+export interface HistoryActions {
+  /** The settlement's transaction was opened: read it decoded, once. */
+  openTransaction(settlementId: string): void;
+}
+
+export function historyView(state: State, coin: string, act: HistoryActions): TemplateResult {
   return html`<section id="history">
     <h2>Settlement history</h2>
     ${
@@ -25,7 +30,7 @@ export function historyView(state: State, coin: string): TemplateResult {
                 </tr>
               </thead>
               <tbody>
-                ${state.history.map((s) => row(state, s, coin))}
+                ${state.history.map((s) => row(state, s, coin, act))}
               </tbody>
             </table>
           </div>`
@@ -62,7 +67,7 @@ export function historyView(state: State, coin: string): TemplateResult {
   </section>`;
 }
 
-function row(state: State, s: Settlement, coin: string): TemplateResult {
+function row(state: State, s: Settlement, coin: string, act: HistoryActions): TemplateResult {
   const numbers = s.batchIds
     .map((id) => state.batches.get(id)?.number)
     .filter((n) => n !== undefined && n !== null)
@@ -85,32 +90,76 @@ function row(state: State, s: Settlement, coin: string): TemplateResult {
         ? nothing
         : html`<tr class="tx-row" data-settlement-tx=${s.id}>
             <td colspan="7">
-              <details class="tx">
+              <details class="tx" @toggle=${(e: Event) => {
+                if ((e.target as HTMLDetailsElement).open) act.openTransaction(s.id);
+              }}>
                 <summary>Transaction <code>${f.short(s.txid)}</code>: raw hex · decoded</summary>
-                ${txDetails(s, coin)}
+                ${txDetails(s, state.decoded.get(s.id), coin)}
               </details>
             </td>
           </tr>`
     }`;
 }
 
-function txDetails(s: Settlement, coin: string): TemplateResult {
+function txDetails(
+  s: Settlement,
+  decoded: DecodedTransaction | string | undefined,
+  coin: string,
+): TemplateResult {
   return html`<h5>Raw transaction (hex)</h5>
     <pre class="raw-tx">${s.rawTx ?? '—'}</pre>
-    <h5>Decoded</h5>
-    <dl class="facts decoded">
-      <dt>txid</dt>
-      <dd><code>${s.txid}</code></dd>
-      <dt>Inputs</dt>
-      <dd>${s.inputs.map((i) => html`<div><code>${i.txid}:${i.vout}</code> ${f.sats(i.valueSats, coin)}</div>`)}</dd>
-      <dt>Output 0 (change)</dt>
-      <dd>${s.change ? html`<code>${s.change.address ?? s.change.scriptPubKey}</code> ${f.sats(s.change.valueSats, coin)}` : '—'}</dd>
-      <dt>Output 1 (commitment)</dt>
-      <dd><code>OP_RETURN ${s.commitment ?? ''}</code></dd>
-      <dt>Withdrawals</dt>
-      <dd>${s.payouts.map((p) => html`<div><code>${p.address ?? p.scriptPubKey}</code> ${f.sats(p.valueSats, coin)}</div>`)}</dd>
+    <h5>Decoded from the raw bytes</h5>
+    ${
+      decoded === undefined
+        ? html`<p class="empty">Decoding…</p>`
+        : typeof decoded === 'string'
+          ? html`<p class="warning">${decoded}</p>`
+          : decodedView(decoded, coin)
+    }
+    <dl class="facts">
       <dt>Block</dt>
       <dd>${s.blockHeight === null ? 'not mined' : html`height ${s.blockHeight}, <code>${f.short(s.blockHash)}</code>`}</dd>
     </dl>
     ${signerReports(s)}`;
+}
+
+function decodedView(d: DecodedTransaction, coin: string): TemplateResult {
+  return html`<dl class="facts decoded">
+      <dt>txid</dt>
+      <dd><code>${d.txid}</code></dd>
+      <dt>Version, locktime</dt>
+      <dd>${d.version}, ${d.locktime}</dd>
+      <dt>Size</dt>
+      <dd>${f.count(d.sizeBytes, 'bytes')}, ${f.count(d.vsizeVbytes, 'vbytes')}, ${f.count(d.weightWu, 'weight units')}</dd>
+    </dl>
+    <div class="scroll">
+      <table class="decoded-inputs">
+        <thead><tr><th>Input</th><th>Spends</th><th>Sequence</th><th>Witness</th></tr></thead>
+        <tbody>
+          ${d.inputs.map(
+            (i, n) => html`<tr>
+              <td>${n}</td>
+              <td><code>${i.txid}:${i.vout}</code></td>
+              <td><code>0x${i.sequence.toString(16)}</code></td>
+              <td>${f.count(i.witnessItems, 'items')}</td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+    <div class="scroll">
+      <table class="decoded-outputs">
+        <thead><tr><th>Output</th><th>Type</th><th>To</th><th>Value</th></tr></thead>
+        <tbody>
+          ${d.outputs.map(
+            (o) => html`<tr>
+              <td>${o.n}</td>
+              <td>${o.type}</td>
+              <td><code>${o.address ?? o.scriptPubKey}</code></td>
+              <td class="num">${f.sats(o.valueSats, coin)}</td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>`;
 }
