@@ -142,8 +142,14 @@ interface SettlementHistory {
 async function settlementHistory(deps: SyncDeps): Promise<SettlementHistory> {
   // Every settlement, in flight too (a fee bump being signed has no txid of its own yet).
   const all = await deps.db.settlement.findMany({ orderBy: { createdAt: 'asc' } });
+  // A first version still being signed has no txid recorded yet, but its signers may already
+  // hold it as their newest (a coordinator killed between their signatures and `signed`): its
+  // txid is the unsigned transaction's, the same once signed (segwit). Found by the random-moment
+  // SIGKILL trials of test/api/coordinator/rest/crash-restart.test.ts.
   const originalOf = (r: (typeof all)[number]) =>
-    (JSON.parse(r.replacedTxids ?? '[]') as { txid: string }[])[0]?.txid ?? r.txid;
+    (JSON.parse(r.replacedTxids ?? '[]') as { txid: string }[])[0]?.txid ??
+    r.txid ??
+    (r.psbt === null ? null : reload(r, deps.type, deps.policy).txid);
   const bodies = new Map<string, MissedSettlement>();
   const missedOf = (r: (typeof all)[number]): MissedSettlement => {
     const cached = bodies.get(r.id);
