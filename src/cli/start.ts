@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .command('start')
     .alias('serve')
     .description(
-      'run the whole stack: the coordinator (the treasurers\' dashboard at /, REST API, /healthz, /readyz, /metrics, /openapi.json), its local signers and the settlement cron',
+      "run the whole stack: the coordinator (the treasurers' dashboard at /, REST API, /healthz, /readyz, /metrics, /openapi.json), its local signers and the settlement cron",
     )
     .option(
       '--demo',
@@ -21,16 +21,12 @@ export function register(program: Command): void {
         const { startDemo } = await import('../api/coordinator/demo/index.ts');
         const demo = await startDemo(config, log, pkg.version);
         const url = demo.running.url;
-        process.stdout.write(
-          `custody coordinator on ${url} (${links(url)}); ${demo.summary}\n`,
-        );
+        process.stdout.write(`custody coordinator on ${url} (${links(url)}); ${demo.summary}\n`);
         closeOnSignal(log, () => demo.close());
         return;
       }
       const running = await startCoordinator(config, log, pkg.version);
-      process.stdout.write(
-        `custody coordinator on ${running.url} (${links(running.url)})\n`,
-      );
+      process.stdout.write(`custody coordinator on ${running.url} (${links(running.url)})\n`);
       closeOnSignal(log, () => running.close());
     });
 }
