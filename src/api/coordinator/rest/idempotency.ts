@@ -7,7 +7,10 @@
  * a key; only a 2xx answer is kept (a refused request changed nothing, so the key is released
  * and may be retried). A process that died between the handler's writes and keeping its answer
  * leaves the claim: `recover` may rebuild the answer from what the handler wrote (a batch
- * carries its key), else the key stays refused with a 409 that says so.
+ * carries its key); else, once the claim is older than any request runs (STALE_CLAIM_MS), it
+ * was a dead process's and the retry takes it over and runs (the handler then meets whatever
+ * the dead one wrote: an approval already recorded is a 409 that says so). Until then the
+ * retry is a 409 that says the first request is still running.
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../../shared/canonical-json.ts';
@@ -17,6 +20,8 @@ import type { RouteResult } from '../../http/routes.ts';
 import type { Caller } from './api-keys.ts';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
+/** No request runs this long (each handler is a few database writes): its process died. */
+export const STALE_CLAIM_MS = 120_000;
 
 export interface IdempotentOpts {
   db: Db;
@@ -61,7 +66,12 @@ export async function idempotent(
   const id = scopedKey(opts.caller, opts.route, key);
   const requestHash = sha256Hex(canonicalJson(opts.body ?? null));
   const claimed = await claim(opts.db, id, requestHash);
-  if (!claimed) return replay(opts, id, requestHash);
+  if (!claimed) {
+    const answer = await replay(opts, id, requestHash);
+    if (answer !== 'stale' || !(await takeOver(opts.db, id, requestHash))) {
+      return answerOrBusy(answer);
+    }
+  }
   let result: RouteResult;
   try {
     result = await run(id);
@@ -91,7 +101,28 @@ async function claim(db: Db, id: string, requestHash: string): Promise<boolean> 
   }
 }
 
-async function replay(opts: IdempotentOpts, id: string, requestHash: string): Promise<RouteResult> {
+/** A dead process's claim, taken by one retry only (the delete counts one row for one of them). */
+async function takeOver(db: Db, id: string, requestHash: string): Promise<boolean> {
+  const cutoff = new Date(Date.now() - STALE_CLAIM_MS);
+  const gone = await db.idempotencyRecord.deleteMany({
+    where: { id, status: 0, createdAt: { lt: cutoff } },
+  });
+  return gone.count === 1 && (await claim(db, id, requestHash));
+}
+
+function answerOrBusy(answer: RouteResult | 'stale' | 'running'): RouteResult {
+  if (answer !== 'stale' && answer !== 'running') return answer;
+  throw new ConflictError(
+    'a request with this Idempotency-Key is still running (or was interrupted); retry later',
+    { field: 'Idempotency-Key' },
+  );
+}
+
+async function replay(
+  opts: IdempotentOpts,
+  id: string,
+  requestHash: string,
+): Promise<RouteResult | 'stale' | 'running'> {
   const row = await opts.db.idempotencyRecord.findUnique({ where: { id } });
   // Released between our insert and this read: the first request was refused; say so.
   if (row === null)
@@ -113,8 +144,5 @@ async function replay(opts: IdempotentOpts, id: string, requestHash: string): Pr
   if (recovered !== undefined) {
     return { ...recovered, headers: { ...recovered.headers, 'Idempotent-Replayed': 'true' } };
   }
-  throw new ConflictError(
-    'a request with this Idempotency-Key is still running (or was interrupted); retry later',
-    { field: 'Idempotency-Key' },
-  );
+  return Date.now() - row.createdAt.getTime() > STALE_CLAIM_MS ? 'stale' : 'running';
 }
