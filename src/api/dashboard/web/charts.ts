@@ -58,7 +58,16 @@ function make(
     {
       width,
       height: 220,
-      scales: { x: { time: o.x.time } },
+      // One point alone would stretch the axis over years: a minute (or a batch) either side.
+      scales: {
+        x: {
+          time: o.x.time,
+          range: (_u: uPlot, min: number, max: number): [number, number] => {
+            const pad = o.x.time ? 60 : 1;
+            return min === max ? [min - pad, max + pad] : [min, max];
+          },
+        },
+      },
       axes: [{ label: o.x.label }, { label: o.y }],
       series: [
         { label: o.x.label },

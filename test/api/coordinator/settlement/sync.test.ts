@@ -5,6 +5,7 @@
  * it stored. (Found by the random-moment SIGKILL trials: the pipeline stopped with "its newest
  * settlement … is not one this coordinator made".)
  */
+import { rmSync } from 'node:fs';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Started, startRest, until } from '../rest/support.ts';
@@ -51,7 +52,11 @@ describe('signers in step after a restart mid-signing', () => {
     );
     expect(first.body.status, first.body.reason).toBe('exported');
 
-    // The state a kill leaves between the signers' signatures and the `signed` record.
+    // The state a kill leaves between the signers' signatures and the `signed` record: nothing
+    // exported yet either (the signers asked again may be another two, so another witness).
+    const row = await db.settlement.findUniqueOrThrow({ where: { id } });
+    const files = JSON.parse(row.exported ?? '{}') as { txPath?: string; psbtPath?: string };
+    for (const f of [files.txPath, files.psbtPath]) if (f) rmSync(f, { force: true });
     await db.settlement.update({
       where: { id },
       data: { status: 'signing', psbt: unsigned, txid: null, rawTx: null, exported: null },
