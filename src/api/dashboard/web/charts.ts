@@ -58,16 +58,7 @@ function make(
     {
       width,
       height: 220,
-      // One point alone would stretch the axis over years: a minute (or a batch) either side.
-      scales: {
-        x: {
-          time: o.x.time,
-          range: (_u: uPlot, min: number, max: number): [number, number] => {
-            const pad = o.x.time ? 60 : 1;
-            return min === max ? [min - pad, max + pad] : [min, max];
-          },
-        },
-      },
+      scales: { x: { time: o.x.time } },
       axes: [{ label: o.x.label }, { label: o.y }],
       series: [
         { label: o.x.label },
@@ -91,7 +82,7 @@ export function updateCharts(state: State): void {
     const batches = state.batchList
       .filter((b) => b.number !== null && b.executionMs !== null)
       .sort((a, b) => (a.number ?? 0) - (b.number ?? 0));
-    throughput.plot.setData([
+    setData(throughput.plot, 1, [
       batches.map((b) => b.number ?? 0),
       batches.map((b) => txPerSecond(b.txCount, b.executionMs)),
       batches.map((b) => txPerSecond(b.txCount, b.sequentialEstimateMs)),
@@ -113,10 +104,22 @@ export function updateCharts(state: State): void {
         };
       })
       .sort((a, b) => a.at - b.at);
-    latency.plot.setData([
+    setData(latency.plot, 60, [
       rows.map((r) => r.at),
       rows.map((r) => r.broadcast),
       rows.map((r) => r.confirmed),
     ]);
+  }
+}
+
+/**
+ * The data, and for a single point an x range of `pad` either side of it: uPlot would otherwise
+ * stretch one time point's axis over years.
+ */
+function setData(plot: uPlot, pad: number, data: (number | null)[][]): void {
+  plot.setData(data as uPlot.AlignedData, data[0]?.length !== 1);
+  const x = data[0]?.[0];
+  if (data[0]?.length === 1 && typeof x === 'number') {
+    plot.setScale('x', { min: x - pad, max: x + pad });
   }
 }

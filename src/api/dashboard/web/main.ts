@@ -196,7 +196,7 @@ async function decide(): Promise<void> {
     idempotencyKey(),
   );
   state.review = undefined;
-  state.notice = `You ${review.decision}d ${p.settlementId}.`;
+  state.notice = `You ${review.decision === 'approve' ? 'approved' : 'rejected'} ${p.settlementId}.`;
   await refresh();
 }
 

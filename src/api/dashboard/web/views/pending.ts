@@ -218,7 +218,10 @@ function decision(state: State, p: Pending, act: PendingActions): TemplateResult
   }
   const me = state.session.address.toLowerCase();
   const mine = p.approvals.find((a) => a.approver.toLowerCase() === me);
-  if (mine !== undefined) return html`<p class="done">You ${mine.decision}d this settlement.</p>`;
+  if (mine !== undefined) {
+    const did = mine.decision === 'approve' ? 'approved' : 'rejected';
+    return html`<p class="done">You ${did} this settlement.</p>`;
+  }
   const review = state.review?.settlementId === p.settlementId ? state.review : undefined;
   if (review === undefined) {
     return html`<div class="actions">
