@@ -92,7 +92,20 @@ function localSignerConfig(name: string, opts: LocalSignersOpts): Record<string,
     // Development (no treasurer configured) has nobody a signer could check approvals against.
     ...(treasurers.length === 0
       ? {}
-      : { approvals: { treasurers, quorum: approvals?.treasurerQuorum ?? 1 } }),
+      : {
+          approvals: {
+            treasurers,
+            quorum: approvals?.treasurerQuorum ?? 1,
+            // The coordinator's limits, counted again by each signer from its own records.
+            ...(approvals?.dailyLimitSats === undefined
+              ? {}
+              : { dailyLimitSats: Number(approvals.dailyLimitSats) }),
+            ...(approvals?.velocityLimit === undefined
+              ? {}
+              : { velocityLimit: approvals.velocityLimit }),
+            extraApprovals: approvals?.extraApprovals ?? 1,
+          },
+        }),
   };
 }
 

@@ -10,6 +10,15 @@ import { ConfigError } from '../../shared/errors.ts';
 import { NETWORK_NAMES, type NetworkName } from '../../shared/networks.ts';
 import { parseDatabaseUrl } from '../../store/database-url.ts';
 
+/** The approvals a signer requires, from its own config (signer/settlement/verifier.ts). */
+export interface SignerApprovals {
+  treasurers: string[];
+  quorum: number;
+  dailyLimitSats?: bigint;
+  velocityLimit?: number;
+  extraApprovals?: number;
+}
+
 export const CRASH_POINTS = [
   'commit:after-store',
   'sign:after-policy',
@@ -66,6 +75,13 @@ const FileSchema = z.object({
     .object({
       treasurers: z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/)).min(1),
       quorum: z.number().int().min(1),
+      /**
+       * Payouts (sats) and settlements in 24 hours, counted from this signer's own signed
+       * settlements, above which it requires `extraApprovals` more treasurers.
+       */
+      dailyLimitSats: z.number().int().min(0).optional(),
+      velocityLimit: z.number().int().min(1).optional(),
+      extraApprovals: z.number().int().min(0).default(1),
     })
     .strict()
     .refine((a) => a.quorum <= a.treasurers.length, 'quorum: more than the treasurers listed')
@@ -102,7 +118,7 @@ export interface SignerConfig {
     dataDir: string;
   };
   bitcoin: { network: NetworkName; rpcUrl: string | undefined };
-  approvals: { treasurers: string[]; quorum: number } | undefined;
+  approvals: SignerApprovals | undefined;
   policy: SignerPolicyConfig;
 }
 
@@ -152,6 +168,13 @@ export function loadSignerConfig(
         : {
             treasurers: cfg.approvals.treasurers.map((t) => t.toLowerCase()),
             quorum: cfg.approvals.quorum,
+            ...(cfg.approvals.dailyLimitSats === undefined
+              ? {}
+              : { dailyLimitSats: BigInt(cfg.approvals.dailyLimitSats) }),
+            ...(cfg.approvals.velocityLimit === undefined
+              ? {}
+              : { velocityLimit: cfg.approvals.velocityLimit }),
+            extraApprovals: cfg.approvals.extraApprovals,
           },
     policy: cfg.policy,
   };

@@ -16,7 +16,7 @@ import type { SettlementNetwork } from '../../../settlement/networks.ts';
 import { parsePsbt } from '../../../settlement/psbt.ts';
 import { storeHead, storeInputs } from '../../../settlement/stored.ts';
 import { CustodyError } from '../../../shared/errors.ts';
-import type { SignerPolicyConfig } from '../config.ts';
+import type { SignerApprovals, SignerPolicyConfig } from '../config.ts';
 import type { PolicyDecision, PolicyVerifier } from '../policy.ts';
 import type { CustodyRelease } from '../signer-sql.ts';
 import { custodyTypeForKey } from './custody.ts';
@@ -27,7 +27,7 @@ export interface SettlementVerifierDeps extends RecordsDeps {
   network: SettlementNetwork;
   policy: SignerPolicyConfig;
   /** The treasurers whose approvals this signer requires (its own config); none: no check. */
-  approvals?: { treasurers: string[]; quorum: number };
+  approvals?: SignerApprovals;
 }
 
 const refuse = (reason: string): PolicyDecision => ({ allow: false, reason });
@@ -110,9 +110,69 @@ async function approvalQuorum(
     ).catch(() => null);
     if (signer === a.address && required.treasurers.includes(signer)) approvedBy.add(signer);
   }
-  if (approvedBy.size >= required.quorum) return null;
-  return `approvals: ${approvedBy.size} of the ${required.quorum} treasurer approvals this signer requires verify over this settlement's inputs, payouts and commitment`;
+  const crossed = await limitsCrossed(deps, required, tx);
+  const quorum = required.quorum + (crossed.length > 0 ? (required.extraApprovals ?? 1) : 0);
+  if (approvedBy.size >= quorum) return null;
+  const why = crossed.length > 0 ? ` (limits crossed: ${crossed.join('; ')})` : '';
+  return `approvals: ${approvedBy.size} of the ${quorum} treasurer approvals this signer requires${why} verify over this settlement's inputs, payouts and commitment`;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The signer's own daily and velocity limits, counted from the settlements it signed in the last
+ * 24 hours (a fee-bumped one once, at its newest version; this settlement's earlier versions not
+ * at all: they spend the same custody output) plus this one. A coordinator cannot hide earlier
+ * payouts from it: they are its own records.
+ */
+async function limitsCrossed(
+  deps: SettlementVerifierDeps,
+  limits: SignerApprovals,
+  tx: Transaction,
+): Promise<string[]> {
+  if (limits.dailyLimitSats === undefined && limits.velocityLimit === undefined) return [];
+  const spends = `${Buffer.from(tx.ins[0]!.hash).reverse().toString('hex')}:${tx.ins[0]!.index}`;
+  const rows = await deps.db.signerSettlement.findMany({
+    where: { createdAt: { gte: new Date(Date.now() - DAY_MS) } },
+    orderBy: { createdAt: 'asc' },
+  });
+  // Each settlement at its newest version: what it spends and the withdrawals it paid (the
+  // queue entries from its commitment's first index up to the next unpaid one).
+  const newest = new Map<string, { spends: string; paidSats: bigint }>();
+  for (const r of rows) {
+    const args = JSON.parse(r.inputs) as SignedArgs;
+    const from = BigInt(args.head.firstWithdrawalIndex);
+    const to = BigInt(r.nextWithdrawalIndex);
+    let paidSats = 0n;
+    for (const w of args.inputs.withdrawals) {
+      if (BigInt(w.index) >= from && BigInt(w.index) < to) paidSats += BigInt(w.amountSats);
+    }
+    const c = args.inputs.custodyOutputs.current;
+    newest.set(r.originalTxid, { spends: `${c.txid}:${c.vout}`, paidSats });
+  }
+  const others = [...newest.values()].filter((o) => o.spends !== spends);
+  const out: string[] = [];
+  if (limits.velocityLimit !== undefined && others.length + 1 > limits.velocityLimit) {
+    out.push(`${others.length + 1} settlements in 24 hours (limit ${limits.velocityLimit})`);
+  }
+  if (limits.dailyLimitSats !== undefined) {
+    let total = approvalMessage(tx).payouts.reduce((sum, p) => sum + p.valueSats, 0n);
+    for (const o of others) total += o.paidSats;
+    if (total > limits.dailyLimitSats) {
+      out.push(`${total} sats paid out in 24 hours (limit ${limits.dailyLimitSats})`);
+    }
+  }
+  return out;
+}
+
+/** SignerSettlement.inputs: the builder's arguments of the first version (releaseOf). */
+type SignedArgs = {
+  inputs: {
+    custodyOutputs: { current: { txid: string; vout: number } };
+    withdrawals: { index: string; amountSats: string }[];
+  };
+  head: { firstWithdrawalIndex: string };
+};
 
 export interface OwnRebuild {
   result: Extract<CheckResult, { ok: true }>;
