@@ -16,6 +16,7 @@ import { apiAuth } from './rest/auth.ts';
 import { batchRoutes } from './rest/batches.ts';
 import { custodyRoutes } from './rest/custody.ts';
 import type { RestDeps } from './rest/deps.ts';
+import { reproposeRoute } from './rest/repropose.ts';
 import { settlementRoutes } from './rest/settlements.ts';
 import { signInRateLimit, siweRoutes } from './rest/siwe.ts';
 import { transactionRoute } from './rest/transaction.ts';
@@ -68,6 +69,7 @@ export function restRoutes(deps: RestDeps): Route[] {
     ...adminRoutes(deps),
     ...siweRoutes(deps),
     transactionRoute(deps),
+    reproposeRoute(deps),
   ];
 }
 

@@ -4,7 +4,8 @@ ADD COLUMN     "sequentialEstimateMs" INTEGER;
 
 -- AlterTable
 ALTER TABLE "Settlement" ADD COLUMN     "broadcastAt" TIMESTAMP(3),
-ADD COLUMN     "confirmedAt" TIMESTAMP(3);
+ADD COLUMN     "confirmedAt" TIMESTAMP(3),
+ADD COLUMN     "resolvedAt" TIMESTAMP(3);
 
 -- AlterTable
 ALTER TABLE "SigningSession" ADD COLUMN     "reports" TEXT;

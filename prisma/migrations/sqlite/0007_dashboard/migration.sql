@@ -5,6 +5,7 @@ ALTER TABLE "Batch" ADD COLUMN "sequentialEstimateMs" INTEGER;
 -- AlterTable
 ALTER TABLE "Settlement" ADD COLUMN "broadcastAt" DATETIME;
 ALTER TABLE "Settlement" ADD COLUMN "confirmedAt" DATETIME;
+ALTER TABLE "Settlement" ADD COLUMN "resolvedAt" DATETIME;
 
 -- AlterTable
 ALTER TABLE "SigningSession" ADD COLUMN "reports" TEXT;

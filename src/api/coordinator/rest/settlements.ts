@@ -81,6 +81,9 @@ export const SettlementView = z
     signing: z.array(SigningView),
     broadcastAt: z.string().nullable().meta({ description: 'first broadcast or export' }),
     confirmedAt: z.string().nullable(),
+    resolvedAt: z.string().nullable().meta({
+      description: 'a failed settlement an operator resolved (its batches proposed again)',
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -159,6 +162,7 @@ export function settlementView(
     })),
     broadcastAt: row.broadcastAt?.toISOString() ?? null,
     confirmedAt: row.confirmedAt?.toISOString() ?? null,
+    resolvedAt: row.resolvedAt?.toISOString() ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -33,11 +33,13 @@ export type ProposeOutcome =
 const FEE_TARGET_BLOCKS = 6;
 
 export async function proposeNext(deps: SettlementDeps): Promise<ProposeOutcome> {
-  const failed = await deps.db.settlement.findFirst({ where: { status: 'failed' } });
+  const failed = await deps.db.settlement.findFirst({
+    where: { status: 'failed', resolvedAt: null },
+  });
   if (failed !== null) {
     return {
       kind: 'idle',
-      detail: `settlement ${failed.id} failed (${failed.reason}); an operator must resolve it first`,
+      detail: `settlement ${failed.id} failed (${failed.reason}); an operator must resolve it first (POST /v1/settlements/${failed.id}/repropose)`,
     };
   }
   const last = await lastFinal(deps);

@@ -61,6 +61,7 @@ export interface Settlement {
   signing: { sessionId: string; status: string; reason: string | null; reports: SignerReport[] }[];
   broadcastAt: string | null;
   confirmedAt: string | null;
+  resolvedAt: string | null;
   createdAt: string;
   updatedAt: string;
 }

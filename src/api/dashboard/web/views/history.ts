@@ -77,6 +77,7 @@ function row(state: State, s: Settlement, coin: string, act: HistoryActions): Te
       <td><code>${s.id}</code></td>
       <td>
         <span class="status status-${s.status}">${s.status}</span>
+        ${s.resolvedAt ? html`<span class="status">resolved</span>` : nothing}
         ${s.reason ? html`<div class="reason">${s.reason}</div>` : nothing}
       </td>
       <td>${numbers || '—'}</td>

@@ -2147,6 +2147,7 @@ export const SettlementScalarFieldEnum = {
   exported: 'exported',
   broadcastAt: 'broadcastAt',
   confirmedAt: 'confirmedAt',
+  resolvedAt: 'resolvedAt',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
 } as const

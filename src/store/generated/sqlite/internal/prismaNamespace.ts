@@ -2144,6 +2144,7 @@ export const SettlementScalarFieldEnum = {
   exported: 'exported',
   broadcastAt: 'broadcastAt',
   confirmedAt: 'confirmedAt',
+  resolvedAt: 'resolvedAt',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
 } as const

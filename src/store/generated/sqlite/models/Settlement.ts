@@ -66,6 +66,7 @@ export type SettlementMinAggregateOutputType = {
   exported: string | null
   broadcastAt: Date | null
   confirmedAt: Date | null
+  resolvedAt: Date | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -92,6 +93,7 @@ export type SettlementMaxAggregateOutputType = {
   exported: string | null
   broadcastAt: Date | null
   confirmedAt: Date | null
+  resolvedAt: Date | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -118,6 +120,7 @@ export type SettlementCountAggregateOutputType = {
   exported: number
   broadcastAt: number
   confirmedAt: number
+  resolvedAt: number
   createdAt: number
   updatedAt: number
   _all: number
@@ -164,6 +167,7 @@ export type SettlementMinAggregateInputType = {
   exported?: true
   broadcastAt?: true
   confirmedAt?: true
+  resolvedAt?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -190,6 +194,7 @@ export type SettlementMaxAggregateInputType = {
   exported?: true
   broadcastAt?: true
   confirmedAt?: true
+  resolvedAt?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -216,6 +221,7 @@ export type SettlementCountAggregateInputType = {
   exported?: true
   broadcastAt?: true
   confirmedAt?: true
+  resolvedAt?: true
   createdAt?: true
   updatedAt?: true
   _all?: true
@@ -329,6 +335,7 @@ export type SettlementGroupByOutputType = {
   exported: string | null
   broadcastAt: Date | null
   confirmedAt: Date | null
+  resolvedAt: Date | null
   createdAt: Date
   updatedAt: Date
   _count: SettlementCountAggregateOutputType | null
@@ -378,6 +385,7 @@ export type SettlementWhereInput = {
   exported?: Prisma.StringNullableFilter<"Settlement"> | string | null
   broadcastAt?: Prisma.DateTimeNullableFilter<"Settlement"> | Date | string | null
   confirmedAt?: Prisma.DateTimeNullableFilter<"Settlement"> | Date | string | null
+  resolvedAt?: Prisma.DateTimeNullableFilter<"Settlement"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Settlement"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Settlement"> | Date | string
   batches?: Prisma.BatchListRelationFilter
@@ -407,6 +415,7 @@ export type SettlementOrderByWithRelationInput = {
   exported?: Prisma.SortOrderInput | Prisma.SortOrder
   broadcastAt?: Prisma.SortOrderInput | Prisma.SortOrder
   confirmedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  resolvedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   batches?: Prisma.BatchOrderByRelationAggregateInput
@@ -439,6 +448,7 @@ export type SettlementWhereUniqueInput = Prisma.AtLeast<{
   exported?: Prisma.StringNullableFilter<"Settlement"> | string | null
   broadcastAt?: Prisma.DateTimeNullableFilter<"Settlement"> | Date | string | null
   confirmedAt?: Prisma.DateTimeNullableFilter<"Settlement"> | Date | string | null
+  resolvedAt?: Prisma.DateTimeNullableFilter<"Settlement"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Settlement"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Settlement"> | Date | string
   batches?: Prisma.BatchListRelationFilter
@@ -468,6 +478,7 @@ export type SettlementOrderByWithAggregationInput = {
   exported?: Prisma.SortOrderInput | Prisma.SortOrder
   broadcastAt?: Prisma.SortOrderInput | Prisma.SortOrder
   confirmedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  resolvedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.SettlementCountOrderByAggregateInput
@@ -502,6 +513,7 @@ export type SettlementScalarWhereWithAggregatesInput = {
   exported?: Prisma.StringNullableWithAggregatesFilter<"Settlement"> | string | null
   broadcastAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Settlement"> | Date | string | null
   confirmedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Settlement"> | Date | string | null
+  resolvedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Settlement"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Settlement"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Settlement"> | Date | string
 }
@@ -528,6 +540,7 @@ export type SettlementCreateInput = {
   exported?: string | null
   broadcastAt?: Date | string | null
   confirmedAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchCreateNestedManyWithoutSettlementInput
@@ -557,6 +570,7 @@ export type SettlementUncheckedCreateInput = {
   exported?: string | null
   broadcastAt?: Date | string | null
   confirmedAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchUncheckedCreateNestedManyWithoutSettlementInput
@@ -586,6 +600,7 @@ export type SettlementUpdateInput = {
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUpdateManyWithoutSettlementNestedInput
@@ -615,6 +630,7 @@ export type SettlementUncheckedUpdateInput = {
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUncheckedUpdateManyWithoutSettlementNestedInput
@@ -644,6 +660,7 @@ export type SettlementCreateManyInput = {
   exported?: string | null
   broadcastAt?: Date | string | null
   confirmedAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -670,6 +687,7 @@ export type SettlementUpdateManyMutationInput = {
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -696,6 +714,7 @@ export type SettlementUncheckedUpdateManyInput = {
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -727,6 +746,7 @@ export type SettlementCountOrderByAggregateInput = {
   exported?: Prisma.SortOrder
   broadcastAt?: Prisma.SortOrder
   confirmedAt?: Prisma.SortOrder
+  resolvedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -762,6 +782,7 @@ export type SettlementMaxOrderByAggregateInput = {
   exported?: Prisma.SortOrder
   broadcastAt?: Prisma.SortOrder
   confirmedAt?: Prisma.SortOrder
+  resolvedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -788,6 +809,7 @@ export type SettlementMinOrderByAggregateInput = {
   exported?: Prisma.SortOrder
   broadcastAt?: Prisma.SortOrder
   confirmedAt?: Prisma.SortOrder
+  resolvedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -886,6 +908,7 @@ export type SettlementCreateWithoutBatchesInput = {
   exported?: string | null
   broadcastAt?: Date | string | null
   confirmedAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   approvals?: Prisma.ApprovalCreateNestedManyWithoutSettlementInput
@@ -914,6 +937,7 @@ export type SettlementUncheckedCreateWithoutBatchesInput = {
   exported?: string | null
   broadcastAt?: Date | string | null
   confirmedAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   approvals?: Prisma.ApprovalUncheckedCreateNestedManyWithoutSettlementInput
@@ -958,6 +982,7 @@ export type SettlementUpdateWithoutBatchesInput = {
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   approvals?: Prisma.ApprovalUpdateManyWithoutSettlementNestedInput
@@ -986,6 +1011,7 @@ export type SettlementUncheckedUpdateWithoutBatchesInput = {
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   approvals?: Prisma.ApprovalUncheckedUpdateManyWithoutSettlementNestedInput
@@ -1014,6 +1040,7 @@ export type SettlementCreateWithoutApprovalsInput = {
   exported?: string | null
   broadcastAt?: Date | string | null
   confirmedAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchCreateNestedManyWithoutSettlementInput
@@ -1042,6 +1069,7 @@ export type SettlementUncheckedCreateWithoutApprovalsInput = {
   exported?: string | null
   broadcastAt?: Date | string | null
   confirmedAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchUncheckedCreateNestedManyWithoutSettlementInput
@@ -1086,6 +1114,7 @@ export type SettlementUpdateWithoutApprovalsInput = {
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUpdateManyWithoutSettlementNestedInput
@@ -1114,6 +1143,7 @@ export type SettlementUncheckedUpdateWithoutApprovalsInput = {
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUncheckedUpdateManyWithoutSettlementNestedInput
@@ -1142,6 +1172,7 @@ export type SettlementCreateWithoutSessionsInput = {
   exported?: string | null
   broadcastAt?: Date | string | null
   confirmedAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchCreateNestedManyWithoutSettlementInput
@@ -1170,6 +1201,7 @@ export type SettlementUncheckedCreateWithoutSessionsInput = {
   exported?: string | null
   broadcastAt?: Date | string | null
   confirmedAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
   batches?: Prisma.BatchUncheckedCreateNestedManyWithoutSettlementInput
@@ -1214,6 +1246,7 @@ export type SettlementUpdateWithoutSessionsInput = {
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUpdateManyWithoutSettlementNestedInput
@@ -1242,6 +1275,7 @@ export type SettlementUncheckedUpdateWithoutSessionsInput = {
   exported?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   broadcastAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   confirmedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   batches?: Prisma.BatchUncheckedUpdateManyWithoutSettlementNestedInput
@@ -1319,6 +1353,7 @@ export type SettlementSelect<ExtArgs extends runtime.Types.Extensions.InternalAr
   exported?: boolean
   broadcastAt?: boolean
   confirmedAt?: boolean
+  resolvedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   batches?: boolean | Prisma.Settlement$batchesArgs<ExtArgs>
@@ -1349,6 +1384,7 @@ export type SettlementSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ex
   exported?: boolean
   broadcastAt?: boolean
   confirmedAt?: boolean
+  resolvedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }, ExtArgs["result"]["settlement"]>
@@ -1375,6 +1411,7 @@ export type SettlementSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ex
   exported?: boolean
   broadcastAt?: boolean
   confirmedAt?: boolean
+  resolvedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }, ExtArgs["result"]["settlement"]>
@@ -1401,11 +1438,12 @@ export type SettlementSelectScalar = {
   exported?: boolean
   broadcastAt?: boolean
   confirmedAt?: boolean
+  resolvedAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type SettlementOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "status" | "reason" | "inputs" | "psbt" | "rawTx" | "txid" | "feeSats" | "commitment" | "custodyOutpoint" | "batchNumber" | "feeRate" | "weight" | "broadcastHeight" | "blockHash" | "blockHeight" | "confirmations" | "replacedTxids" | "exported" | "broadcastAt" | "confirmedAt" | "createdAt" | "updatedAt", ExtArgs["result"]["settlement"]>
+export type SettlementOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "status" | "reason" | "inputs" | "psbt" | "rawTx" | "txid" | "feeSats" | "commitment" | "custodyOutpoint" | "batchNumber" | "feeRate" | "weight" | "broadcastHeight" | "blockHash" | "blockHeight" | "confirmations" | "replacedTxids" | "exported" | "broadcastAt" | "confirmedAt" | "resolvedAt" | "createdAt" | "updatedAt", ExtArgs["result"]["settlement"]>
 export type SettlementInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   batches?: boolean | Prisma.Settlement$batchesArgs<ExtArgs>
   approvals?: boolean | Prisma.Settlement$approvalsArgs<ExtArgs>
@@ -1471,6 +1509,11 @@ export type $SettlementPayload<ExtArgs extends runtime.Types.Extensions.Internal
      */
     broadcastAt: Date | null
     confirmedAt: Date | null
+    /**
+     * A failed settlement an operator resolved (`POST /v1/settlements/{id}/repropose`): its
+     * batches went back to `executed` and the pipeline goes on without it.
+     */
+    resolvedAt: Date | null
     createdAt: Date
     updatedAt: Date
   }, ExtArgs["result"]["settlement"]>
@@ -1920,6 +1963,7 @@ export interface SettlementFieldRefs {
   readonly exported: Prisma.FieldRef<"Settlement", 'String'>
   readonly broadcastAt: Prisma.FieldRef<"Settlement", 'DateTime'>
   readonly confirmedAt: Prisma.FieldRef<"Settlement", 'DateTime'>
+  readonly resolvedAt: Prisma.FieldRef<"Settlement", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"Settlement", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Settlement", 'DateTime'>
 }
