@@ -85,6 +85,12 @@ const FileSchema = z.object({
     })
     .strict()
     .refine((a) => a.quorum <= a.treasurers.length, 'quorum: more than the treasurers listed')
+    .refine(
+      (a) =>
+        (a.dailyLimitSats === undefined && a.velocityLimit === undefined) ||
+        a.quorum + a.extraApprovals <= a.treasurers.length,
+      'extraApprovals: with the quorum, more than the treasurers listed (a crossed limit could never be met)',
+    )
     .optional(),
   /** The limits this signer signs under (its own, whatever the coordinator's are). */
   policy: z

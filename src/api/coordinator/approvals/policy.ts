@@ -170,7 +170,8 @@ async function limitsCrossed(
   if (settings.dailyLimitSats === undefined && settings.velocityLimit === undefined) return [];
   const recent = await db.settlement.findMany({
     where: {
-      status: { in: APPROVED_OR_LATER },
+      // Signed and then refused by the node counts too: the signers counted it when they signed.
+      OR: [{ status: { in: APPROVED_OR_LATER } }, { status: 'failed', txid: { not: null } }],
       createdAt: { gte: new Date(nowMs - DAY_MS) },
       id: { not: id },
     },

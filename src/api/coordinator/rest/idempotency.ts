@@ -65,49 +65,53 @@ export async function idempotent(
   if (key === undefined) return run(undefined);
   const id = scopedKey(opts.caller, opts.route, key);
   const requestHash = sha256Hex(canonicalJson(opts.body ?? null));
-  const claimed = await claim(opts.db, id, requestHash);
-  if (!claimed) {
+  let mine = await claim(opts.db, id, requestHash);
+  if (mine === undefined) {
     const answer = await replay(opts, id, requestHash);
-    if (answer !== 'stale' || !(await takeOver(opts.db, id, requestHash))) {
-      return answerOrBusy(answer);
-    }
+    if (answer === 'stale') mine = await takeOver(opts.db, id, requestHash);
+    if (mine === undefined) return answerOrBusy(answer);
   }
+  // Every later write is to this claim only (its time is its owner's mark): a request slow
+  // enough to have been taken over cannot release or answer for the one that took it.
+  const ours = { id, status: 0, createdAt: mine };
   let result: RouteResult;
   try {
     result = await run(id);
   } catch (error) {
-    await opts.db.idempotencyRecord.delete({ where: { id } });
+    await opts.db.idempotencyRecord.deleteMany({ where: ours });
     throw error;
   }
   if (result.status >= 200 && result.status < 300 && 'json' in result) {
     const kept = opts.keep ? opts.keep(result) : result.json;
-    await opts.db.idempotencyRecord.update({
-      where: { id },
+    await opts.db.idempotencyRecord.updateMany({
+      where: ours,
       data: { status: result.status, response: JSON.stringify(kept) },
     });
   } else {
-    await opts.db.idempotencyRecord.delete({ where: { id } });
+    await opts.db.idempotencyRecord.deleteMany({ where: ours });
   }
   return result;
 }
 
-async function claim(db: Db, id: string, requestHash: string): Promise<boolean> {
+/** The claim's time when this request made it, or undefined when the key is claimed already. */
+async function claim(db: Db, id: string, requestHash: string): Promise<Date | undefined> {
+  const createdAt = new Date();
   try {
-    await db.idempotencyRecord.create({ data: { id, requestHash } });
-    return true;
+    await db.idempotencyRecord.create({ data: { id, requestHash, createdAt } });
+    return createdAt;
   } catch (error) {
-    if ((error as { code?: string }).code === 'P2002') return false;
+    if ((error as { code?: string }).code === 'P2002') return undefined;
     throw error;
   }
 }
 
 /** A dead process's claim, taken by one retry only (the delete counts one row for one of them). */
-async function takeOver(db: Db, id: string, requestHash: string): Promise<boolean> {
+async function takeOver(db: Db, id: string, requestHash: string): Promise<Date | undefined> {
   const cutoff = new Date(Date.now() - STALE_CLAIM_MS);
   const gone = await db.idempotencyRecord.deleteMany({
     where: { id, status: 0, createdAt: { lt: cutoff } },
   });
-  return gone.count === 1 && (await claim(db, id, requestHash));
+  return gone.count === 1 ? claim(db, id, requestHash) : undefined;
 }
 
 function answerOrBusy(answer: RouteResult | 'stale' | 'running'): RouteResult {

@@ -5,6 +5,7 @@
  * a new id that needs new approvals. A settlement any signer signed is refused: its custody
  * output is bound to it at the signers, and no other settlement may spend it.
  */
+import { Psbt } from 'bitcoinjs-lib';
 import { z } from 'zod';
 import { settlementNetwork } from '../../../settlement/networks.ts';
 import { ConflictError } from '../../../shared/errors.ts';
@@ -64,30 +65,44 @@ async function resolve(deps: RestDeps, id: string, actor: string, why: string): 
       `settlement ${id} is ${row.resolvedAt === null ? row.status : 'failed and resolved already'}; only an unresolved failed one is proposed again`,
     );
   }
-  const signed = await deps.db.signingSession.count({
-    where: { settlementId: id, status: 'signed' },
-  });
-  if (signed > 0 || row.txid !== null) {
+  // Never asked to sign: a session that failed may still have released some signatures, and
+  // a co-signer may have uploaded some into the PSBT.
+  const sessions = await deps.db.signingSession.count({ where: { settlementId: id } });
+  if (sessions > 0 || row.txid !== null || hasSignatures(row.psbt)) {
     throw new ConflictError(
-      `settlement ${id} was signed: its custody output is bound to it at the signers, and no other settlement may spend it`,
+      `settlement ${id} was signed or asked to sign: its custody output may be bound to it at the signers, and no other settlement may spend it`,
     );
   }
   const reason = `${row.reason ?? 'failed'}; resolved by ${actor}: ${why}`;
-  await deps.db.$transaction([
-    // The custody output is free for the settlement that replaces it.
-    deps.db.settlement.update({
-      where: { id },
+  const done = await deps.db.$transaction(async (tx) => {
+    // The custody output is free for the settlement that replaces it. Conditional: of two
+    // operators resolving it at once, one does.
+    const resolved = await tx.settlement.updateMany({
+      where: { id, status: 'failed', resolvedAt: null, txid: null },
       data: { resolvedAt: new Date(), custodyOutpoint: null, reason },
-    }),
-    deps.db.batch.updateMany({
+    });
+    if (resolved.count !== 1) return false;
+    await tx.batch.updateMany({
       where: { settlementId: id },
       data: { status: 'executed', settlementId: null },
-    }),
-  ]);
+    });
+    return true;
+  });
+  if (!done) throw new ConflictError(`settlement ${id} was resolved meanwhile`);
   await appendAudit(deps.db, {
     actor,
     action: 'settlement.reproposed',
     subject: id,
     data: { reason: why, failedFor: row.reason },
   });
+}
+
+function hasSignatures(psbt: string | null): boolean {
+  if (psbt === null) return false;
+  return Psbt.fromBase64(psbt).data.inputs.some(
+    (i) =>
+      (i.partialSig?.length ?? 0) > 0 ||
+      i.tapKeySig !== undefined ||
+      (i.tapScriptSig?.length ?? 0) > 0,
+  );
 }

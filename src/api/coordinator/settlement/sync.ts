@@ -8,6 +8,8 @@
  * left out; signing goes on while a threshold of signers is in step, else it stops naming each
  * signer's reason.
  */
+import { Psbt } from 'bitcoinjs-lib';
+import { unsignedTransaction } from '../../../settlement/build.ts';
 import { ConflictError } from '../../../shared/errors.ts';
 import type { RemoteSigner } from '../signing/http-clients.ts';
 import type { SettlementDeps } from './deps.ts';
@@ -149,7 +151,7 @@ async function settlementHistory(deps: SyncDeps): Promise<SettlementHistory> {
   const originalOf = (r: (typeof all)[number]) =>
     (JSON.parse(r.replacedTxids ?? '[]') as { txid: string }[])[0]?.txid ??
     r.txid ??
-    (r.psbt === null ? null : reload(r, deps.type, deps.policy).txid);
+    inFlightTxid(r);
   const bodies = new Map<string, MissedSettlement>();
   const missedOf = (r: (typeof all)[number]): MissedSettlement => {
     const cached = bodies.get(r.id);
@@ -193,6 +195,19 @@ async function settlementHistory(deps: SyncDeps): Promise<SettlementHistory> {
         .map(missedOf);
     },
   };
+}
+
+/**
+ * The txid of a first version signers may have signed before `signed` was recorded (approved or
+ * signing), read from its PSBT without a rebuild; null for any other row or one unreadable.
+ */
+function inFlightTxid(r: { status: string; psbt: string | null }): string | null {
+  if (r.psbt === null || (r.status !== 'approved' && r.status !== 'signing')) return null;
+  try {
+    return unsignedTransaction(Psbt.fromBase64(r.psbt)).getId();
+  } catch {
+    return null;
+  }
 }
 
 /** The signer's head must be a batch the coordinator recorded with that very root. */

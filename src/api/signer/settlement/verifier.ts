@@ -132,15 +132,30 @@ async function limitsCrossed(
 ): Promise<string[]> {
   if (limits.dailyLimitSats === undefined && limits.velocityLimit === undefined) return [];
   const spends = `${Buffer.from(tx.ins[0]!.hash).reverse().toString('hex')}:${tx.ins[0]!.index}`;
-  const rows = await deps.db.signerSettlement.findMany({
+  // A settlement counts from its first version's signature, as on the coordinator, where it
+  // counts from its proposal: a fee bump signed today of one first signed yesterday is out.
+  const recent = await deps.db.signerSettlement.findMany({
     where: { createdAt: { gte: new Date(Date.now() - DAY_MS) } },
+    select: { originalTxid: true },
+  });
+  const first = await deps.db.signerSettlement.groupBy({
+    by: ['originalTxid'],
+    where: { originalTxid: { in: [...new Set(recent.map((r) => r.originalTxid))] } },
+    _min: { createdAt: true },
+  });
+  const inWindow = first
+    .filter((g) => (g._min.createdAt?.getTime() ?? 0) >= Date.now() - DAY_MS)
+    .map((g) => g.originalTxid);
+  const rows = await deps.db.signerSettlement.findMany({
+    where: { originalTxid: { in: inWindow } },
     orderBy: { createdAt: 'asc' },
   });
   // Each settlement at its newest version: what it spends and the withdrawals it paid (the
   // queue entries from its commitment's first index up to the next unpaid one).
   const newest = new Map<string, { spends: string; paidSats: bigint }>();
   for (const r of rows) {
-    const args = JSON.parse(r.inputs) as SignedArgs;
+    const args = signedArgs(r.inputs);
+    if (args === undefined) continue;
     const from = BigInt(args.head.firstWithdrawalIndex);
     const to = BigInt(r.nextWithdrawalIndex);
     let paidSats = 0n;
@@ -163,6 +178,18 @@ async function limitsCrossed(
     }
   }
   return out;
+}
+
+/** A row this signer wrote itself (releaseOf); one it cannot read is left out, not a 500. */
+function signedArgs(json: string): SignedArgs | undefined {
+  try {
+    const a = JSON.parse(json) as SignedArgs;
+    return a.inputs?.custodyOutputs?.current !== undefined && Array.isArray(a.inputs.withdrawals)
+      ? a
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** SignerSettlement.inputs: the builder's arguments of the first version (releaseOf). */

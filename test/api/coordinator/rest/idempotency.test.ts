@@ -4,9 +4,13 @@
  * older than any request runs, instead of being refused forever.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BOOTSTRAP_KEY_ID } from '../../../../src/api/coordinator/rest/api-keys.ts';
-import { STALE_CLAIM_MS, scopedKey } from '../../../../src/api/coordinator/rest/idempotency.ts';
+import {
+  idempotent,
+  STALE_CLAIM_MS,
+  scopedKey,
+} from '../../../../src/api/coordinator/rest/idempotency.ts';
 import { canonicalJson } from '../../../../src/shared/canonical-json.ts';
 import { type Started, startRest } from './support.ts';
 
@@ -70,5 +74,42 @@ describe('an Idempotency-Key left claimed by a dead process', () => {
     });
     expect(r.status).toBe(409);
     expect(r.body.detail).toMatch(/used with another request body/);
+  });
+
+  it('a slow first request taken over cannot release or answer for the retry that took it', async () => {
+    const db = s.running.store.db;
+    const opts = { db, caller, route: 'POST /test', header: 'slow', body: { n: 1 } };
+    let finishSlow: (v: unknown) => void = () => undefined;
+    const slow = idempotent(opts, async () => {
+      await new Promise((r) => {
+        finishSlow = r;
+      });
+      throw new Error('the slow request failed in the end');
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    // Two retries, once the claim looks older than any request runs: one takes it over.
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now + STALE_CLAIM_MS + 1000);
+    let runs = 0;
+    const retry = () =>
+      idempotent(opts, async () => {
+        runs++;
+        return { status: 201, json: { done: true } };
+      }).then(
+        (r) => r.status,
+        (e: { status?: number }) => e.status,
+      );
+    const statuses = await Promise.all([retry(), retry()]);
+    clock.mockRestore();
+    expect(runs).toBe(1);
+    expect(statuses.sort()).toEqual([201, 409]);
+    finishSlow(undefined);
+    await expect(slow).rejects.toThrow(/failed in the end/);
+    // The slow one's clean-up left the retry's answer alone.
+    const row = await db.idempotencyRecord.findUniqueOrThrow({
+      where: { id: scopedKey(caller, 'POST /test', 'slow') },
+    });
+    expect(row.status).toBe(201);
+    expect(JSON.parse(row.response ?? 'null')).toEqual({ done: true });
   });
 });

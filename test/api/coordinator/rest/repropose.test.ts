@@ -56,6 +56,22 @@ describe('re-proposing a rejected settlement', () => {
 
     const url = `/v1/settlements/${first.settlementId}/repropose`;
     expect((await s.call('POST', url, { body: {} })).status).toBe(400);
+    // A signing session that failed may have released signatures: refused while one exists.
+    const db = s.running.store.db;
+    await db.signingSession.create({
+      data: {
+        id: 'ses_test',
+        settlementId: first.settlementId,
+        scheme: 'frost',
+        messageHash: '00',
+        status: 'failed',
+        participants: '[]',
+      },
+    });
+    const asked = await s.call('POST', url, { body: { reason: 'x' } });
+    expect(asked.status).toBe(409);
+    expect(asked.body.detail).toMatch(/was signed or asked to sign/);
+    await db.signingSession.delete({ where: { id: 'ses_test' } });
     const resolved = await s.call('POST', url, { body: { reason: 'payee verified by phone' } });
     expect(resolved.status, JSON.stringify(resolved.body)).toBe(200);
     expect(resolved.body.resolvedAt).not.toBeNull();
@@ -83,7 +99,7 @@ describe('re-proposing a rejected settlement', () => {
       body: { reason: 'try again' },
     });
     expect(refused.status).toBe(409);
-    expect(refused.body.detail).toMatch(/was signed: its custody output is bound/);
+    expect(refused.body.detail).toMatch(/was signed or asked to sign/);
     const institution = await s.call('POST', '/v1/api-keys', {
       body: { name: 'inst', scopes: ['institution'] },
     });

@@ -19,6 +19,7 @@ beforeAll(async () => {
     TREASURERS: `${alice.address},${bob.address}`,
     TREASURER_QUORUM: '1',
     DAILY_LIMIT_SATS: '50000',
+    VELOCITY_LIMIT: '1',
     EXTRA_APPROVALS: '1',
   });
   await s.call('POST', '/v1/custody/outputs', {
@@ -82,6 +83,7 @@ describe("a signer's own daily limit", () => {
     timeout: 240_000,
   }, async () => {
     const first = await pending(60_000n);
+    // One settlement is within the velocity limit; its payouts alone are over the daily one.
     expect(await forceApprovedWithOne(first)).toMatch(
       /approvals: 1 of the 2 treasurer approvals this signer requires \(limits crossed: 60000 sats paid out in 24 hours \(limit 50000\)\)/,
     );
@@ -104,8 +106,14 @@ describe("a signer's own daily limit", () => {
 
     // 10,000 sats alone are under the limit; with the first settlement's 60,000 they are not.
     const second = await pending(10_000n);
-    expect(await forceApprovedWithOne(second)).toMatch(
-      /limits crossed: 70000 sats paid out in 24 hours \(limit 50000\)/,
+    const reason = await forceApprovedWithOne(second);
+    expect(reason).toMatch(
+      /limits crossed: 2 settlements in 24 hours \(limit 1\); 70000 sats paid out/,
     );
+    // Refused means unsigned: nothing was bound or released for it.
+    const row = await s.running.store.db.settlement.findUniqueOrThrow({
+      where: { id: second.settlementId },
+    });
+    expect(row.txid).toBeNull();
   });
 });
