@@ -29,7 +29,7 @@ export const SettlementId = z
   .regex(idPattern(ID_PREFIXES.settlement), 'expected a settlement id (stl_ and 26 characters)');
 
 /** Statuses in which the transaction is public: it was handed to the node or the operator. */
-const PUBLISHED = new Set(['broadcast', 'confirmed', 'exported']);
+export const PUBLISHED = new Set(['broadcast', 'confirmed', 'exported']);
 
 const Output = z.object({ txid: z.string(), vout: z.number().int(), valueSats: z.string() });
 const Payout = z.object({

@@ -38,19 +38,6 @@ export class SignInRefusedError extends CustodyError {
   }
 }
 
-const NonceAnswer = z
-  .object({
-    nonce: z.string(),
-    expiresAt: z.string(),
-    statement: z.string(),
-    chainId: z.number().int(),
-    network: z.string(),
-    development: z
-      .boolean()
-      .meta({ description: 'no TREASURERS configured: any one address is the treasurer' }),
-  })
-  .meta({ id: 'SiweNonce' });
-
 const SignInBody = z
   .object({
     message: z.string().min(1).max(MAX_MESSAGE_CHARS),
@@ -92,6 +79,10 @@ const SignInInfo = z
       .meta({ description: 'no TREASURERS configured: any one address is the treasurer' }),
   })
   .meta({ id: 'SiweInfo' });
+
+const NonceAnswer = SignInInfo.extend({ nonce: z.string(), expiresAt: z.string() }).meta({
+  id: 'SiweNonce',
+});
 
 function info(deps: RestDeps): z.infer<typeof SignInInfo> {
   return {

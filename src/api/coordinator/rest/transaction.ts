@@ -9,9 +9,7 @@ import { ConflictError } from '../../../shared/errors.ts';
 import { defineRoute, type Route } from '../../http/routes.ts';
 import type { RestDeps } from './deps.ts';
 import { problems } from './problems.ts';
-import { addressOf, findSettlement, SettlementId } from './settlements.ts';
-
-const PUBLISHED = new Set(['broadcast', 'confirmed', 'exported']);
+import { addressOf, findSettlement, PUBLISHED, SettlementId } from './settlements.ts';
 
 const DecodedTransaction = z
   .object({
